@@ -1,0 +1,3 @@
+"""Between: a Telegram companion for clients between sessions with their practitioner."""
+
+__version__ = "0.1.0"

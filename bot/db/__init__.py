@@ -1,0 +1,1 @@
+"""Storage: typed models, the engine and sessions, and the migrations that build them."""

@@ -1,0 +1,223 @@
+"""Operator settings, read from the environment and an optional `.env` file.
+
+The names (``BOT_TOKEN``, ``DATABASE_URL``, ``TELEGRAM_API_URL`` …) are the
+operator's interface: add new ones, never rename.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Languages with a complete catalog and complete content. Adding one is
+#: described in the README ("Adding a language").
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "de", "es")
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+}
+_ALLOWED_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_SECRET_SETTINGS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET_TOKEN", "DATABASE_URL"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment, validated at start."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: Annotated[
+        SecretStr | None,
+        Field(description="Token from @BotFather. Required by `run`."),
+    ] = None
+    database_url: Annotated[
+        str,
+        Field(
+            description="SQLAlchemy URL. `sqlite:///path.db` for one practice, "
+            "`postgresql://user@host/db` for many or for several instances."
+        ),
+    ] = "sqlite+aiosqlite:///./between.db"
+    telegram_api_url: Annotated[
+        str,
+        Field(
+            description="Bot API server. The bot uses `<url>/bot` and `<url>/file/bot`; "
+            "point it at a self-hosted Bot API server or a test fake."
+        ),
+    ] = "https://api.telegram.org"
+    default_locale: Annotated[
+        str,
+        Field(description="Language used when a user's own is unknown or unsupported."),
+    ] = "en"
+    default_timezone: Annotated[
+        str, Field(description="IANA time zone used until a user chooses theirs.")
+    ] = "UTC"
+    environment: Annotated[
+        Environment,
+        Field(
+            description="`development` or `production`; production refuses unsafe "
+            "configurations at start (a webhook without WEBHOOK_SECRET_TOKEN)."
+        ),
+    ] = Environment.DEVELOPMENT
+    log_level: Annotated[
+        str, Field(description="Python logging level: DEBUG, INFO, WARNING or ERROR.")
+    ] = "INFO"
+    concurrent_updates: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=256,
+            description="Updates handled at once. 8–32 is the useful range; the HTTP "
+            "connection pool is sized to match.",
+        ),
+    ] = 16
+    rate_limit_per_second: Annotated[
+        float,
+        Field(gt=0, le=1000, description="Most messages per second sent to Telegram overall."),
+    ] = 30.0
+    polling_timeout: Annotated[
+        int, Field(ge=0, le=50, description="Long-polling timeout in seconds for getUpdates.")
+    ] = 10
+    webhook_url: Annotated[
+        str | None,
+        Field(description="Public HTTPS URL Telegram posts updates to (`run --webhook`)."),
+    ] = None
+    webhook_listen: Annotated[str, Field(description="Address the webhook server binds to.")] = (
+        "0.0.0.0"
+    )
+    webhook_port: Annotated[
+        int, Field(ge=1, le=65535, description="Port the webhook server listens on.")
+    ] = 8443
+    webhook_secret_token: Annotated[
+        SecretStr | None,
+        Field(
+            description="Secret Telegram sends with every webhook call (1–256 of A-Z a-z 0-9 _ -)."
+        ),
+    ] = None
+    locales_dir: Annotated[
+        Path, Field(description="Folder with the gettext catalogs (`<lang>/LC_MESSAGES/`).")
+    ] = PROJECT_ROOT / "locales"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        scheme, sep, rest = value.partition("://")
+        if not sep:
+            raise ValueError("must look like sqlite:///between.db or postgresql://user@host/db")
+        scheme = _ASYNC_DRIVERS.get(scheme, scheme)
+        if scheme not in _ALLOWED_SCHEMES:
+            raise ValueError(
+                "must start with sqlite:// or postgresql:// "
+                "(drivers used: sqlite+aiosqlite, postgresql+asyncpg)"
+            )
+        return f"{scheme}://{rest}"
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or len(value) < 10:
+            raise ValueError("must be an http:// or https:// URL, e.g. https://api.telegram.org")
+        return value.rstrip("/")
+
+    @field_validator("default_locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _secret_token_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        secret = value.get_secret_value()
+        allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        if not 1 <= len(secret) <= 256 or not set(secret) <= allowed:
+            raise ValueError("must be 1–256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is meant for the operator."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        given = problem.get("input")
+        message = problem["msg"].removeprefix("Value error, ")
+        secret = name in _SECRET_SETTINGS
+        shown = f"={given!r}" if isinstance(given, str | int | float) and not secret else ""
+        lines.append(f"Invalid setting {name}{shown}: {message}")
+    return "\n".join(lines)
+
+
+def require_token(settings: Settings) -> str:
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        raise SettingsError(
+            "BOT_TOKEN is not set: talk to @BotFather in Telegram, send /newbot, and put "
+            "the token it gives you in BOT_TOKEN (environment or .env)."
+        )
+    return settings.bot_token.get_secret_value().strip()
+
+
+def settings_table() -> str:
+    """The configuration table of the README, generated from this model."""
+    rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, Path):
+            default = (
+                default.relative_to(PROJECT_ROOT)
+                if default.is_relative_to(PROJECT_ROOT)
+                else default
+            )
+        shown = "—" if default is None else f"`{default}`"
+        rows.append(f"| `{name.upper()}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows)
