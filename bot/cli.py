@@ -1,0 +1,200 @@
+"""The operator's commands: ``python -m bot run``, ``python -m bot db upgrade`` …"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from telegram import Update
+
+from bot import __version__
+from bot.app import build_application
+from bot.db import migrate
+from bot.db.session import create_engine
+from bot.settings import (
+    Environment,
+    Settings,
+    SettingsError,
+    load_settings,
+    require_token,
+    settings_table,
+)
+
+logger = logging.getLogger("bot")
+
+UPGRADE_COMMAND = "python -m bot db upgrade"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 0
+    if not getattr(args, "needs_settings", True):
+        return int(args.handler(None, args) or 0)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        return int(args.handler(settings, args) or 0)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except SchemaOutOfDate as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Between: a Telegram companion for clients between sessions. "
+        "Settings come from the environment or a .env file (see README).",
+    )
+    parser.add_argument("--version", action="version", version=f"between {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates through a webhook (needs WEBHOOK_URL) instead of long polling",
+    )
+    run.add_argument(
+        "--upgrade",
+        action="store_true",
+        help=f"bring the database schema up to date first (same as `{UPGRADE_COMMAND}`)",
+    )
+    run.set_defaults(handler=run_bot)
+
+    db = commands.add_parser("db", help="database schema (Alembic migrations)")
+    db_commands = db.add_subparsers(title="db commands", metavar="DB_COMMAND", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="migrate the schema to the latest revision")
+    upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+    upgrade.set_defaults(handler=db_upgrade)
+    current = db_commands.add_parser("current", help="print the schema's revision and the code's")
+    current.set_defaults(handler=db_current)
+
+    demo = commands.add_parser(
+        "demo", help="an offline demo against a built-in fake Telegram (no token needed)"
+    )
+    demo.set_defaults(handler=run_demo, needs_settings=False)
+
+    config = commands.add_parser("config", help="print the settings as a Markdown table")
+    config.set_defaults(handler=print_config_table, needs_settings=False)
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
+    )
+    # httpx logs every request URL at INFO, and a Bot API URL contains the token.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class SchemaOutOfDate(Exception):
+    """The database is not at the schema this code expects."""
+
+
+def run_demo(_settings: None, _args: argparse.Namespace) -> int:
+    from bot import demo  # imports the fake Bot API, which `run` never needs
+
+    return demo.main()
+
+
+def print_config_table(_settings: None, _args: argparse.Namespace) -> int:
+    print(settings_table())
+    return 0
+
+
+def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    require_token(settings)
+    if args.upgrade:
+        asyncio.run(_upgrade(settings.database_url, "head"))
+    else:
+        asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+    application = build_application(settings)
+    if args.webhook:
+        if not settings.webhook_url:
+            raise SettingsError(
+                "WEBHOOK_URL is not set: `run --webhook` needs the public HTTPS URL"
+            )
+        secret = settings.webhook_secret_token
+        if secret is None and settings.environment is Environment.PRODUCTION:
+            raise SettingsError(
+                "WEBHOOK_SECRET_TOKEN is not set: in production a webhook needs a secret, "
+                "so that only Telegram can post updates to it"
+            )
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=_url_path(settings.webhook_url),
+            webhook_url=settings.webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+    else:
+        application.run_polling(
+            timeout=settings.polling_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+    return 0
+
+
+def _url_path(webhook_url: str) -> str:
+    _scheme, _sep, rest = webhook_url.partition("://")
+    _host, _slash, path = rest.partition("/")
+    return path
+
+
+async def _refuse_out_of_date_schema(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        state = await migrate.schema_state(engine)
+    finally:
+        await engine.dispose()
+    if state.up_to_date:
+        return
+    found = ", ".join(sorted(state.current)) or "an empty database"
+    raise SchemaOutOfDate(
+        f"the database schema is out of date (found {found}, this version needs "
+        f"{', '.join(sorted(state.head))}). Run `{UPGRADE_COMMAND}` first, "
+        "or start with `python -m bot run --upgrade`."
+    )
+
+
+async def _upgrade(database_url: str, revision: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine, revision)
+        state = await migrate.schema_state(engine)
+    finally:
+        await engine.dispose()
+    logger.info("event=db.upgraded revision=%s", ",".join(sorted(state.current)))
+
+
+def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(_upgrade(settings.database_url, args.revision))
+    print(f"Database schema is at {args.revision}.")
+    return 0
+
+
+def db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    async def _state() -> migrate.SchemaState:
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrate.schema_state(engine)
+        finally:
+            await engine.dispose()
+
+    state = asyncio.run(_state())
+    print(f"database: {', '.join(sorted(state.current)) or '(empty)'}")
+    print(f"code:     {', '.join(sorted(state.head))}")
+    return 0 if state.up_to_date else 1

@@ -1,0 +1,45 @@
+"""The last line of defence: log what failed (ids only) and answer the user kindly."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.context import BotContext
+
+logger = logging.getLogger(__name__)
+
+# Telegram answers these in normal operation; they are not failures.
+_HARMLESS = ("message is not modified", "query is too old")
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure by update id and error type, never with message text."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, BadRequest) and any(text in error.message for text in _HARMLESS):
+        logger.info("event=update.harmless update_id=%s error=%s", update_id, error.message)
+        return
+    if isinstance(error, Forbidden):
+        logger.info("event=update.forbidden update_id=%s", update_id)
+        return
+    logger.error(
+        "event=update.failed update_id=%s error=%s",
+        update_id,
+        type(error).__name__,
+        exc_info=error,
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            context.t._("Sorry, something went wrong on my side. Please try again in a moment."),
+        )
+    except TelegramError:
+        logger.warning("event=update.apology_failed update_id=%s", update_id)

@@ -1,0 +1,53 @@
+"""Everything no flow claimed: unknown commands, media, free text and stale buttons.
+
+Each gets a short, kind reply that says what to do next. Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.context import BotContext
+
+logger = logging.getLogger(__name__)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command this bot does not have."""
+    _ = context.t._
+    await update.effective_message.reply_text(
+        _("I don't know that command. /help shows what I can do.")
+    )
+
+
+async def unsupported_media(update: Update, context: BotContext) -> None:
+    """Stickers, photos, voice notes and the like: thank, and explain."""
+    _ = context.t._
+    await update.effective_message.reply_text(
+        _(
+            "Thank you! I can only read text and buttons, so I can't open this. "
+            "/help shows what I can do."
+        )
+    )
+
+
+async def free_text(update: Update, context: BotContext) -> None:
+    """Text outside any conversation: not read by anyone, so say so and point to /help."""
+    _ = context.t._
+    await update.effective_message.reply_text(
+        _(
+            "Thanks for writing. I can't answer messages like this, and nobody reads them "
+            "in real time. If you need help now, /help lists where to turn."
+        )
+    )
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button from an old message (or one we no longer know): answer so the spinner stops."""
+    _ = context.t._
+    logger.info("event=callback.stale user_id=%s", update.effective_user.id)
+    await update.callback_query.answer(
+        _("This button no longer works. /help shows what you can do."), show_alert=False
+    )
