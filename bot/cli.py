@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(handler=db_upgrade)
     current = db_commands.add_parser("current", help="print the schema's revision and the code's")
     current.set_defaults(handler=db_current)
+    revision = db_commands.add_parser(
+        "revision", help="(developers) write a new migration from the models' changes"
+    )
+    revision.add_argument("-m", "--message", required=True, help="what the migration does")
+    revision.add_argument("--rev-id", help="revision id (default: the next number)")
+    revision.set_defaults(handler=db_revision, needs_settings=False)
 
     demo = commands.add_parser(
         "demo", help="an offline demo against a built-in fake Telegram (no token needed)"
@@ -183,6 +189,13 @@ async def _upgrade(database_url: str, revision: str) -> None:
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_upgrade(settings.database_url, args.revision))
     print(f"Database schema is at {args.revision}.")
+    return 0
+
+
+def db_revision(_settings: None, args: argparse.Namespace) -> int:
+    """Autogenerate against a scratch SQLite database brought to head, then review by hand."""
+    path = asyncio.run(migrate.autogenerate(args.message, args.rev_id))
+    print(f"Wrote {path}: review it, then run the migration tests on SQLite and PostgreSQL.")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +71,31 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
     async with engine.connect() as connection:
         current = await connection.run_sync(_current)
     return SchemaState(current=current, head=head)
+
+
+async def autogenerate(message: str, rev_id: str | None = None) -> str:
+    """Write a migration for what the models have and the migrations lack (developers' tool)."""
+    from bot.db.session import create_engine
+
+    config = alembic_config()
+    script = ScriptDirectory.from_config(config)
+    if rev_id is None:
+        numbers = [int(r.revision) for r in script.walk_revisions() if r.revision.isdigit()]
+        rev_id = f"{max(numbers, default=0) + 1:04d}"
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = create_engine(f"sqlite+aiosqlite:///{scratch}/scratch.db")
+        try:
+            await upgrade(engine)
+            written: list[str] = []
+
+            def _revision(connection: Connection) -> None:
+                config.attributes["connection"] = connection
+                result = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
+                scripts = result if isinstance(result, list) else [result]
+                written.extend(s.path for s in scripts if s is not None)
+
+            async with engine.begin() as connection:
+                await connection.run_sync(_revision)
+        finally:
+            await engine.dispose()
+    return ", ".join(written)

@@ -1,5 +1,5 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
-from bot.db.models.users import Role, User
+from bot.db.models.users import Role, User, UserStatus
 
-__all__ = ["Role", "User"]
+__all__ = ["Role", "User", "UserStatus"]
