@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import errors, middleware
+from bot import crypto, errors, middleware
 from bot.context import SERVICES_KEY, BotContext
 from bot.db.session import create_engine, create_session_factory
 from bot.flows import fallback, group_chats, welcome
@@ -48,6 +48,7 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 
 
 def build_services(settings: Settings) -> Services:
+    crypto.configure(crypto.cipher_from_settings(settings))
     engine = create_engine(settings.database_url)
     return Services(
         settings=settings,

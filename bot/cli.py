@@ -10,10 +10,15 @@ from collections.abc import Sequence
 
 from telegram import Update
 
-from bot import __version__
+from bot import __version__, crypto
 from bot.app import build_application
-from bot.db import migrate
-from bot.db.session import create_engine
+from bot.db import (
+    migrate,
+    models,  # noqa: F401  (every table, for key rotation)
+)
+from bot.db.base import Base
+from bot.db.encrypted import rotate_all
+from bot.db.session import create_engine, create_session_factory
 from bot.settings import (
     Environment,
     Settings,
@@ -84,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     revision.add_argument("--rev-id", help="revision id (default: the next number)")
     revision.set_defaults(handler=db_revision, needs_settings=False)
 
+    keys = commands.add_parser("keys", help="encryption keys for free text at rest")
+    key_commands = keys.add_subparsers(title="keys commands", metavar="KEYS_COMMAND", required=True)
+    generate = key_commands.add_parser("generate", help="print a new key for ENCRYPTION_KEYS")
+    generate.set_defaults(handler=keys_generate, needs_settings=False)
+    rotate = key_commands.add_parser(
+        "rotate", help="re-encrypt all stored free text with the first key of ENCRYPTION_KEYS"
+    )
+    rotate.set_defaults(handler=keys_rotate)
+
     demo = commands.add_parser(
         "demo", help="an offline demo against a built-in fake Telegram (no token needed)"
     )
@@ -107,6 +121,28 @@ class SchemaOutOfDate(Exception):
     """The database is not at the schema this code expects."""
 
 
+def keys_generate(_settings: None, _args: argparse.Namespace) -> int:
+    print(crypto.generate_key())
+    return 0
+
+
+def keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
+    """Re-encrypt with the newest key; afterwards older keys can be removed from the setting."""
+    crypto.configure(crypto.cipher_from_settings(settings))
+
+    async def _rotate() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await rotate_all(session, Base.metadata)
+        finally:
+            await engine.dispose()
+
+    rotated = asyncio.run(_rotate())
+    print(f"Re-encrypted {rotated} stored texts with the first key of ENCRYPTION_KEYS.")
+    return 0
+
+
 def run_demo(_settings: None, _args: argparse.Namespace) -> int:
     from bot import demo  # imports the fake Bot API, which `run` never needs
 
@@ -119,23 +155,19 @@ def print_config_table(_settings: None, _args: argparse.Namespace) -> int:
 
 
 def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    # Everything that can refuse the start is checked before the database is touched.
     require_token(settings)
+    crypto.cipher_from_settings(settings)
+    if args.webhook:
+        _check_webhook_settings(settings)
     if args.upgrade:
         asyncio.run(_upgrade(settings.database_url, "head"))
     else:
         asyncio.run(_refuse_out_of_date_schema(settings.database_url))
     application = build_application(settings)
     if args.webhook:
-        if not settings.webhook_url:
-            raise SettingsError(
-                "WEBHOOK_URL is not set: `run --webhook` needs the public HTTPS URL"
-            )
+        assert settings.webhook_url is not None  # checked above
         secret = settings.webhook_secret_token
-        if secret is None and settings.environment is Environment.PRODUCTION:
-            raise SettingsError(
-                "WEBHOOK_SECRET_TOKEN is not set: in production a webhook needs a secret, "
-                "so that only Telegram can post updates to it"
-            )
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
@@ -152,6 +184,16 @@ def run_bot(settings: Settings, args: argparse.Namespace) -> int:
             drop_pending_updates=False,
         )
     return 0
+
+
+def _check_webhook_settings(settings: Settings) -> None:
+    if not settings.webhook_url:
+        raise SettingsError("WEBHOOK_URL is not set: `run --webhook` needs the public HTTPS URL")
+    if settings.webhook_secret_token is None and settings.environment is Environment.PRODUCTION:
+        raise SettingsError(
+            "WEBHOOK_SECRET_TOKEN is not set: in production a webhook needs a secret, "
+            "so that only Telegram can post updates to it"
+        )
 
 
 def _url_path(webhook_url: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import build_application, running
+from bot.crypto import generate_key
 from bot.db import migrate
 from bot.db.session import create_engine
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser, SentMessage
@@ -61,6 +62,7 @@ async def play(out: Callable[[str], None] = print, workdir: Path | None = None) 
             telegram_api_url=fake.url,
             database_url=f"sqlite:///{folder / 'demo.db'}",
             polling_timeout=1,
+            encryption_keys=generate_key(),  # a throwaway database needs a throwaway key
         )
         engine = create_engine(settings.database_url)
         await migrate.upgrade(engine)

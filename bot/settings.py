@@ -27,7 +27,9 @@ _ASYNC_DRIVERS = {
     "postgresql+psycopg2": "postgresql+asyncpg",
 }
 _ALLOWED_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
-_SECRET_SETTINGS = frozenset({"BOT_TOKEN", "WEBHOOK_SECRET_TOKEN", "DATABASE_URL"})
+_SECRET_SETTINGS = frozenset(
+    {"BOT_TOKEN", "WEBHOOK_SECRET_TOKEN", "DATABASE_URL", "ENCRYPTION_KEYS"}
+)
 
 
 class Environment(StrEnum):
@@ -71,9 +73,18 @@ class Settings(BaseSettings):
         Environment,
         Field(
             description="`development` or `production`; production refuses unsafe "
-            "configurations at start (a webhook without WEBHOOK_SECRET_TOKEN)."
+            "configurations at start (no ENCRYPTION_KEYS, a webhook without "
+            "WEBHOOK_SECRET_TOKEN)."
         ),
     ] = Environment.DEVELOPMENT
+    encryption_keys: Annotated[
+        SecretStr | None,
+        Field(
+            description="Fernet keys for free text at rest, comma-separated, newest first "
+            "(`python -m bot keys generate`). Required in production; a development "
+            "install keeps one in ./between.key."
+        ),
+    ] = None
     log_level: Annotated[
         str, Field(description="Python logging level: DEBUG, INFO, WARNING or ERROR.")
     ] = "INFO"

@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.app import BotApplication, build_application, running
+from bot.crypto import generate_key
 from bot.db import migrate
 from bot.db.session import create_engine
 from bot.settings import Settings, load_settings
 from tests.postgres import server_or_skip
+
+# One key for the run: tests never create a development key file in the checkout.
+TEST_ENCRYPTION_KEY = generate_key()
 
 if TYPE_CHECKING:
     from bot.offline.fake_bot_api import FakeBotApi
@@ -52,6 +56,7 @@ def make_settings(fake: FakeBotApi, database_url: str, **overrides: object) -> S
         "database_url": database_url,
         "polling_timeout": 1,
         "rate_limit_per_second": 1000,
+        "encryption_keys": TEST_ENCRYPTION_KEY,
         "_env_file": None,  # a developer's .env must not change what the tests see
     }
     values.update(overrides)

@@ -15,6 +15,7 @@ import pytest
 
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import PROJECT_ROOT
+from tests.conftest import TEST_ENCRYPTION_KEY
 
 
 def bot_environment(fake: FakeBotApi, database_url: str, **extra: str) -> dict[str, str]:
@@ -28,6 +29,7 @@ def bot_environment(fake: FakeBotApi, database_url: str, **extra: str) -> dict[s
         TELEGRAM_API_URL=fake.url,
         DATABASE_URL=database_url,
         POLLING_TIMEOUT="1",
+        ENCRYPTION_KEYS=TEST_ENCRYPTION_KEY,
         PYTHONUNBUFFERED="1",
         **extra,
     )
