@@ -1,0 +1,1 @@
+"""Questionnaires defined as data (``content/measures/<id>.yaml``), validated and loaded."""
