@@ -1710,6 +1710,11 @@ class FakeBotApi:
         with self._world.lock:
             return self._world.log.sent(chat_id)
 
+    def sent_count(self) -> int:
+        """How many messages the bot sent (cheap: for benchmarks that wait on thousands)."""
+        with self._world.lock:
+            return len(self._world.log._sent)
+
     def calls(self, method: str | None = None) -> list[ApiCall]:
         """Every answered request, or those of one method, in the order answered."""
         wanted = None if method is None else method.lower()

@@ -1,0 +1,99 @@
+"""What every benchmark shares: the fake Telegram, bot processes, timing, results."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bot.crypto import generate_key
+from bot.offline.fake_bot_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(frozen=True)
+class Figure:
+    benchmark: str
+    measure: str
+    value: float
+    unit: str
+    command: str
+    note: str = ""
+
+
+def save(name: str, figures: list[Figure]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def bot_environment(fake: FakeBotApi, database_url: str, **extra: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.update(
+        BOT_TOKEN=fake.token,
+        TELEGRAM_API_URL=fake.url,
+        DATABASE_URL=database_url,
+        POLLING_TIMEOUT="1",
+        ENCRYPTION_KEYS=generate_key(),
+        LOG_LEVEL="WARNING",
+        RATE_LIMIT_PER_SECOND="1000",
+        **extra,
+    )
+    return environment
+
+
+@contextmanager
+def process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
+    """Seconds until ``condition`` held; raises if it did not within ``timeout``."""
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+    return time.perf_counter() - start
+
+
+@contextmanager
+def postgres_database() -> Iterator[str | None]:
+    """A throwaway PostgreSQL database URL, or None when no server answers."""
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer(POSTGRES_SERVER)
+    try:
+        name = server.create_database()
+    except Exception as error:
+        print(f"(PostgreSQL not reachable: {type(error).__name__}; its figures are skipped)")
+        yield None
+        return
+    try:
+        yield server.url_for(name)
+    finally:
+        server.drop_database(name)
