@@ -19,6 +19,7 @@ from bot.db import (
 from bot.db.base import Base
 from bot.db.encrypted import rotate_all
 from bot.db.session import create_engine, create_session_factory
+from bot.logs import configure_logging
 from bot.settings import (
     Environment,
     Settings,
@@ -106,15 +107,6 @@ def _parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="print the settings as a Markdown table")
     config.set_defaults(handler=print_config_table, needs_settings=False)
     return parser
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
-    )
-    # httpx logs every request URL at INFO, and a Bot API URL contains the token.
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class SchemaOutOfDate(Exception):
