@@ -20,7 +20,8 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log the failure by update id and error type, never with message text."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, BadRequest) and any(text in error.message for text in _HARMLESS):
+    # PTB capitalises Telegram's descriptions ("Message is not modified: ...").
+    if isinstance(error, BadRequest) and any(t in error.message.lower() for t in _HARMLESS):
         logger.info("event=update.harmless update_id=%s error=%s", update_id, error.message)
         return
     if isinstance(error, Forbidden):
