@@ -1,16 +1,14 @@
-"""Which lesson of a program is due on which local date.
+"""When the next lesson of a program is due, in the client's local dates.
 
-Dates here are the client's local calendar dates; the time of day (preferred
-time, quiet hours) is the delivery engine's business.
-
-The rules, chosen to be forgiving:
+The time of day (preferred time, quiet hours) is the delivery engine's business;
+this module only decides the date. The rules, chosen to be forgiving:
 
 * the first lesson is due on the start date;
 * each next lesson is due ``spacing_days`` after the previous one was actually
-  delivered (a late delivery pushes the rest back instead of bunching lessons);
-* a lesson whose date falls inside a pause moves to the first day after it,
-  so a client coming back from a holiday gets one lesson, not a backlog;
-* at most one lesson is due at a time: the next undelivered one.
+  delivered, so a late delivery pushes the rest back instead of bunching them;
+* a date inside a pause moves to the first day after it, so a client back from
+  a holiday gets one lesson, not a backlog;
+* one lesson at a time: the next undelivered one.
 """
 
 from __future__ import annotations
@@ -35,12 +33,6 @@ class Pause:
         return self.first_day <= day <= self.last_day
 
 
-@dataclass(frozen=True)
-class DueLesson:
-    step: int  # index into the program's lessons, from 0
-    due_on: date
-
-
 def outside_pauses(day: date, pauses: Sequence[Pause]) -> date:
     """``day``, or the first day after the pauses that cover it (pauses may chain)."""
     moved = True
@@ -53,65 +45,49 @@ def outside_pauses(day: date, pauses: Sequence[Pause]) -> date:
     return day
 
 
-def next_lesson(
+def next_due_date(
     *,
     start: date,
     spacing_days: int,
-    lesson_count: int,
-    delivered_on: Sequence[date],
+    last_delivered_on: date | None,
     pauses: Sequence[Pause] = (),
-) -> DueLesson | None:
-    """The next lesson to deliver and the date it is due; None when the program is done.
-
-    ``delivered_on`` are the local dates on which this program's lessons were
-    delivered so far, in step order.
-    """
+) -> date:
+    """The date the next lesson is due, given when the last one was delivered (if ever)."""
     if spacing_days < 1:
         raise ValueError("spacing_days must be at least 1")
-    step = len(delivered_on)
-    if step >= lesson_count:
-        return None
-    earliest = start if step == 0 else max(delivered_on[-1] + timedelta(days=spacing_days), start)
-    return DueLesson(step=step, due_on=outside_pauses(earliest, pauses))
+    earliest = start
+    if last_delivered_on is not None:
+        earliest = max(start, last_delivered_on + timedelta(days=spacing_days))
+    return outside_pauses(earliest, pauses)
 
 
-def due_today(
+def is_due(
     today: date,
     *,
     start: date,
     spacing_days: int,
-    lesson_count: int,
-    delivered_on: Sequence[date],
+    last_delivered_on: date | None,
     pauses: Sequence[Pause] = (),
-) -> DueLesson | None:
-    """The lesson to deliver today, if one is due (on or before today, and today not paused)."""
+) -> bool:
+    """Whether the next lesson should be delivered today (its date has come, and today is
+    not paused). A date that passed while the bot was down is still due: late, not lost."""
     if any(pause.covers(today) for pause in pauses):
-        return None
-    upcoming = next_lesson(
-        start=start,
-        spacing_days=spacing_days,
-        lesson_count=lesson_count,
-        delivered_on=delivered_on,
-        pauses=pauses,
+        return False
+    due = next_due_date(
+        start=start, spacing_days=spacing_days, last_delivered_on=last_delivered_on, pauses=pauses
     )
-    if upcoming is None or upcoming.due_on > today:
-        return None
-    return upcoming
+    return due <= today
 
 
 def planned_dates(
     *, start: date, spacing_days: int, lesson_count: int, pauses: Sequence[Pause] = ()
 ) -> list[date]:
-    """The whole plan if every lesson is delivered on its day (for a practitioner's preview)."""
+    """Every lesson's date if each is delivered on its day (a practitioner's preview)."""
     dates: list[date] = []
+    last: date | None = None
     for _ in range(lesson_count):
-        upcoming = next_lesson(
-            start=start,
-            spacing_days=spacing_days,
-            lesson_count=lesson_count,
-            delivered_on=dates,
-            pauses=pauses,
+        last = next_due_date(
+            start=start, spacing_days=spacing_days, last_delivered_on=last, pauses=pauses
         )
-        assert upcoming is not None  # fewer than lesson_count delivered
-        dates.append(upcoming.due_on)
+        dates.append(last)
     return dates
