@@ -18,11 +18,16 @@ from pathlib import Path
 from typing import Annotated, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from bot.content.lessons import LessonId, describe
-
-LocalizedText = Annotated[dict[str, Annotated[str, Field(min_length=1, max_length=300)]], Field()]
 
 
 def _needs_english(text: dict[str, str]) -> dict[str, str]:
@@ -31,17 +36,17 @@ def _needs_english(text: dict[str, str]) -> dict[str, str]:
     return text
 
 
+# A text per locale; English is required, being the fallback for any missing language.
+LocalizedText = Annotated[
+    dict[str, Annotated[str, Field(min_length=1, max_length=300)]], AfterValidator(_needs_english)
+]
+
+
 class ProgramStep(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     lesson: LessonId
     questions: Annotated[list[LocalizedText], Field(default_factory=list, max_length=3)]
-
-    @model_validator(mode="after")
-    def _english_questions(self) -> Self:
-        for question in self.questions:
-            _needs_english(question)
-        return self
 
 
 class Program(BaseModel):
@@ -56,7 +61,6 @@ class Program(BaseModel):
 
     @model_validator(mode="after")
     def _well_formed(self) -> Self:
-        _needs_english(self.title)
         ids = [step.lesson for step in self.lessons]
         repeated = sorted({lesson for lesson in ids if ids.count(lesson) > 1})
         if repeated:

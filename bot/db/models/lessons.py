@@ -81,9 +81,7 @@ class LessonQuizAnswer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No index of its own: the unique (delivery_id, question) index serves it.
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("lesson_deliveries.id", ondelete="CASCADE")
-    )
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("lesson_deliveries.id", ondelete="CASCADE"))
     question: Mapped[int] = mapped_column(Integer())  # index into the lesson's quiz, from 0
     answer: Mapped[int] = mapped_column(Integer())  # index into that question's answers
     correct: Mapped[bool] = mapped_column(Boolean())
