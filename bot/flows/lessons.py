@@ -257,7 +257,7 @@ async def _edit(update: Update, message: OutgoingMessage) -> None:
     try:
         await update.callback_query.edit_message_text(message.text, reply_markup=keyboard(message))
     except BadRequest as error:
-        if "message is not modified" not in error.message:
+        if "message is not modified" not in error.message.lower():
             raise
 
 
@@ -265,5 +265,5 @@ async def _remove_buttons(update: Update) -> None:
     try:
         await update.callback_query.edit_message_reply_markup(reply_markup=None)
     except BadRequest as error:
-        if "message is not modified" not in error.message:
+        if "message is not modified" not in error.message.lower():
             raise
