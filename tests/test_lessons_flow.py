@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 
 from bot.app import BotApplication
 from bot.db.models import LessonDelivery, LessonQuizAnswer
+from bot.lessons.progress import client_progress
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.lesson_helpers import (
     answer_of,
@@ -119,6 +120,14 @@ async def test_done_asks_the_reflection_and_stores_the_answer(
         answers = (await session.scalars(select(LessonQuizAnswer))).all()
     assert [(a.question, a.answer, a.correct) for a in answers] == [(0, right, True)]
 
+    # What the practitioner's view (issue 3) will show: in the practitioner's language.
+    async with services_of(bot).sessions() as session:
+        (seen,) = await client_progress(session, services_of(bot).content, "en", user_id)
+    assert seen.lesson_id == LESSON and seen.title == "Thoughts, feelings and actions"
+    assert seen.reflection == "I thought <they> were annoyed & I checked my phone."
+    assert seen.finished_at is not None and seen.opened_at is not None
+    assert [(q.question, q.answer, q.correct) for q in seen.quiz] == [(0, right, True)]
+
     client.send("Just saying hello.")  # nothing awaits an answer now: the usual reply
     reply = await client.expect_one()
     assert "/help" in reply.plain_text
@@ -211,3 +220,20 @@ async def test_a_stranger_pressing_a_lesson_button_is_refused(
     stranger = fake_api.user(2010, language_code="es")  # no record at all
     answer = await answer_of(stranger, stranger.press(message, NEXT["en"]))
     assert "Este botón ya no funciona" in answer["text"]
+
+
+async def test_a_double_tap_on_done_asks_the_reflection_once(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    user_id = await make_client(bot, 2011, "en")
+    client = fake_api.user(2011, language_code="en")
+    first = await deliver(bot, client, user_id, LESSON)
+    client.press(first, NEXT["en"])
+    second = await edited(client, first)
+    queries = [client.press(second, DONE["en"]), client.press(second, DONE["en"])]
+    for query in queries:
+        await answer_of(client, query)
+    prompt = await client.expect_one()
+    assert SKIP["en"] in [text for text, _ in prompt.buttons]
+    await client.expect_nothing(0.3)
+    assert (await delivery_row(bot, user_id, LESSON)).finished_at is not None

@@ -253,3 +253,70 @@ async def delivered_lessons(
             LessonListItem(delivery.id, lesson.meta.title, delivery.finished_at is not None)
         )
     return items
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    question: int
+    answer: int
+    correct: bool
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    """One delivered lesson as a practitioner's view shows it (plain data)."""
+
+    delivery_id: int
+    lesson_id: str
+    title: str
+    program_id: str | None
+    delivered_at: datetime
+    opened_at: datetime | None
+    finished_at: datetime | None
+    reflection: str | None  # the client's own words: show escaped, record the read
+    reflection_answered_at: datetime | None
+    quiz: tuple[QuizResult, ...]
+
+
+async def client_progress(
+    session: AsyncSession, library: ContentLibrary, locale: str, user_id: int
+) -> list[LessonProgress]:
+    """Every lesson delivered to the client, oldest first, with what they did with it.
+
+    For the practitioner's view (issue 3 decides who may call it, and records the read).
+    Two queries, whatever the number of lessons.
+    """
+    deliveries = (
+        await session.scalars(
+            select(LessonDelivery)
+            .where(LessonDelivery.user_id == user_id)
+            .order_by(LessonDelivery.delivered_at, LessonDelivery.id)
+        )
+    ).all()
+    answers: dict[int, list[QuizResult]] = {d.id: [] for d in deliveries}
+    if deliveries:
+        rows = await session.scalars(
+            select(LessonQuizAnswer)
+            .where(LessonQuizAnswer.delivery_id.in_(answers))
+            .order_by(LessonQuizAnswer.question)
+        )
+        for row in rows:
+            answers[row.delivery_id].append(QuizResult(row.question, row.answer, row.correct))
+    result = []
+    for delivery in deliveries:
+        lesson = library.lesson(delivery.lesson_id, locale)
+        result.append(
+            LessonProgress(
+                delivery_id=delivery.id,
+                lesson_id=delivery.lesson_id,
+                title=lesson.meta.title if lesson else delivery.lesson_id,
+                program_id=delivery.program_id,
+                delivered_at=delivery.delivered_at,
+                opened_at=delivery.opened_at,
+                finished_at=delivery.finished_at,
+                reflection=delivery.reflection_text,
+                reflection_answered_at=delivery.reflection_answered_at,
+                quiz=tuple(answers[delivery.id]),
+            )
+        )
+    return result
