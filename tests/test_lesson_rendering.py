@@ -30,13 +30,19 @@ def test_markdown_becomes_telegrams_small_tag_set():
         "1. first\n2. second\n\n> a quote\n"
     )
     assert markdown_blocks(source) == [
-        "<b>A heading</b>",
-        "Some <b>bold</b>, <i>italic</i>, <s>gone</s>, <code>code</code> and "
+        "<b>A heading</b>\nSome <b>bold</b>, <i>italic</i>, <s>gone</s>, <code>code</code> and "
         '<a href="https://example.org/?a=1&amp;b=2">a link</a>.',
         "• one\n• two\n    • nested",
         "1. first\n2. second",
         "<blockquote>a quote</blockquote>",
     ]
+
+
+def test_a_heading_stays_with_its_text_so_no_page_ends_with_one():
+    blocks = markdown_blocks("Intro.\n\n## Next part\n\nIts text.\n\n## Last")
+    assert blocks == ["Intro.", "<b>Next part</b>\nIts text.", "<b>Last</b>"]
+    pages = paginate(["x" * 50, *blocks], target=60)
+    assert pages == ["x" * 50 + "\n\nIntro.", "<b>Next part</b>\nIts text.\n\n<b>Last</b>"]
 
 
 def test_raw_html_and_unsafe_links_are_shown_as_text():

@@ -25,8 +25,19 @@ _parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
 def markdown_blocks(source: str) -> list[str]:
     """The top-level blocks of ``source`` (paragraphs, lists, quotes …) as Telegram HTML."""
     root = SyntaxTreeNode(_parser.parse(source))
-    blocks = (_block(node, indent="") for node in root.children)
-    return [block for block in blocks if block.strip()]
+    blocks: list[str] = []
+    heading_waiting = False
+    for node in root.children:
+        block = _block(node, indent="")
+        if not block.strip():
+            continue
+        if heading_waiting:
+            # A heading stays on the line above its text, so a page never ends with one.
+            blocks[-1] = f"{blocks[-1]}\n{block}"
+        else:
+            blocks.append(block)
+        heading_waiting = node.type == "heading"
+    return blocks
 
 
 def markdown_to_telegram_html(source: str) -> str:
