@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from bot.app import BotApplication
 from bot.db.models import LessonDelivery, LessonQuizAnswer
-from bot.lessons.progress import client_progress
+from bot.lessons.progress import client_progress, reflection_already_saved
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.lesson_helpers import (
     answer_of,
@@ -100,7 +100,7 @@ async def test_done_asks_the_reflection_and_stores_the_answer(
     assert [text for text, _ in prompt.buttons] == [SKIP[language]]
     assert (await edited(client, first, times=2)).buttons == []  # Done cannot be pressed twice
 
-    client.send("I thought <they> were annoyed & I checked my phone.")
+    answer = client.send("I thought <they> were annoyed & I checked my phone.")
     thanks, question = await client.expect(2)
     assert SAVED[language] in thanks.plain_text
     assert lesson.meta.quiz[0].question in question.plain_text
@@ -109,6 +109,8 @@ async def test_done_asks_the_reflection_and_stores_the_answer(
     assert row.reflection_text == "I thought <they> were annoyed & I checked my phone."
     assert row.reflection_answered_at is not None and row.finished_at is not None
     assert row.reflection_asked_at is None
+    async with services_of(bot).sessions() as session:  # a redelivered update is recognised
+        assert await reflection_already_saved(session, user_id, answer["message_id"])
 
     right = next(i for i, a in enumerate(lesson.meta.quiz[0].answers) if a.correct)
     client.press(question, lesson.meta.quiz[0].answers[right].text)
