@@ -29,12 +29,14 @@ from telegram.ext import (
 )
 
 from bot import crypto, errors, middleware
+from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
 from bot.db.session import create_engine, create_session_factory
-from bot.flows import fallback, group_chats, welcome
+from bot.flows import fallback, group_chats, lessons, welcome
 from bot.i18n import N_, Catalogs
+from bot.lessons import callbacks as lesson_callbacks
 from bot.services import Services
-from bot.settings import SUPPORTED_LOCALES, Settings, require_token
+from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, require_token
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("start", N_("Begin")),
     ("help", N_("What I am, and where to find help")),
+    ("learn", N_("Your lessons, to read again")),
 )
 
 
@@ -55,7 +58,22 @@ def build_services(settings: Settings) -> Services:
         engine=engine,
         sessions=create_session_factory(engine),
         catalogs=Catalogs.load(settings.locales_dir, SUPPORTED_LOCALES, settings.default_locale),
+        content=load_content_library(settings),
     )
+
+
+def load_content_library(settings: Settings) -> ContentLibrary:
+    """Lessons and programs. A bad file is logged and left out (``python -m bot content
+    check`` fails on it in CI); a default program that does not exist stops the start."""
+    library, problems = load_content(settings.content_dir, SUPPORTED_LOCALES, "en")
+    for problem in problems:
+        logger.warning("event=content.problem path=%s", problem.path)
+    if library.program(settings.default_program) is None:
+        raise SettingsError(
+            f"Invalid setting DEFAULT_PROGRAM={settings.default_program!r}: no valid program "
+            f"file programs/{settings.default_program}.yaml in {settings.content_dir}"
+        )
+    return library
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -105,10 +123,15 @@ def register_handlers(application: BotApplication) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", welcome.start, filters=private))
     application.add_handler(CommandHandler("help", welcome.help_command, filters=private))
+    application.add_handler(CommandHandler("learn", lessons.learn, filters=private))
+    application.add_handler(
+        CallbackQueryHandler(lessons.on_button, pattern=lesson_callbacks.PATTERN)
+    )
 
     # Nothing else claimed it: a kind answer for each kind of input.
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(private & filters.TEXT, fallback.free_text))
+    # Free text: a reflection answer when one is awaited, else the general reply.
+    application.add_handler(MessageHandler(private & filters.TEXT, lessons.on_text))
     application.add_handler(
         MessageHandler(private & ~filters.StatusUpdate.ALL, fallback.unsupported_media)
     )

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram import Update
 
@@ -21,6 +22,7 @@ from bot.db.encrypted import rotate_all
 from bot.db.session import create_engine, create_session_factory
 from bot.logs import configure_logging
 from bot.settings import (
+    SUPPORTED_LOCALES,
     Environment,
     Settings,
     SettingsError,
@@ -103,6 +105,18 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="an offline demo against a built-in fake Telegram (no token needed)"
     )
     demo.set_defaults(handler=run_demo, needs_settings=False)
+
+    content = commands.add_parser("content", help="lessons and programs in content/")
+    content_commands = content.add_subparsers(
+        title="content commands", metavar="CONTENT_COMMAND", required=True
+    )
+    check = content_commands.add_parser(
+        "check", help="validate every lesson and program; exit 1 on any problem"
+    )
+    check.add_argument(
+        "--content-dir", type=Path, help="folder to check (default: the CONTENT_DIR setting)"
+    )
+    check.set_defaults(handler=content_check)
 
     config = commands.add_parser("config", help="print the settings as a Markdown table")
     config.set_defaults(handler=print_config_table, needs_settings=False)
@@ -224,6 +238,26 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_upgrade(settings.database_url, args.revision))
     print(f"Database schema is at {args.revision}.")
     return 0
+
+
+def content_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a report on every lesson and program; non-zero when anything needs fixing."""
+    from bot.content.check import check_content
+    from bot.i18n import Catalogs
+    from bot.lessons.messages import try_this_heading
+
+    catalogs = Catalogs.load(settings.locales_dir, SUPPORTED_LOCALES, settings.default_locale)
+    headings = {
+        locale: try_this_heading(catalogs.translator(locale)) for locale in catalogs.locales
+    }
+    report = check_content(
+        args.content_dir or settings.content_dir,
+        SUPPORTED_LOCALES,
+        headings,
+        default_program=None if args.content_dir else settings.default_program,
+    )
+    print(report.render())
+    return 0 if report.ok else 1
 
 
 def db_revision(_settings: None, args: argparse.Namespace) -> int:

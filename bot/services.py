@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.content.library import ContentLibrary
 from bot.i18n import Catalogs
 from bot.settings import Settings
 
@@ -16,3 +17,4 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     catalogs: Catalogs
+    content: ContentLibrary

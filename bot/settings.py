@@ -123,6 +123,20 @@ class Settings(BaseSettings):
     locales_dir: Annotated[
         Path, Field(description="Folder with the gettext catalogs (`<lang>/LC_MESSAGES/`).")
     ] = PROJECT_ROOT / "locales"
+    content_dir: Annotated[
+        Path,
+        Field(
+            description="Folder with the lessons (`psychoeducation/<lang>/`) and the "
+            "programs (`programs/`)."
+        ),
+    ] = PROJECT_ROOT / "content"
+    default_program: Annotated[
+        str,
+        Field(
+            description="Program new clients follow (a file `programs/<id>.yaml` in "
+            "CONTENT_DIR); a practitioner can assign another."
+        ),
+    ] = "foundations"
 
     @field_validator("database_url")
     @classmethod

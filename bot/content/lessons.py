@@ -1,0 +1,135 @@
+"""A lesson file: YAML front matter (validated) and a Markdown body.
+
+A lesson is ``content/psychoeducation/<locale>/<slug>.md``. The front matter's
+``id`` names the lesson across languages (the slug may differ per language);
+everything a reader sees comes from the file, so a practitioner can review it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Self
+
+import frontmatter
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from bot.content.telegram_html import markdown_blocks
+
+LessonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+# Inline buttons show about 30 characters on a phone; longer answers get cut off.
+MAX_QUIZ_ANSWER_LENGTH = 40
+
+
+class QuizAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: Annotated[Line, StringConstraints(max_length=MAX_QUIZ_ANSWER_LENGTH)]
+    correct: bool = False
+    explanation: Annotated[Line, StringConstraints(max_length=400)]
+
+
+class QuizQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: Annotated[Line, StringConstraints(max_length=300)]
+    answers: Annotated[list[QuizAnswer], Field(min_length=2, max_length=4)]
+
+    @model_validator(mode="after")
+    def _one_right_answer(self) -> Self:
+        right = sum(answer.correct for answer in self.answers)
+        if right != 1:
+            raise ValueError(f"needs exactly one answer with correct: true (found {right})")
+        return self
+
+
+class LessonMeta(BaseModel):
+    """The front matter of a lesson file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: LessonId
+    title: Annotated[Line, StringConstraints(max_length=80)]
+    summary: Annotated[Line, StringConstraints(max_length=200)]
+    minutes: Annotated[int, Field(ge=1, le=10)]
+    tags: Annotated[list[LessonId], Field(default_factory=list)]
+    try_this: Annotated[Line, StringConstraints(max_length=1200)] | None = None
+    reflection: Annotated[Line, StringConstraints(max_length=300)]
+    quiz: Annotated[list[QuizQuestion], Field(default_factory=list, max_length=3)]
+    reviewed: date
+    updated: date
+
+    @model_validator(mode="after")
+    def _reviewed_after_change(self) -> Self:
+        if self.reviewed < self.updated:
+            raise ValueError("updated after its last review: have it reviewed, then set reviewed")
+        return self
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson in one language, parsed and rendered."""
+
+    locale: str
+    slug: str
+    meta: LessonMeta
+    body: str  # Markdown, as written
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    def blocks(self, try_this_heading: str) -> list[str]:
+        """The lesson as Telegram HTML blocks, with its exercise (if any) at the end."""
+        blocks = markdown_blocks(self.body)
+        if self.meta.try_this:
+            exercise = markdown_blocks(self.meta.try_this)
+            blocks.append(f"<b>{try_this_heading}</b>\n" + "\n\n".join(exercise))
+        return blocks
+
+
+class LessonFileError(ValueError):
+    """A lesson file that cannot be used; the message says what to fix."""
+
+
+def parse_lesson(path: Path, locale: str) -> Lesson:
+    """Read and validate one lesson file; raises LessonFileError with a readable reason."""
+    try:
+        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise LessonFileError(f"cannot be read: {error}") from None
+    except yaml.YAMLError as error:
+        raise LessonFileError(f"front matter is not valid YAML: {_first_line(error)}") from None
+    if not post.metadata:
+        raise LessonFileError("has no front matter (a block between --- lines at the top)")
+    try:
+        meta = LessonMeta.model_validate(post.metadata)
+    except ValidationError as error:
+        raise LessonFileError("front matter: " + describe(error)) from None
+    if not post.content.strip():
+        raise LessonFileError("has no text after the front matter")
+    return Lesson(locale=locale, slug=path.stem, meta=meta, body=post.content)
+
+
+def describe(error: ValidationError) -> str:
+    """pydantic's errors as one readable line per field."""
+    problems = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(top)"
+        problems.append(f"{where}: {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+def _first_line(error: Exception) -> str:
+    return " ".join(str(error).split())

@@ -1,0 +1,88 @@
+"""Psychoeducation progress: which program a client follows, each lesson delivered, and
+what the client did with it (opened, finished, reflection, quiz answers).
+
+Lesson and program ids refer to files in ``content/`` (not to rows): content is
+reviewed text shipped with the code, and the ids are stable across languages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base, TimestampMixin, UTCDateTime
+
+CONTENT_ID_LENGTH = 40
+
+
+class ProgramEnrollment(TimestampMixin, Base):
+    """The program a client follows (at most one at a time), from a local start date."""
+
+    __tablename__ = "program_enrollments"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    program_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    # The client's local date on which the first lesson is due.
+    started_on: Mapped[date] = mapped_column(Date())
+
+    def __repr__(self) -> str:
+        return f"ProgramEnrollment(user_id={self.user_id!r}, program_id={self.program_id!r})"
+
+
+class LessonDelivery(TimestampMixin, Base):
+    """One lesson delivered to one client: at most one row per client and lesson, so a
+    redelivery (or a practitioner sending it again) reuses the row and its progress."""
+
+    __tablename__ = "lesson_deliveries"
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No index of its own: the unique (user_id, lesson_id) index serves lookups by user.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    lesson_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
+    # The program it was delivered for; None when sent on its own.
+    program_id: Mapped[str | None] = mapped_column(String(CONTENT_ID_LENGTH))
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # First press of any of its buttons, or first reopening from /learn.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the reflection question was asked and not yet answered or skipped:
+    # the step of this little conversation lives here, not in memory.
+    reflection_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Free text the client typed: health data. Plain for now; the privacy issue
+    # encrypts this column at rest (see README, "Privacy").
+    reflection_text: Mapped[str | None] = mapped_column(Text())
+    reflection_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The Telegram message that carried the answer: a redelivered update is recognised.
+    reflection_message_id: Mapped[int | None] = mapped_column(BigInteger())
+
+    def __repr__(self) -> str:  # ids only: reprs end up in logs
+        return f"LessonDelivery(id={self.id!r}, user_id={self.user_id!r})"
+
+
+class LessonQuizAnswer(Base):
+    """A client's answer to one quiz question of a delivered lesson (the first one counts)."""
+
+    __tablename__ = "lesson_quiz_answers"
+    __table_args__ = (UniqueConstraint("delivery_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No index of its own: the unique (delivery_id, question) index serves it.
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("lesson_deliveries.id", ondelete="CASCADE"))
+    question: Mapped[int] = mapped_column(Integer())  # index into the lesson's quiz, from 0
+    answer: Mapped[int] = mapped_column(Integer())  # index into that question's answers
+    correct: Mapped[bool] = mapped_column(Boolean())
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
