@@ -136,3 +136,36 @@ def test_keys_generate_prints_a_usable_key():
     )
     key = result.stdout.strip()
     assert crypto.Cipher([key]).decrypt(crypto.Cipher([key]).encrypt("x")) == "x"
+
+
+REFLECTION = "I noticed my chest got tight when my manager called"
+
+
+async def test_a_typed_reflection_is_stored_encrypted(fake_api, bot, database_url: str):
+    """A client's reflection reads back as typed, and the database holds no plaintext of it."""
+    from tests.lesson_helpers import deliver, delivery_row, edited, make_client
+
+    user_id = await make_client(bot, 4101, "en")
+    client = fake_api.user(4101, language_code="en")
+    first = await deliver(bot, client, user_id, "thoughts-feelings-actions")
+    client.press(first, "Next »")
+    client.press(await edited(client, first), "Done ✓")
+    await client.expect_one()
+    client.send(REFLECTION)
+    await client.expect(2)
+
+    assert (await delivery_row(bot, user_id, "thoughts-feelings-actions")).reflection_text == (
+        REFLECTION
+    )
+    engine = bot.bot_data["services"].engine
+    async with engine.connect() as connection:
+        raw = (
+            (await connection.execute(text("SELECT reflection_text FROM lesson_deliveries")))
+            .scalars()
+            .all()
+        )
+    assert raw and all(value and REFLECTION not in value for value in raw)
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.split("///", 1)[1])
+        stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert REFLECTION.encode() not in stored

@@ -16,12 +16,12 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, TimestampMixin, UTCDateTime
+from bot.db.encrypted import EncryptedText
 
 CONTENT_ID_LENGTH = 40
 
@@ -64,7 +64,8 @@ class LessonDelivery(TimestampMixin, Base):
     reflection_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Free text the client typed: health data. Plain for now; the privacy issue
     # encrypts this column at rest (see README, "Privacy").
-    reflection_text: Mapped[str | None] = mapped_column(Text())
+    # Health data: encrypted at rest (bot.crypto).
+    reflection_text: Mapped[str | None] = mapped_column(EncryptedText())
     reflection_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The Telegram message that carried the answer: a redelivered update is recognised.
     reflection_message_id: Mapped[int | None] = mapped_column(BigInteger())

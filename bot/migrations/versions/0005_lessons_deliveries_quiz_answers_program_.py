@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.db.base
+import bot.db.encrypted
 
 revision: str = "0005"
 down_revision: str | None = "0002"
@@ -31,7 +32,7 @@ def upgrade() -> None:
         sa.Column("opened_at", bot.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", bot.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reflection_asked_at", bot.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reflection_text", sa.Text(), nullable=True),
+        sa.Column("reflection_text", bot.db.encrypted.EncryptedText(), nullable=True),
         sa.Column("reflection_answered_at", bot.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reflection_message_id", sa.BigInteger(), nullable=True),
         sa.Column(
