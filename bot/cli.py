@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=run_demo, needs_settings=False)
 
-    content = commands.add_parser("content", help="lessons and programs in content/")
+    content = commands.add_parser("content", help="lessons, programs and measures in content/")
     content_commands = content.add_subparsers(
         title="content commands", metavar="CONTENT_COMMAND", required=True
     )

@@ -36,6 +36,7 @@ def test_shipped_content_passes_in_every_language(capsys: pytest.CaptureFixture[
     for locale in SUPPORTED_LOCALES:
         assert f"{locale}: 13 lessons" in report
     assert "foundations" in report
+    assert "measures: intake, wellbeing" in report
     assert "no problems found" in report
 
 
@@ -136,3 +137,15 @@ def test_the_command_fails_when_the_default_program_is_missing(
 
 def test_the_shipped_content_dir_is_the_default():
     assert (PROJECT_ROOT / "content" / "programs" / "foundations.yaml").is_file()
+
+
+def test_a_broken_measure_file_fails_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    root = content_with(tmp_path)
+    (root / "measures").mkdir()
+    measures = Path(__file__).parent / "fixtures" / "measures"
+    shutil.copy(measures / "good" / "sample.yaml", root / "measures")
+    shutil.copy(measures / "broken" / "overlapping_bands.yaml", root / "measures")
+    assert main(["content", "check", "--content-dir", str(root)]) == 1
+    report = capsys.readouterr().out
+    assert "measures: sample" in report
+    assert "measures/overlapping_bands.yaml" in report and "must not overlap" in report

@@ -3,7 +3,8 @@
 Reports, per file, what a content editor must fix: front matter that does not
 validate (including malformed quizzes), a lesson missing in a shipped language
 (readers would get English), a lesson whose text does not fit Telegram's
-limits once rendered, a program naming a lesson that does not exist.
+limits once rendered, a program naming a lesson that does not exist, and any
+measure file (``measures/<id>.yaml``) that does not validate.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.library import ContentLibrary, Problem, load_content, page_problems
+from bot.measures.catalog import check_measures
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class ContentReport:
     library: ContentLibrary
     locales: tuple[str, ...]
     problems: list[Problem]
+    measures: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -32,6 +35,7 @@ class ContentReport:
             count = len(self.library.lessons.get(locale, {}))
             lines.append(f"{locale}: {count} lessons")
         lines.append(f"programs: {', '.join(sorted(self.library.programs)) or '(none)'}")
+        lines.append(f"measures: {', '.join(self.measures) or '(none)'}")
         if self.ok:
             lines.append("Content check passed: no problems found.")
             return "\n".join(lines)
@@ -56,4 +60,6 @@ def check_content(
                 "DEFAULT_PROGRAM names this program, but there is no valid file for it",
             )
         )
-    return ContentReport(library, tuple(locales), problems)
+    measures, measure_problems = check_measures(content_dir / "measures")
+    problems += [Problem(f"measures/{p.path.name}", p.message) for p in measure_problems]
+    return ContentReport(library, tuple(locales), problems, tuple(sorted(measures)))
