@@ -33,6 +33,7 @@ from bot.context import SERVICES_KEY, BotContext
 from bot.db.session import create_engine, create_session_factory
 from bot.flows import fallback, group_chats, welcome
 from bot.i18n import N_, Catalogs
+from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
 from bot.settings import SUPPORTED_LOCALES, Settings, require_token
 
@@ -54,6 +55,8 @@ def build_services(settings: Settings) -> Services:
         engine=engine,
         sessions=create_session_factory(engine),
         catalogs=Catalogs.load(settings.locales_dir, SUPPORTED_LOCALES, settings.default_locale),
+        crisis=load_matcher(SUPPORTED_LOCALES),
+        crisis_resources=load_resources(SUPPORTED_LOCALES),
     )
 
 
@@ -108,6 +111,17 @@ def register_handlers(application: BotApplication) -> None:
     # Nothing else claimed it: a kind answer for each kind of input.
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, fallback.free_text))
+    # An edited message is checked too (a crisis typed into an edit must not go unseen),
+    # but answered only when the check matches.
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & filters.UpdateType.EDITED_MESSAGE
+            & filters.TEXT
+            & ~filters.COMMAND,
+            fallback.edited_text,
+        )
+    )
     application.add_handler(
         MessageHandler(private & ~filters.StatusUpdate.ALL, fallback.unsupported_media)
     )

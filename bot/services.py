@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.domain.crisis import CrisisMatcher
+from bot.domain.crisis_resources import CrisisResources
 from bot.i18n import Catalogs
 from bot.settings import Settings
 
@@ -16,3 +18,5 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     catalogs: Catalogs
+    crisis: CrisisMatcher
+    crisis_resources: CrisisResources

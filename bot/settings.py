@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -112,6 +113,14 @@ class Settings(BaseSettings):
     locales_dir: Annotated[
         Path, Field(description="Folder with the gettext catalogs (`<lang>/LC_MESSAGES/`).")
     ] = PROJECT_ROOT / "locales"
+    crisis_country: Annotated[
+        str | None,
+        Field(
+            description="Country whose crisis lines are shown after a crisis message and in "
+            "/help (ISO 3166 code such as DE, ES, US). Unset: each language's defaults from "
+            "`content/safety/resources.yaml`."
+        ),
+    ] = None
 
     @field_validator("database_url")
     @classmethod
@@ -149,6 +158,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
         return value
+
+    @field_validator("crisis_country")
+    @classmethod
+    def _country_code(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        code = value.strip().upper()
+        if code not in Locale("en").territories or not code.isalpha():
+            raise ValueError("must be a two-letter country code such as DE, ES or US")
+        return code
 
     @field_validator("log_level")
     @classmethod

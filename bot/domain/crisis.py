@@ -207,9 +207,7 @@ class _CompiledLexicon:
             for span in spans
         )
 
-    def _corrected_words(
-        self, words: list[str], clauses: list[int]
-    ) -> tuple[list[str], list[int]]:
+    def _corrected_words(self, words: list[str], clauses: list[int]) -> tuple[list[str], list[int]]:
         """Words split by a stray space joined (``selbst mord``), misspelt keywords corrected."""
         merged_words: list[str] = []
         merged_clauses: list[int] = []
@@ -254,9 +252,7 @@ class _CompiledLexicon:
         first = bisect.bisect_right(starts, span[0]) - 1
         last = bisect.bisect_right(starts, span[1] - 1) - 1
         window = range(max(0, first - _NEGATION_WINDOW), last + 1)
-        return any(
-            words[i] in self._negations and clauses[i] == clauses[first] for i in window
-        )
+        return any(words[i] in self._negations and clauses[i] == clauses[first] for i in window)
 
 
 class CrisisMatcher:

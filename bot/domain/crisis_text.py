@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 _APOSTROPHES = re.compile(r"(?<=[^\W\d_])['’ʼ`´](?=[^\W\d_])")
 # Look-alike characters, translated only inside a token that also holds letters.
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
 _LEET_TOKEN = re.compile(r"\S+")
 # Dots, dashes and the like between two letters or digits ("k.i.l.l", "self-harm") split words.
 _INNER_SEPARATORS = re.compile(r"(?<=[a-z0-9])[.\-_*/+·•~|]+(?=[a-z0-9])")

@@ -1,5 +1,6 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
+from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
-__all__ = ["Role", "User", "UserStatus"]
+__all__ = ["Role", "SafetyFlag", "User", "UserStatus"]
