@@ -23,8 +23,13 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
 _LEET_TOKEN = re.compile(r"\S+")
-# Dots, dashes and the like between two letters or digits ("k.i.l.l", "self-harm") split words.
-_INNER_SEPARATORS = re.compile(r"(?<=[a-z0-9])[.\-_*/+·•~|]+(?=[a-z0-9])")
+# Single letters strung together with dots, dashes and the like ("k.i.l.l", "m-y-s-e-l-f")
+# are one word; between longer parts ("self-harm") the same characters split words.
+_SEPARATOR_CHARS = r"[.\-_*/+·•~|]"
+_SPELLED_WITH_SEPARATORS = re.compile(
+    rf"(?<![a-z0-9])(?:[a-z0-9]{_SEPARATOR_CHARS}+){{2,}}[a-z0-9](?![a-z0-9])"
+)
+_INNER_SEPARATORS = re.compile(rf"(?<=[a-z0-9]){_SEPARATOR_CHARS}+(?=[a-z0-9])")
 _CLAUSE_BREAKS = re.compile(r"[.,;:!?¡¿\n\r()\"“”«»…]+")
 _WORD = re.compile(r"[a-z0-9]+")
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
@@ -39,6 +44,7 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     text = "".join(char for char in text if not unicodedata.combining(char))
     text = _LEET_TOKEN.sub(_unleet, text)
+    text = _SPELLED_WITH_SEPARATORS.sub(lambda m: re.sub(_SEPARATOR_CHARS, "", m.group(0)), text)
     return _INNER_SEPARATORS.sub(" ", text)
 
 
