@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.safety.content import load_matcher  # noqa: E402
-from bot.settings import SUPPORTED_LOCALES  # noqa: E402
-from tests.crisis_labelled import report  # noqa: E402
+from bot.safety.content import load_matcher
+from bot.settings import SUPPORTED_LOCALES
+from tests.crisis_labelled import report
 
 
 def timing() -> str:

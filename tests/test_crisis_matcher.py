@@ -197,7 +197,7 @@ def test_an_invalid_lexicon_is_refused(changes: dict):
 def test_a_lexicon_file_must_match_its_name(tmp_path: Path):
     path = tmp_path / "de.yaml"
     path.write_text(yaml.safe_dump(_lexicon()), encoding="utf-8")
-    with pytest.raises(SafetyContentError, match="de.yaml"):
+    with pytest.raises(SafetyContentError, match=r"de\.yaml"):
         load_lexicon(path)
 
 
