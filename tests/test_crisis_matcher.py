@@ -98,6 +98,11 @@ def test_figurative_and_negated_uses_are_not_flagged(
         ("es", "No quiero vivir"),
         # a figurative use next to a real one: the real one counts
         ("en", "This homework is killing me and I want to kill myself"),
+        # an exception for a figure of speech is narrower than the risk next to it
+        ("en", "I want to die from the pain"),
+        ("en", "I don't want to live in this world"),
+        ("es", "No quiero vivir en este mundo"),
+        ("de", "Ich würde mich am liebsten umbringen"),
     ],
 )
 def test_negation_and_figures_of_speech_never_hide_real_risk(

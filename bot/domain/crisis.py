@@ -28,7 +28,7 @@ language, and a missed crisis costs more than a false alarm.
 Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~``):
 words separated by single spaces; ``word*`` any ending (inflections);
 ``(a|b c)`` alternatives; ``(x )?`` optional; ``~`` up to three words of
-anything. Patterns are whole-word: ``kil*`` does not match ``skill``.
+anything; ``#`` a number. Patterns are whole-word: ``kil*`` does not match ``skill``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Severity(StrEnum):
 
 
 _RANK = {Severity.HIGH: 2, Severity.MEDIUM: 1}
-_PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~]+$")
+_PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#]+$")
 _GAP = "(?:[a-z0-9]+ ){0,3}"  # "~ ": up to three words of anything
 _NEGATION_WINDOW = 3  # words before a match in which a negation counts
 _MIN_CORRECTED_LENGTH = 5  # shorter words are never "corrected" into a keyword
@@ -124,10 +124,10 @@ def compile_pattern(pattern: str, replacements: Mapping[str, str] | None = None)
     """Turn a lexicon pattern into a whole-word regular expression over folded text."""
     folded = " ".join(fold_pattern(pattern, dict(replacements or {})).split())
     if not folded or not _PATTERN_CHARS.match(folded):
-        raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~")
+        raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~#")
     if re.search(r"~(?! )|~$", folded):
         raise ValueError(f"pattern {pattern!r}: '~' stands for words and needs a space after it")
-    regex = folded.replace("*", "[a-z0-9]*").replace("~ ", _GAP)
+    regex = folded.replace("*", "[a-z0-9]*").replace("#", "[0-9]+").replace("~ ", _GAP)
     try:
         return re.compile(rf"(?<![a-z0-9])(?:{regex})(?![a-z0-9])")
     except re.error as error:
