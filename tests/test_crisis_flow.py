@@ -166,6 +166,30 @@ async def test_an_edit_that_adds_crisis_language_is_answered_and_flagged_once(
     assert len(alerts) == 1
 
 
+async def test_a_failed_crisis_reply_is_sent_again(
+    fake_api: FakeBotApi, bot: BotApplication, alerts: list
+):
+    await add_client(bot, 2011)
+    client = fake_api.user(2011, language_code="en")
+    fake_api.fail("sendMessage", 502, times=1)
+    client.send("I want to kill myself")
+    reply = await client.expect_one()
+    assert reply.plain_text.startswith(CALM_OPENING["en"])
+    assert len(await flags(bot, 1)) == 1
+
+
+async def test_the_flag_is_kept_even_when_telegram_cannot_take_the_reply(
+    fake_api: FakeBotApi, bot: BotApplication, alerts: list
+):
+    user_id = await add_client(bot, 2012)
+    client = fake_api.user(2012, language_code="en")
+    fake_api.fail("sendMessage", 500, times=2)
+    client.send("I want to kill myself")
+    (flag,) = await flags(bot, 1)
+    assert flag.user_id == user_id
+    assert alerts == [(user_id, flag.id)]
+
+
 async def test_a_harmless_edit_gets_no_reply(fake_api: FakeBotApi, bot: BotApplication):
     client = fake_api.user(2006, language_code="en")
     sent = client.send("hello")

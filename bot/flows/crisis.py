@@ -15,6 +15,7 @@ import html
 import logging
 
 from telegram import Message, Update
+from telegram.error import NetworkError
 
 from bot.context import BotContext
 from bot.db.base import utcnow
@@ -31,8 +32,6 @@ async def screen(update: Update, context: BotContext, text: str | None) -> Crisi
     check = services.crisis.check(text or "", context.t.locale)
     if not check.matched:
         return check
-    message = update.effective_message
-    await message.reply_text(crisis_reply(context))
     logger.info(
         "event=crisis.matched user_id=%s rule=%s severity=%s locale=%s known=%s",
         update.effective_user.id if update.effective_user else None,
@@ -41,8 +40,13 @@ async def screen(update: Update, context: BotContext, text: str | None) -> Crisi
         check.locale,
         context.user_record is not None,
     )
-    if context.user_record is not None:
-        await _flag(context, context.user_record.id, check, _source(message))
+    message = update.effective_message
+    try:
+        await _send_resources(message, crisis_reply(context))
+    finally:
+        # Recorded even when Telegram could not take the reply: the flag must not be lost.
+        if context.user_record is not None:
+            await _flag(context, context.user_record.id, check, _source(message))
     return check
 
 
@@ -67,6 +71,18 @@ def resource_list(context: BotContext) -> str:
     services = context.services
     lines = services.crisis_resources.lines_for(context.t.locale, services.settings.crisis_country)
     return "\n".join(f"• {html.escape(line, quote=False)}" for line in lines)
+
+
+async def _send_resources(message: Message, text: str) -> None:
+    """The one reply that must get through: a failed send (5xx, time-out) is tried once more.
+
+    After a time-out the first may have arrived after all; twice is better than never.
+    """
+    try:
+        await message.reply_text(text)
+    except NetworkError:
+        logger.warning("event=crisis.reply_retry chat_id=%s", message.chat_id)
+        await message.reply_text(text)
 
 
 async def _flag(context: BotContext, user_id: int, check: CrisisCheck, source: str) -> None:
