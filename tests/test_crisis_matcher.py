@@ -89,9 +89,13 @@ def test_figurative_and_negated_uses_are_not_flagged(
         ("en", "I'm not sure I won't hurt myself"),
         ("de", "Ich bringe mich nicht um, aber ich denke oft daran"),
         ("es", "No me voy a matar, pero lo pienso"),
-        # a negation in another sentence does not count
+        # a negation in another sentence, or before a new subject, does not count
         ("en", "No. I want to die."),
         ("de", "Nein. Ich will sterben."),
+        ("en", "not today i want to die"),
+        ("en", "no i want to kill myself"),
+        ("de", "ich will nicht mehr ich will sterben"),
+        ("es", "no se yo quiero morir"),
         # negated wishes to live are the crisis, not its denial
         ("en", "I don't want to live"),
         ("de", "Ich will nicht mehr leben"),

@@ -85,6 +85,9 @@ class Lexicon(BaseModel):
     # Spelling variants folded together in text and patterns alike (German "ae" for "ä").
     replacements: dict[str, str] = {}
     negations: list[Word] = Field(min_length=1)
+    # Subject pronouns: one between a negation and a match starts a new statement
+    # ("not today I want to die"), so the negation no longer counts.
+    subjects: list[Word] = []
     doubts: list[Word] = []
     # Distinctive words a misspelling is corrected towards, and words never "corrected".
     keywords: list[Word] = []
@@ -150,7 +153,9 @@ class _Match:
 
 
 class _CompiledLexicon:
-    def __init__(self, lexicon: Lexicon, negations: set[str], doubts: set[str]) -> None:
+    def __init__(
+        self, lexicon: Lexicon, negations: set[str], subjects: set[str], doubts: set[str]
+    ) -> None:
         self.locale = lexicon.locale
         replacements = dict(lexicon.replacements)
         self._replacements = replacements
@@ -160,6 +165,7 @@ class _CompiledLexicon:
 
         # Negations and doubts of every language count: "I'm not suizidal" is still negated.
         self._negations = folded(negations)
+        self._subjects = folded(subjects)
         self._doubts = folded(doubts)
         self._keywords = sorted(folded(lexicon.keywords))
         self._keyword_set = frozenset(self._keywords)
@@ -249,10 +255,17 @@ class _CompiledLexicon:
     def _negated(
         self, span: tuple[int, int], words: list[str], clauses: list[int], starts: list[int]
     ) -> bool:
+        """A negation inside the match, or just before it in the same statement."""
         first = bisect.bisect_right(starts, span[0]) - 1
         last = bisect.bisect_right(starts, span[1] - 1) - 1
-        window = range(max(0, first - _NEGATION_WINDOW), last + 1)
-        return any(words[i] in self._negations and clauses[i] == clauses[first] for i in window)
+        if any(words[i] in self._negations for i in range(first, last + 1)):
+            return True
+        for i in range(first - 1, max(0, first - _NEGATION_WINDOW) - 1, -1):
+            if clauses[i] != clauses[first] or words[i] in self._subjects:
+                return False
+            if words[i] in self._negations:
+                return True
+        return False
 
 
 class CrisisMatcher:
@@ -261,9 +274,11 @@ class CrisisMatcher:
     def __init__(self, lexicons: Iterable[Lexicon]) -> None:
         lexicons = list(lexicons)
         negations = {word for lexicon in lexicons for word in lexicon.negations}
+        subjects = {word for lexicon in lexicons for word in lexicon.subjects}
         doubts = {word for lexicon in lexicons for word in lexicon.doubts}
         self._lexicons = {
-            lexicon.locale: _CompiledLexicon(lexicon, negations, doubts) for lexicon in lexicons
+            lexicon.locale: _CompiledLexicon(lexicon, negations, subjects, doubts)
+            for lexicon in lexicons
         }
         if not self._lexicons:
             raise ValueError("the crisis check needs at least one lexicon")
