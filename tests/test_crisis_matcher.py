@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from bot.safety.content import (
     load_resources,
 )
 from bot.settings import SUPPORTED_LOCALES
+from tests.crisis_labelled import load_set
 
 
 @pytest.fixture(scope="module")
@@ -260,3 +263,43 @@ def test_a_country_without_lines_of_its_own_gets_the_language_defaults(
     resources: CrisisResources,
 ):
     assert resources.lines_for("es", "JP") == resources.lines_for("es")
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _stretch_vowels(text: str) -> str:
+    """Every vowel of every whole word typed three times ("diiieee")."""
+
+    def stretch(word: re.Match[str]) -> str:
+        return re.sub(r"([aeiouäöüáéíóú])", r"\1\1\1", word.group(0), flags=re.IGNORECASE)
+
+    return re.sub(r"\b[^\W\d_]{3,}\b", stretch, text)
+
+
+TRICKS = {
+    "upper case": str.upper,
+    "lower case": str.lower,
+    "no accents": _strip_accents,
+    "stretched vowels": _stretch_vowels,
+    "no apostrophes": lambda text: text.replace("'", ""),
+    "curly apostrophes": lambda text: text.replace("'", "’"),
+    "shouted": lambda text: text + "!!! 😭😭",
+    "trailing off": lambda text: text + "...",
+}
+EXPLICIT = [
+    (locale, sentence.text)
+    for locale in SUPPORTED_LOCALES
+    for holdout in (False, True)
+    for sentence in load_set(locale, holdout=holdout).sentences
+    if sentence.category == "explicit"
+]
+
+
+@pytest.mark.parametrize("trick", TRICKS)
+def test_every_explicit_statement_survives_every_spelling_trick(matcher: CrisisMatcher, trick: str):
+    change = TRICKS[trick]
+    missed = [text for locale, text in EXPLICIT if not matcher.check(change(text), locale).matched]
+    assert not missed

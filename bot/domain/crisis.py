@@ -231,6 +231,8 @@ class _CompiledLexicon:
         return merged_words, merged_clauses
 
     def _replace(self, word: str) -> str:
+        # Collapsed before and after: "mooeeechte" must meet "oe" to become "mochte".
+        word = collapse_repeats(word)
         for old, new in self._replacements.items():
             word = word.replace(old, new)
         return collapse_repeats(word)

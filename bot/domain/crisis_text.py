@@ -57,6 +57,7 @@ def fold_pattern(pattern: str, replacements: dict[str, str]) -> str:
     """A lexicon pattern folded exactly as text is, leaving its syntax characters alone."""
     folded = unicodedata.normalize("NFKD", pattern.casefold().replace("'", ""))
     folded = "".join(char for char in folded if not unicodedata.combining(char))
+    folded = collapse_repeats(folded)
     for old, new in replacements.items():
         folded = folded.replace(old, new)
     return collapse_repeats(folded)
