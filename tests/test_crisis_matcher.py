@@ -189,6 +189,7 @@ def _lexicon(**changes: object) -> dict:
         },
         {"rules": [{"id": "r", "severity": "high", "patterns": ["die"], "typo": True}]},
         {"negations": []},
+        {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die (now)?"]}]},
     ],
     ids=[
         "bad-char",
@@ -199,6 +200,7 @@ def _lexicon(**changes: object) -> dict:
         "dup-id",
         "unknown-field",
         "no-negations",
+        "optional-last-word",
     ],
 )
 def test_an_invalid_lexicon_is_refused(changes: dict):

@@ -130,6 +130,9 @@ def compile_pattern(pattern: str, replacements: Mapping[str, str] | None = None)
         raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~#")
     if re.search(r"~(?! )|~$", folded):
         raise ValueError(f"pattern {pattern!r}: '~' stands for words and needs a space after it")
+    if re.search(r" \([^()]*\)\?$", folded):
+        # "word (more)?" at the end would demand a trailing space the text never has
+        raise ValueError(f"pattern {pattern!r}: write an optional last word as 'word( more)?'")
     regex = folded.replace("*", "[a-z0-9]*").replace("#", "[0-9]+").replace("~ ", _GAP)
     try:
         return re.compile(rf"(?<![a-z0-9])(?:{regex})(?![a-z0-9])")

@@ -11,6 +11,7 @@ reflection) and decide from its result whether to go on.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 
@@ -29,7 +30,9 @@ logger = logging.getLogger(__name__)
 async def screen(update: Update, context: BotContext, text: str | None) -> CrisisCheck:
     """Check ``text``; on a match, answer with the resources and record the flag."""
     services = context.services
-    check = services.crisis.check(text or "", context.t.locale)
+    # In a worker thread: a message of Telegram's maximum length takes tens of milliseconds
+    # (bench/crisis.py), which the event loop should spend on other updates.
+    check = await asyncio.to_thread(services.crisis.check, text or "", context.t.locale)
     if not check.matched:
         return check
     logger.info(
