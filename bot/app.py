@@ -35,6 +35,7 @@ from bot.db.session import create_engine, create_session_factory
 from bot.flows import fallback, group_chats, lessons, welcome
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
+from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
 from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, require_token
 
@@ -59,6 +60,8 @@ def build_services(settings: Settings) -> Services:
         sessions=create_session_factory(engine),
         catalogs=Catalogs.load(settings.locales_dir, SUPPORTED_LOCALES, settings.default_locale),
         content=load_content_library(settings),
+        crisis=load_matcher(SUPPORTED_LOCALES),
+        crisis_resources=load_resources(SUPPORTED_LOCALES),
     )
 
 
@@ -130,8 +133,20 @@ def register_handlers(application: BotApplication) -> None:
 
     # Nothing else claimed it: a kind answer for each kind of input.
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
-    # Free text: a reflection answer when one is awaited, else the general reply.
+    # Free text: a reflection answer when one is awaited, else the general reply
+    # (both pass the crisis check first).
     application.add_handler(MessageHandler(private & filters.TEXT, lessons.on_text))
+    # An edited message is checked too (a crisis typed into an edit must not go unseen),
+    # but answered only when the check matches.
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & filters.UpdateType.EDITED_MESSAGE
+            & filters.TEXT
+            & ~filters.COMMAND,
+            fallback.edited_text,
+        )
+    )
     application.add_handler(
         MessageHandler(private & ~filters.StatusUpdate.ALL, fallback.unsupported_media)
     )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.library import ContentLibrary
+from bot.domain.crisis import CrisisMatcher
+from bot.domain.crisis_resources import CrisisResources
 from bot.i18n import Catalogs
 from bot.settings import Settings
 
@@ -18,3 +20,5 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     catalogs: Catalogs
     content: ContentLibrary
+    crisis: CrisisMatcher
+    crisis_resources: CrisisResources

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -137,6 +138,14 @@ class Settings(BaseSettings):
             "CONTENT_DIR); a practitioner can assign another."
         ),
     ] = "foundations"
+    crisis_country: Annotated[
+        str | None,
+        Field(
+            description="Country whose crisis lines are shown after a crisis message and in "
+            "/help (ISO 3166 code such as DE, ES, US). Unset: each language's defaults from "
+            "`content/safety/resources.yaml`."
+        ),
+    ] = None
 
     @field_validator("database_url")
     @classmethod
@@ -174,6 +183,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
         return value
+
+    @field_validator("crisis_country")
+    @classmethod
+    def _country_code(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        code = value.strip().upper()
+        if code not in Locale("en").territories or not code.isalpha():
+            raise ValueError("must be a two-letter country code such as DE, ES or US")
+        return code
 
     @field_validator("log_level")
     @classmethod

@@ -1,6 +1,8 @@
 """Everything no flow claimed: unknown commands, media, free text and stale buttons.
 
-Each gets a short, kind reply that says what to do next. Nothing is stored.
+Each gets a short, kind reply that says what to do next. Free text passes the
+crisis check first (``bot/flows/crisis.py``); apart from a safety flag, nothing
+is stored.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 from telegram import Update
 
 from bot.context import BotContext
+from bot.flows import crisis
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,9 @@ async def unsupported_media(update: Update, context: BotContext) -> None:
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """Text outside any conversation: not read by anyone, so say so and point to /help."""
+    """Text outside any conversation: the crisis check, else say nobody reads it, and /help."""
+    if (await crisis.screen(update, context, update.effective_message.text)).matched:
+        return
     _ = context.t._
     await update.effective_message.reply_text(
         _(
@@ -42,6 +47,11 @@ async def free_text(update: Update, context: BotContext) -> None:
             "in real time. If you need help now, /help lists where to turn."
         )
     )
+
+
+async def edited_text(update: Update, context: BotContext) -> None:
+    """An edited message: checked like a new one, otherwise left alone (no second reply)."""
+    await crisis.screen(update, context, update.effective_message.text)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

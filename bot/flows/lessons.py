@@ -27,7 +27,7 @@ from telegram.error import BadRequest
 from bot.content.lessons import Lesson
 from bot.context import BotContext
 from bot.db.models import LessonDelivery
-from bot.flows import fallback
+from bot.flows import crisis, fallback
 from bot.lessons import callbacks, messages, progress
 from bot.lessons.callbacks import Action, LessonCallback
 from bot.lessons.messages import OutgoingMessage
@@ -221,6 +221,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         await fallback.free_text(update, context)
         return
     logger.info("event=lesson.reflection_saved delivery_id=%s", delivery.id)
+    if (await crisis.screen(update, context, message.text)).matched:
+        return  # stored, and the crisis resources were sent: nothing more is asked now
     for outgoing in answered:
         await send(context, outgoing)
 

@@ -12,6 +12,7 @@ import logging
 from telegram import Update
 
 from bot.context import BotContext
+from bot.flows.crisis import resource_list
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +58,7 @@ def help_text(context: BotContext) -> str:
                 "<b>What I am not</b>\nI am not an emergency service, and nobody reads "
                 "these messages in real time."
             ),
-            _(
-                "<b>If you need help now</b>\nIf you are in danger or thinking about "
-                "harming yourself, call your local emergency number (112 in Europe, 911 in "
-                "North America) or go to the nearest emergency department."
-            ),
+            _("<b>If you need help now</b>") + "\n" + resource_list(context),
             _("<b>Commands</b>\n/start – begin\n/help – this message"),
         )
     )

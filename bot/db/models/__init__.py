@@ -1,6 +1,7 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
 from bot.db.models.lessons import LessonDelivery, LessonQuizAnswer, ProgramEnrollment
+from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
 __all__ = [
@@ -8,6 +9,7 @@ __all__ = [
     "LessonQuizAnswer",
     "ProgramEnrollment",
     "Role",
+    "SafetyFlag",
     "User",
     "UserStatus",
 ]

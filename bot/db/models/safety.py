@@ -1,0 +1,47 @@
+"""Safety flags: a crisis-language match, recorded for the practitioner's digest.
+
+A flag holds no text: which rule matched, how severe, in which language's
+lexicon, and where the text came from (a message id), so that a redelivered
+update never records the same flag twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base, UTCDateTime, utcnow
+from bot.domain.crisis import Severity
+
+
+class SafetyFlag(Base):
+    """One crisis-language match from a known user (strangers get the reply, not a row)."""
+
+    __tablename__ = "safety_flags"
+    __table_args__ = (
+        UniqueConstraint("user_id", "source"),
+        Index("ix_safety_flags_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    severity: Mapped[Severity] = mapped_column(
+        Enum(
+            Severity,
+            name="safety_severity",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda members: [member.value for member in members],
+        )
+    )
+    rule_id: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))  # the lexicon that matched
+    # Where the text was typed, e.g. "message:<chat_id>:<message_id>": never the text itself.
+    source: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:  # ids only: reprs end up in logs
+        return f"SafetyFlag(id={self.id!r}, user_id={self.user_id!r}, rule_id={self.rule_id!r})"

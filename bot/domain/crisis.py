@@ -1,0 +1,330 @@
+"""The crisis-language check: does a message a client typed need the crisis resources at once?
+
+Pure Python, no Telegram. The lexicons are data (``content/safety/<locale>.yaml``),
+validated by :class:`Lexicon`; :class:`CrisisMatcher` compiles them once and
+answers :meth:`CrisisMatcher.check` with a :class:`CrisisCheck` that carries
+rule ids, never the text.
+
+How a message is read (see ``docs/safety.md`` for the reasoning):
+
+1. :mod:`bot.domain.crisis_text` folds case, accents, look-alike digits,
+   stretched and spelled-out letters, and cuts the message into words.
+2. Per lexicon: its ``replacements`` (German ``ae`` → ``a`` …), then words split
+   by a stray space are joined when together they make a keyword (``selbst
+   mord``), then misspelt keywords are corrected (``sucide``) with RapidFuzz's
+   optimal-string-alignment distance: one edit for a keyword of up to 7
+   letters, two from 8 — same first letter, and never a word the lexicon marks
+   as ``protected`` (``matarte`` is not ``matarme``).
+3. Every rule's patterns are searched. A match is set aside only when one of
+   the rule's ``unless`` patterns (a figurative use) covers it, or when the rule
+   is ``negatable`` and a negation stands just before or inside it — and
+   negation never counts in a message that holds a ``doubts`` word ("but",
+   "sometimes", "not sure"), because that is where minimising hides risk.
+   When unsure, flag.
+
+Every lexicon is tried, the user's own first: people write in more than one
+language, and a missed crisis costs more than a false alarm.
+
+Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~``):
+words separated by single spaces; ``word*`` any ending (inflections);
+``(a|b c)`` alternatives; ``(x )?`` optional; ``~`` up to three words of
+anything; ``#`` a number. Patterns are whole-word: ``kil*`` does not match ``skill``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.domain.crisis_text import Words, collapse_repeats, fold_pattern, split_words
+
+
+class Severity(StrEnum):
+    HIGH = "high"  # explicit: suicide, self-harm, a plan or a method
+    MEDIUM = "medium"  # indirect: hopelessness, being a burden, wanting it all to stop
+
+
+_RANK = {Severity.HIGH: 2, Severity.MEDIUM: 1}
+_PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#]+$")
+_GAP = "(?:[a-z0-9]+ ){0,3}"  # "~ ": up to three words of anything
+_NEGATION_WINDOW = 3  # words before a match in which a negation counts
+_MIN_CORRECTED_LENGTH = 5  # shorter words are never "corrected" into a keyword
+
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
+Word = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class Rule(BaseModel):
+    """One kind of crisis statement, as patterns, with the uses that are not one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: RuleId
+    severity: Severity
+    patterns: list[str] = Field(min_length=1)
+    # Figurative uses: a match inside one of these is set aside ("this homework is killing me").
+    unless: list[str] = []
+    # Whether "never", "not"... just before or inside the match set it aside.
+    negatable: bool = False
+
+
+class Lexicon(BaseModel):
+    """One language's crisis lexicon (``content/safety/<locale>.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+    # Spelling variants folded together in text and patterns alike (German "ae" for "ä").
+    replacements: dict[str, str] = {}
+    negations: list[Word] = Field(min_length=1)
+    # Subject pronouns: one between a negation and a match starts a new statement
+    # ("not today I want to die"), so the negation no longer counts.
+    subjects: list[Word] = []
+    doubts: list[Word] = []
+    # Distinctive words a misspelling is corrected towards, and words never "corrected".
+    keywords: list[Word] = []
+    protected: list[Word] = []
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _valid_rules(self) -> Lexicon:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id {rule.id!r} appears twice")
+            seen.add(rule.id)
+            for pattern in (*rule.patterns, *rule.unless):
+                try:
+                    compile_pattern(pattern, self.replacements)
+                except ValueError as error:
+                    raise ValueError(f"rule {rule.id!r}: {error}") from None
+        return self
+
+
+@dataclass(frozen=True)
+class CrisisCheck:
+    """What the check found. Holds rule ids only: safe to log, never the message."""
+
+    matched: bool
+    severity: Severity | None = None
+    rule_id: str | None = None
+    locale: str | None = None  # the lexicon whose rule matched
+    set_aside: tuple[str, ...] = ()  # rules that matched but were read as negated or figurative
+
+
+NO_MATCH = CrisisCheck(matched=False)
+
+
+def compile_pattern(pattern: str, replacements: Mapping[str, str] | None = None) -> re.Pattern[str]:
+    """Turn a lexicon pattern into a whole-word regular expression over folded text."""
+    folded = " ".join(fold_pattern(pattern, dict(replacements or {})).split())
+    if not folded or not _PATTERN_CHARS.match(folded):
+        raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~#")
+    if re.search(r"~(?! )|~$", folded):
+        raise ValueError(f"pattern {pattern!r}: '~' stands for words and needs a space after it")
+    if re.search(r" \([^()]*\)\?$", folded):
+        # "word (more)?" at the end would demand a trailing space the text never has
+        raise ValueError(f"pattern {pattern!r}: write an optional last word as 'word( more)?'")
+    regex = folded.replace("*", "[a-z0-9]*").replace("#", "[0-9]+").replace("~ ", _GAP)
+    try:
+        return re.compile(rf"(?<![a-z0-9])(?:{regex})(?![a-z0-9])")
+    except re.error as error:
+        raise ValueError(f"pattern {pattern!r} is not well formed: {error}") from None
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    id: str
+    severity: Severity
+    patterns: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...]
+    negatable: bool
+
+
+@dataclass(frozen=True)
+class _Match:
+    rule: _CompiledRule
+    set_aside: bool
+
+
+class _CompiledLexicon:
+    def __init__(
+        self, lexicon: Lexicon, negations: set[str], subjects: set[str], doubts: set[str]
+    ) -> None:
+        self.locale = lexicon.locale
+        replacements = dict(lexicon.replacements)
+        self._replacements = replacements
+
+        def folded(words: Iterable[str]) -> frozenset[str]:
+            return frozenset(fold_pattern(word, replacements) for word in words)
+
+        # Negations and doubts of every language count: "I'm not suizidal" is still negated.
+        self._negations = folded(negations)
+        self._subjects = folded(subjects)
+        self._doubts = folded(doubts)
+        self._keywords = sorted(folded(lexicon.keywords))
+        self._keyword_set = frozenset(self._keywords)
+        self._protected = folded(lexicon.protected)
+        self._rules = tuple(
+            _CompiledRule(
+                id=rule.id,
+                severity=rule.severity,
+                patterns=tuple(compile_pattern(p, replacements) for p in rule.patterns),
+                unless=tuple(compile_pattern(p, replacements) for p in rule.unless),
+                negatable=rule.negatable,
+            )
+            for rule in lexicon.rules
+        )
+
+    def matches(self, message: Words) -> list[_Match]:
+        """Each rule that matched, and whether every one of its matches was set aside."""
+        plain = [self._replace(word) for word in message.words]
+        # Read as written and as corrected: a correction must never hide a word it changed.
+        variants = [(plain, list(message.clauses))]
+        corrected = self._corrected_words(plain, list(message.clauses))
+        if corrected[0] != plain:
+            variants.append(corrected)
+        found: list[_Match] = []
+        for rule in self._rules:
+            outcomes = [self._outcome(rule, words, clauses) for words, clauses in variants]
+            if any(outcome is not None for outcome in outcomes):
+                found.append(_Match(rule, set_aside=not any(outcomes)))
+        return found
+
+    def _outcome(self, rule: _CompiledRule, words: list[str], clauses: list[int]) -> bool | None:
+        """None: no match; True: a real match; False: every match negated or figurative."""
+        text = " ".join(words)
+        spans = [m.span() for pattern in rule.patterns for m in pattern.finditer(text)]
+        if not spans:
+            return None
+        exceptions = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
+        doubtful = not self._doubts.isdisjoint(words)
+        starts = _word_starts(words)
+        return any(
+            not _covered(span, exceptions)
+            and not (
+                rule.negatable and not doubtful and self._negated(span, words, clauses, starts)
+            )
+            for span in spans
+        )
+
+    def _corrected_words(self, words: list[str], clauses: list[int]) -> tuple[list[str], list[int]]:
+        """Words split by a stray space joined (``selbst mord``), misspelt keywords corrected."""
+        merged_words: list[str] = []
+        merged_clauses: list[int] = []
+        index = 0
+        while index < len(words):
+            pair = words[index] + words[index + 1] if index + 1 < len(words) else ""
+            if pair and pair in self._keyword_set and words[index] not in self._keyword_set:
+                merged_words.append(pair)
+                merged_clauses.append(clauses[index])
+                index += 2
+                continue
+            merged_words.append(self._corrected(words[index]))
+            merged_clauses.append(clauses[index])
+            index += 1
+        return merged_words, merged_clauses
+
+    def _replace(self, word: str) -> str:
+        # Collapsed before and after: "mooeeechte" must meet "oe" to become "mochte".
+        word = collapse_repeats(word)
+        for old, new in self._replacements.items():
+            word = word.replace(old, new)
+        return collapse_repeats(word)
+
+    def _corrected(self, word: str) -> str:
+        if (
+            len(word) < _MIN_CORRECTED_LENGTH
+            or word in self._keyword_set
+            or word in self._protected
+            or not self._keywords
+        ):
+            return word
+        candidates = process.extract(
+            word, self._keywords, scorer=OSA.distance, score_cutoff=2, limit=None
+        )
+        for keyword, distance, _index in sorted(candidates, key=lambda c: (c[1], c[0])):
+            allowed = 1 if len(keyword) <= 7 else 2
+            if distance <= allowed and keyword[0] == word[0]:
+                return keyword
+        return word
+
+    def _negated(
+        self, span: tuple[int, int], words: list[str], clauses: list[int], starts: list[int]
+    ) -> bool:
+        """A negation inside the match, or just before it in the same statement."""
+        first = bisect.bisect_right(starts, span[0]) - 1
+        last = bisect.bisect_right(starts, span[1] - 1) - 1
+        if any(words[i] in self._negations for i in range(first, last + 1)):
+            return True
+        for i in range(first - 1, max(0, first - _NEGATION_WINDOW) - 1, -1):
+            if clauses[i] != clauses[first] or words[i] in self._subjects:
+                return False
+            if words[i] in self._negations:
+                return True
+        return False
+
+
+class CrisisMatcher:
+    """Every lexicon compiled once; :meth:`check` is called for each message a client types."""
+
+    def __init__(self, lexicons: Iterable[Lexicon]) -> None:
+        lexicons = list(lexicons)
+        negations = {word for lexicon in lexicons for word in lexicon.negations}
+        subjects = {word for lexicon in lexicons for word in lexicon.subjects}
+        doubts = {word for lexicon in lexicons for word in lexicon.doubts}
+        self._lexicons = {
+            lexicon.locale: _CompiledLexicon(lexicon, negations, subjects, doubts)
+            for lexicon in lexicons
+        }
+        if not self._lexicons:
+            raise ValueError("the crisis check needs at least one lexicon")
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(self._lexicons)
+
+    def check(self, text: str, locale: str | None = None) -> CrisisCheck:
+        """Match ``text`` against every lexicon, the user's own language first."""
+        message = split_words(text)
+        if not message.words:
+            return NO_MATCH
+        order = sorted(self._lexicons, key=lambda code: code != locale)
+        best: tuple[_CompiledRule, str] | None = None
+        set_aside: list[str] = []
+        for code in order:
+            for match in self._lexicons[code].matches(message):
+                if match.set_aside:
+                    set_aside.append(match.rule.id)
+                elif best is None or _RANK[match.rule.severity] > _RANK[best[0].severity]:
+                    best = (match.rule, code)
+        if best is None:
+            return CrisisCheck(matched=False, set_aside=tuple(set_aside))
+        rule, code = best
+        return CrisisCheck(
+            matched=True,
+            severity=rule.severity,
+            rule_id=rule.id,
+            locale=code,
+            set_aside=tuple(set_aside),
+        )
+
+
+def _word_starts(words: list[str]) -> list[int]:
+    starts, offset = [], 0
+    for word in words:
+        starts.append(offset)
+        offset += len(word) + 1
+    return starts
+
+
+def _covered(span: tuple[int, int], exceptions: list[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in exceptions)

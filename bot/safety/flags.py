@@ -1,0 +1,48 @@
+"""Recording a safety flag: idempotent, because Telegram redelivers updates.
+
+Plain use case: takes a session and plain values, never commits (the caller does).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import SafetyFlag
+from bot.domain.crisis import CrisisCheck
+
+
+async def record_flag(
+    session: AsyncSession, *, user_id: int, check: CrisisCheck, source: str, now: datetime
+) -> int | None:
+    """Store the flag once per (user, source): the new flag's id, or None if already there."""
+    if not check.matched or check.severity is None or check.rule_id is None:
+        raise ValueError("only a matched check is recorded")
+    values = {
+        "user_id": user_id,
+        "created_at": now,
+        "severity": check.severity,
+        "rule_id": check.rule_id,
+        "locale": check.locale or "",
+        "source": source,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(SafetyFlag)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["user_id", "source"])
+        .returning(SafetyFlag.id)
+    )
+    return await session.scalar(statement)
+
+
+async def flags_of(session: AsyncSession, user_id: int) -> list[SafetyFlag]:
+    """A user's flags, oldest first (for the digest and for /mydata)."""
+    rows = await session.scalars(
+        select(SafetyFlag).where(SafetyFlag.user_id == user_id).order_by(SafetyFlag.id)
+    )
+    return list(rows)
