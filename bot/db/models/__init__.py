@@ -1,5 +1,27 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
+from bot.db.models.enrollment import (
+    CareTeamMember,
+    ConversationStep,
+    Invite,
+    InviteAttempt,
+    InviteKind,
+    MembershipState,
+    Practitioner,
+    TeamRole,
+)
 from bot.db.models.users import Role, User, UserStatus
 
-__all__ = ["Role", "User", "UserStatus"]
+__all__ = [
+    "CareTeamMember",
+    "ConversationStep",
+    "Invite",
+    "InviteAttempt",
+    "InviteKind",
+    "MembershipState",
+    "Practitioner",
+    "Role",
+    "TeamRole",
+    "User",
+    "UserStatus",
+]
