@@ -7,7 +7,9 @@ from datetime import time
 import pytest
 
 from bot.app import BotApplication, build_application, running
-from bot.db.models import CareTeamMember, ConversationStep, Invite, User, UserStatus
+from sqlalchemy import select
+
+from bot.db.models import CareTeamMember, ConversationStep, Invite, InviteKind, User, UserStatus
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings
 from tests.enrollment_helpers import button_data, count, invite_link, practitioner, user_row
@@ -27,7 +29,7 @@ async def _consent(fake_api: FakeBotApi, bot: BotApplication, language: str, cli
     client = fake_api.user(client_id, first_name="Ana", language_code=language)
     client.send(f"/start {payload}")
     consent = await client.expect_one()
-    return doctor, client, consent
+    return doctor, client, consent, payload
 
 
 @pytest.mark.parametrize(
@@ -47,7 +49,7 @@ async def _consent(fake_api: FakeBotApi, bot: BotApplication, language: str, cli
 async def test_complete_onboarding(
     fake_api: FakeBotApi, bot: BotApplication, language: str, method: str
 ):
-    doctor, client, consent = await _consent(fake_api, bot, language, 2001)
+    doctor, client, consent, _payload = await _consent(fake_api, bot, language, 2001)
     assert "Dr. Weber" in consent.plain_text
     assert CONSENT[language] in consent.plain_text
     assert await user_row(bot, 2001) is None  # nothing stored before agreeing
@@ -99,20 +101,24 @@ async def test_complete_onboarding(
 
 
 async def test_not_now_stores_nothing(fake_api: FakeBotApi, bot: BotApplication):
-    _doctor, client, consent = await _consent(fake_api, bot, "en", 2002)
+    _doctor, client, consent, _payload = await _consent(fake_api, bot, "en", 2002)
     client.press(consent, button_data(consent, "ob:later:")[0])
     reply = await client.expect_one()
     assert "Nothing about you was stored" in reply.plain_text
     assert await user_row(bot, 2002) is None
     async with bot.bot_data["services"].sessions() as session:
-        invite = (await session.execute(Invite.__table__.select())).first()
+        invite = await session.scalar(select(Invite).where(Invite.kind == InviteKind.CLIENT))
     assert invite.opened_by_telegram_id is None and invite.used_at is None
+    # the link still works later
+    client.send(f"/start {payload}")
+    again = await client.expect_one()
+    assert button_data(again, "ob:agree:")
 
 
 async def test_bad_input_at_every_step_gets_a_hint_and_the_question_again(
     fake_api: FakeBotApi, bot: BotApplication
 ):
-    _doctor, client, consent = await _consent(fake_api, bot, "en", 2003)
+    _doctor, client, consent, _payload = await _consent(fake_api, bot, "en", 2003)
     client.send_sticker()
     again = await client.expect_one()
     assert button_data(again, "ob:agree:")  # the consent question, again
@@ -152,7 +158,7 @@ async def test_a_restart_mid_onboarding_resumes_at_the_same_question(
 ):
     first = build_application(migrated)
     async with running(first, poll_timeout=1):
-        doctor, client, consent = await _consent(fake_api, first, "de", 2004)
+        doctor, client, consent, _payload = await _consent(fake_api, first, "de", 2004)
         client.press(consent, button_data(consent, "ob:agree:")[0])
         language = await client.expect_one()
         client.press(language, "ob:lang:de")
@@ -165,7 +171,10 @@ async def test_a_restart_mid_onboarding_resumes_at_the_same_question(
         assert "Machen wir da weiter, wo wir aufgehört haben." in resumed.plain_text
         assert resumed.reply_markup == zone_question.reply_markup
         client.send("Berlin")
+        choices = await client.expect_one()
+        client.press(choices, button_data(choices, "ob:city:")[0])  # Berlin, Germany: largest
         confirm = await client.expect_one()
+        assert "Berlin, Deutschland" in confirm.plain_text
         client.press(confirm, "ob:tzok:Europe/Berlin")
         await client.expect(2)
         assert (await user_row(second, 2004)).timezone == "Europe/Berlin"

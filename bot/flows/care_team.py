@@ -192,7 +192,8 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
     ]
     await query.message.reply_text(
         _(
-            "Whom should I propose? The client is asked first; until they agree, your colleague sees nothing."
+            "Whom should I propose? The client is asked first; until they agree, "
+            "your colleague sees nothing."
         ),
         reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)),
     )

@@ -15,6 +15,7 @@ Callback data: ``ob:agree:<invite>``, ``ob:later:<invite>``, and per question
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 from datetime import time
@@ -133,42 +134,54 @@ def consent_buttons(context: BotContext, invite: Invite) -> InlineKeyboardMarkup
 async def consent_answer(update: Update, context: BotContext) -> None:
     """ "I agree" stores the client and starts the questions; "Not now" stores nothing."""
     query = update.callback_query
-    _ = context.t._
-    _prefix, answer, raw_id = (query.data.split(":") + ["", ""])[:3]
-    sender = update.effective_user
+    _prefix, answer, raw_id = [*query.data.split(":"), "", ""][:3]
     invite_id = int(raw_id) if raw_id.isdigit() else 0
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        if answer == "later":
-            invite = await session.get(Invite, invite_id)
-            if not await clients.not_now(session, invite_id, sender.id) or invite is None:
-                await _refuse_button(update, context, "consent")
-                return
-            until = format_date(invite.expires_at, "long", locale=context.t.locale)
-            await query.answer()
-            await _drop_buttons(update)
-            out.say(
-                _(
-                    "That's fine. Nothing about you was stored. Open the link again whenever "
-                    "you're ready: it works until {date}.",
-                    date=until,
-                )
-            )
-            return
-        joined = await clients.agree(
-            session, invite_id, sender.id, locale=context.t.locale, now=utcnow()
-        )
-        if joined is None:
+        await _consent_answer(update, context, out, session, answer, invite_id)
+    await out.send(context)
+
+
+async def _consent_answer(
+    update: Update,
+    context: BotContext,
+    out: Outgoing,
+    session: AsyncSession,
+    answer: str,
+    invite_id: int,
+) -> None:
+    query = update.callback_query
+    sender = update.effective_user
+    _ = context.t._
+    if answer == "later":
+        invite = await session.get(Invite, invite_id)
+        if not await clients.not_now(session, invite_id, sender.id) or invite is None:
             await _refuse_button(update, context, "consent")
             return
+        until = format_date(invite.expires_at, "long", locale=context.t.locale)
         await query.answer()
         await _drop_buttons(update)
-        if not joined.created:  # a second tap: just show where we are
-            await resume(update, context, out, session, joined.user)
-            return
-        logger.info("event=client.consented user_id=%s", joined.user.id)
-        await ask(update, context, out, joined.user, clients.ONBOARDING, clients.STEPS[0])
-    await out.send(context)
+        out.say(
+            _(
+                "That's fine. Nothing about you was stored. Open the link again whenever "
+                "you're ready: it works until {date}.",
+                date=until,
+            )
+        )
+        return
+    joined = await clients.agree(
+        session, invite_id, sender.id, locale=context.t.locale, now=utcnow()
+    )
+    if joined is None:
+        await _refuse_button(update, context, "consent")
+        return
+    await query.answer()
+    await _drop_buttons(update)
+    if not joined.created:  # a second tap: just show where we are
+        await resume(update, context, out, session, joined.user)
+        return
+    logger.info("event=client.consented user_id=%s", joined.user.id)
+    await ask(update, context, out, joined.user, clients.ONBOARDING, clients.STEPS[0])
 
 
 # --------------------------------------------------------------------------- 2. the questions
@@ -269,25 +282,39 @@ async def answer(update: Update, context: BotContext) -> None:
     query = update.callback_query
     _ = context.t._
     parts = query.data.split(":", 2)
-    prefix, what, value = (parts + ["", ""])[:3]
-    flow, expected = FLOW.get(prefix), STEP_OF.get(what)
+    prefix, what, value = [*parts, "", ""][:3]
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        user = await _sender(session, update)
-        step = await clients.open_step(session, user.id) if user else None
-        if user is None or step is None or (step.flow, step.step) != (flow, expected):
-            await query.answer(_("This button is from an earlier question."))
-            logger.info(
-                "event=callback.stale user_id=%s data=%s",
-                update.effective_user.id,
-                prefix + ":" + what,
-            )
-            if user is not None and step is not None:
-                await ask(update, context, out, user, step.flow, step.step)
-            return
-        await query.answer()
-        await _button_answer(update, context, session, user, step, what, value, out)
+        await _answer(update, context, out, session, prefix, what, value)
     await out.send(context)
+
+
+async def _answer(
+    update: Update,
+    context: BotContext,
+    out: Outgoing,
+    session: AsyncSession,
+    prefix: str,
+    what: str,
+    value: str,
+) -> None:
+    query = update.callback_query
+    _ = context.t._
+    flow, expected = FLOW.get(prefix), STEP_OF.get(what)
+    user = await _sender(session, update)
+    step = await clients.open_step(session, user.id) if user else None
+    if user is None or step is None or (step.flow, step.step) != (flow, expected):
+        await query.answer(_("This button is from an earlier question."))
+        logger.info(
+            "event=callback.stale user_id=%s data=%s",
+            update.effective_user.id,
+            prefix + ":" + what,
+        )
+        if user is not None and step is not None:
+            await ask(update, context, out, user, step.flow, step.step)
+        return
+    await query.answer()
+    await _button_answer(update, context, session, user, step, what, value, out)
 
 
 async def _button_answer(
@@ -370,7 +397,7 @@ async def _show_region(
     prefix = PREFIX[flow]
     buttons = [
         (
-            f"{timezones.zone_label(zone, context.t.locale)} · {timezones.local_time(zone, context.t.locale)}",
+            _place_and_time(context, timezones.zone_label(zone, context.t.locale), zone),
             f"{prefix}:tzp:{zone}",
         )
         for zone in timezones.REGIONS[region]
@@ -562,7 +589,7 @@ async def _typed_place(
     prefix = PREFIX[flow]
     buttons = [
         (
-            f"{city_label(context, city)} · {timezones.local_time(city.timezone, context.t.locale)}",
+            _place_and_time(context, city_label(context, city), city.timezone),
             f"{prefix}:city:{city.geonameid}",
         )
         for city in found
@@ -640,12 +667,11 @@ def preferences_summary(context: BotContext, user: User) -> str:
     _ = context.t._
     locale = context.t.locale
     zone = user.timezone or context.services.settings.default_timezone
+    place = html.escape(timezones.zone_label(zone, locale))
+    zone_shown = f"{place} ({timezones.local_time(zone, locale)})"
     lines = [
         _("Language: {value}", value=language_name(user.locale or locale)),
-        _(
-            "Time zone: {value}",
-            value=f"{html.escape(timezones.zone_label(zone, locale))} ({timezones.local_time(zone, locale)})",
-        ),
+        _("Time zone: {value}", value=zone_shown),
     ]
     if user.role == Role.CLIENT:
         checkin = (
@@ -678,6 +704,11 @@ def quiet_label(context: BotContext, start: time, end: time) -> str:
     )
 
 
+def _place_and_time(context: BotContext, place: str, zone: str) -> str:
+    """A button label: the place, and the time there now (a button is plain text)."""
+    return f"{place} · {timezones.local_time(zone, context.t.locale)}"
+
+
 def city_label(context: BotContext, city: timezones.City) -> str:
     return f"{city.name}, {timezones.country_name(city.country, context.t.locale)}"
 
@@ -698,10 +729,9 @@ async def _drop_buttons(update: Update) -> None:
     query = update.callback_query
     if query is None or query.message is None:
         return
-    try:
+    # Already gone, or too old to edit: harmless.
+    with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass  # already gone, or the message is too old to edit: harmless
 
 
 async def _refuse_button(update: Update, context: BotContext, what: str) -> None:
