@@ -111,3 +111,32 @@ async def onboard_client(
     await client.expect_one()  # all set
     await practitioner_user.expect_one()  # "has joined"
     return client
+
+
+def press_forged(fake_api: FakeBotApi, user: FakeUser, message: SentMessage, data: str) -> str:
+    """Press a button that was never offered: callback data made up by a malicious client."""
+    world = fake_api._world
+
+    def build() -> dict:
+        current = world.log.get(message.chat_id, message.message_id)
+        return {
+            "id": world.callbacks.open(),
+            "from": world.directory.user(user.id),
+            "chat_instance": "forged",
+            "message": current.to_api_dict(),
+            "data": data,
+        }
+
+    return world.publish("callback_query", build)["id"]
+
+
+async def answer_of(user: FakeUser, query_id: str) -> dict:
+    """The bot's answer to a callback query, once it came."""
+    import asyncio
+
+    for _ in range(500):
+        answer = user.callback_answer(query_id)
+        if answer is not None:
+            return answer
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"callback query {query_id} was not answered")

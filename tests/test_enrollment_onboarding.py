@@ -101,7 +101,7 @@ async def test_complete_onboarding(
 
 
 async def test_not_now_stores_nothing(fake_api: FakeBotApi, bot: BotApplication):
-    _doctor, client, consent, _payload = await _consent(fake_api, bot, "en", 2002)
+    _doctor, client, consent, payload = await _consent(fake_api, bot, "en", 2002)
     client.press(consent, button_data(consent, "ob:later:")[0])
     reply = await client.expect_one()
     assert "Nothing about you was stored" in reply.plain_text
