@@ -100,9 +100,9 @@ async def onboard_client(
     question = await client.expect_one()
     client.press(question, f"ob:lang:{language}")
     await client.expect_one()  # time zone question
-    client.send("Madrid")
+    client.send("Wien")  # one match: Vienna
     confirm = await client.expect_one()
-    client.press(confirm, "ob:tzok:Europe/Madrid")
+    client.press(confirm, "ob:tzok:Europe/Vienna")
     await client.expect(2)  # saved + check-in question
     checkin = client.messages()[-1]
     client.press(checkin, "ob:ci:0800")
