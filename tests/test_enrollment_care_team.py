@@ -49,16 +49,22 @@ async def _may_see(bot: BotApplication, practitioner_id: int, client_id: int) ->
 
 
 async def test_a_colleague_joins_after_the_client_agrees(fake_api: FakeBotApi, bot: BotApplication):
-    lead, lead_row = await practitioner(fake_api, bot, 4001, name="Dr. Weber")
-    colleague, colleague_row = await practitioner(fake_api, bot, 4002, name="Dr. Ruiz", language="es")
+    lead, _lead_row = await practitioner(fake_api, bot, 4001, name="Dr. Weber")
+    colleague, colleague_row = await practitioner(
+        fake_api, bot, 4002, name="Dr. Ruiz", language="es"
+    )
     client = await onboard_client(fake_api, lead, 4003, language="de")
     client_row = await user_row(bot, 4003)
     assert not await _may_see(bot, colleague_row.id, client_row.id)
 
     await _propose(lead, client_row.id, colleague_row.id)
     request = await client.expect_one()
-    assert "<b>Dr. Weber</b> möchte <b>Dr. Ruiz</b> in dein Behandlungsteam aufnehmen" in request.text
-    assert (await _membership(bot, client_row.id, colleague_row.id)).state == MembershipState.PENDING
+    assert (
+        "<b>Dr. Weber</b> möchte <b>Dr. Ruiz</b> in dein Behandlungsteam aufnehmen" in request.text
+    )
+    assert (
+        await _membership(bot, client_row.id, colleague_row.id)
+    ).state == MembershipState.PENDING
     assert not await _may_see(bot, colleague_row.id, client_row.id)  # nothing before consent
 
     client.press(request, "Einverstanden")
@@ -106,7 +112,9 @@ async def test_a_declined_colleague_sees_nothing_and_forged_answers_change_nothi
     query = press_forged(fake_api, other, last, f"ct:y:{membership_id}")
     answer = await answer_of(other, query)
     assert "isn't for you" in answer["text"]
-    assert (await _membership(bot, client_row.id, colleague_row.id)).state == MembershipState.PENDING
+    assert (
+        await _membership(bot, client_row.id, colleague_row.id)
+    ).state == MembershipState.PENDING
     # so does a made-up membership id, and garbage
     for data in ("ct:y:999999", "ct:y:abc", "ct:rm:1", "ob:tzok:Mars/Olympus", "st:open:x"):
         press_forged(fake_api, other, last, data)
@@ -117,12 +125,16 @@ async def test_a_declined_colleague_sees_nothing_and_forged_answers_change_nothi
     assert "Entendido. Dr. Ruiz no verá nada." in reply.plain_text
     told = await lead.expect_one()
     assert "<b>Luis</b> declined adding Dr. Ruiz" in told.text
-    assert (await _membership(bot, client_row.id, colleague_row.id)).state == MembershipState.DECLINED
+    assert (
+        await _membership(bot, client_row.id, colleague_row.id)
+    ).state == MembershipState.DECLINED
     assert not await _may_see(bot, colleague_row.id, client_row.id)
     # a stale "agree" pressed days later changes nothing either
     query = press_forged(fake_api, client, request, f"ct:y:{membership_id}")
     assert "No se ha cambiado nada" in (await answer_of(client, query))["text"]
-    assert (await _membership(bot, client_row.id, colleague_row.id)).state == MembershipState.DECLINED
+    assert (
+        await _membership(bot, client_row.id, colleague_row.id)
+    ).state == MembershipState.DECLINED
 
 
 @pytest.mark.parametrize("forged", ["ct:c:{client}", "ct:a:{client}", "ct:p:{client}:{me}"])

@@ -8,10 +8,12 @@ Callback data: ``pz:<days>``, ``stop:yes``, ``stop:no``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from babel.dates import format_date
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.db.base import utcnow
@@ -140,24 +142,26 @@ async def stop_button(update: Update, context: BotContext) -> None:
         await query.answer(_("This button no longer works. /help shows what you can do."))
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
+        await query.edit_message_reply_markup(None)
     if query.data != "stop:yes":
         await query.message.reply_text(_("Good, we carry on."))
         return
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         user = await session.get(User, context.user_record.id)
-        if user.status == UserStatus.STOPPED:
-            return
-        await clients.stop(session, user)
-        await _tell_team(context, session, user, out, stopped=True)
-    logger.info("event=client.stopped user_id=%s", user.id)
-    await query.message.reply_text(
-        _(
-            "Done. I won't write to you any more. Your data stays until you delete it with "
-            "/delete, and /resume starts again if you change your mind."
-        )
-    )
+        if user.status == UserStatus.STOPPED:  # a second tap: already done
+            out.say(_("You've already stopped. /resume starts again."))
+        else:
+            await clients.stop(session, user)
+            await _tell_team(context, session, user, out, stopped=True)
+            logger.info("event=client.stopped user_id=%s", user.id)
+            out.say(
+                _(
+                    "Done. I won't write to you any more. Your data stays until you delete it "
+                    "with /delete, and /resume starts again if you change your mind."
+                )
+            )
     await out.send(context)
 
 
