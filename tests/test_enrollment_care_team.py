@@ -92,6 +92,7 @@ async def test_a_colleague_joins_after_the_client_agrees(fake_api: FakeBotApi, b
     removed = await client.expect_one()
     assert "Dr. Ruiz ist nicht mehr im Behandlungsteam" in removed.plain_text
     assert "Ya no estás en el equipo de cuidado" in (await colleague.expect_one()).plain_text
+    assert "<b>Anna M.</b> removed Dr. Ruiz" in (await lead.expect_one()).text
     assert not await _may_see(bot, colleague_row.id, client_row.id)
 
 

@@ -11,7 +11,14 @@ from bot.app import BotApplication, build_application, running
 from bot.db.models import CareTeamMember, ConversationStep, Invite, InviteKind, UserStatus
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings
-from tests.enrollment_helpers import button_data, count, invite_link, practitioner, user_row
+from tests.enrollment_helpers import (
+    button_data,
+    count,
+    invite_link,
+    practitioner,
+    press_forged,
+    user_row,
+)
 
 ALL_SET = {"en": "You're all set!", "de": "Alles bereit!", "es": "¡Todo listo!"}
 CONSENT = {
@@ -169,6 +176,11 @@ async def test_a_restart_mid_onboarding_resumes_at_the_same_question(
         resumed = await client.expect_one()
         assert "Machen wir da weiter, wo wir aufgehört haben." in resumed.plain_text
         assert resumed.reply_markup == zone_question.reply_markup
+        # a button of the question answered before the restart only repeats the open one
+        press_forged(fake_api, client, language, "ob:lang:es")
+        repeated = await client.expect_one()
+        assert repeated.reply_markup == zone_question.reply_markup
+        assert (await user_row(second, 2004)).locale == "de"
         client.send("Berlin")
         choices = await client.expect_one()
         client.press(choices, button_data(choices, "ob:city:")[0])  # Berlin, Germany: largest

@@ -13,10 +13,12 @@ Callback data (every one checked against the sender before anything is read):
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.db.base import utcnow
@@ -372,9 +374,37 @@ async def remove(update: Update, context: BotContext) -> None:
                 ),
                 event="care_team.removed",
             )
+        if user.id == member.client_id:  # the client removed them: the lead should know
+            for viewer in await authorization.team_viewers(session, member.client_id):
+                if viewer.role != TeamRole.LEAD:
+                    continue
+                their = catalogs.translator(catalogs.resolve(viewer.locale, None))
+                out.notice(
+                    viewer.telegram_id,
+                    their._(
+                        "<b>{client}</b> removed {name} from the care team.",
+                        client=client_label(their, viewer.alias, member.client_id),
+                        name=html.escape(name),
+                    ),
+                    event="care_team.removed_by_client",
+                )
+        else:  # the lead removed them: the client should know
+            client = await session.get(User, member.client_id)
+            lead_name = await authorization.practitioner_name(session, user.id)
+            their = catalogs.translator(catalogs.resolve(client.locale, None))
+            out.notice(
+                client.telegram_id,
+                their._(
+                    "{lead} removed {name} from your care team: {name} no longer sees your data.",
+                    lead=html.escape(lead_name),
+                    name=html.escape(name),
+                ),
+                event="care_team.removed_by_lead",
+            )
     logger.info("event=care_team.removed membership_id=%s by=%s", ids[0], user.id)
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
+        await query.edit_message_reply_markup(None)
     await query.message.reply_text(
         _("{name} is no longer on the care team.", name=html.escape(name))
     )

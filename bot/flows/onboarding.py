@@ -39,7 +39,7 @@ from bot.db.models import ConversationStep, Invite, Role, User
 from bot.enrollment import authorization, clients, invites, times_of_day, timezones
 from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 
 logger = logging.getLogger(__name__)
 
@@ -713,7 +713,7 @@ def city_label(context: BotContext, city: timezones.City) -> str:
     return f"{city.name}, {timezones.country_name(city.country, context.t.locale)}"
 
 
-def client_label(translator, alias: str | None, client_id: int) -> str:  # type: ignore[no-untyped-def]
+def client_label(translator: Translator, alias: str | None, client_id: int) -> str:
     """How a practitioner sees a client: their own alias, else a number."""
     return html.escape(alias) if alias else translator._("client {number}", number=client_id)
 
