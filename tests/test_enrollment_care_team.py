@@ -95,6 +95,26 @@ async def test_a_colleague_joins_after_the_client_agrees(fake_api: FakeBotApi, b
     assert "<b>Anna M.</b> removed Dr. Ruiz" in (await lead.expect_one()).text
     assert not await _may_see(bot, colleague_row.id, client_row.id)
 
+    # the lead asks again, the client agrees again, and this time the lead removes them
+    await _propose(lead, client_row.id, colleague_row.id)
+    request = await client.expect_one()
+    client.press(request, "Einverstanden")
+    await client.expect_one()
+    await lead.expect_one()
+    await colleague.expect_one()
+    assert await _may_see(bot, colleague_row.id, client_row.id)
+    lead.send("/team")
+    pick_client = await lead.expect_one()
+    lead.press(pick_client, f"ct:c:{client_row.id}")
+    team = await lead.expect_one()
+    assert "Dr. Ruiz" in team.plain_text
+    lead.press(team, f"ct:rm:{member.id}")
+    assert "Dr. Ruiz is no longer on the care team" in (await lead.expect_one()).plain_text
+    told = await client.expect_one()
+    assert "Dr. Weber hat Dr. Ruiz aus deinem Behandlungsteam entfernt" in told.plain_text
+    await colleague.expect_one()
+    assert not await _may_see(bot, colleague_row.id, client_row.id)
+
 
 async def test_a_declined_colleague_sees_nothing_and_forged_answers_change_nothing(
     fake_api: FakeBotApi, bot: BotApplication

@@ -12,13 +12,14 @@ import contextlib
 import logging
 
 from babel.dates import format_date
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
-from bot.enrollment import clients
+from bot.enrollment import authorization, clients
 from bot.flows import keyboards
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
@@ -165,9 +166,10 @@ async def stop_button(update: Update, context: BotContext) -> None:
     await out.send(context)
 
 
-async def _tell_team(context, session, user: User, out: Outgoing, *, stopped: bool) -> None:  # type: ignore[no-untyped-def]
-    from bot.enrollment import authorization
-
+async def _tell_team(
+    context: BotContext, session: AsyncSession, user: User, out: Outgoing, *, stopped: bool
+) -> None:
+    """Queue a notice to everyone on the client's team (sent after the commit)."""
     catalogs = context.services.catalogs
     for viewer in await authorization.team_viewers(session, user.id):
         their = catalogs.translator(catalogs.resolve(viewer.locale, None))

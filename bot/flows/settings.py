@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 
 from bot.context import BotContext
@@ -9,6 +11,8 @@ from bot.db.models import Role, User, UserStatus
 from bot.enrollment import clients
 from bot.flows import keyboards, onboarding
 from bot.flows.outgoing import Outgoing
+
+logger = logging.getLogger(__name__)
 
 # What each role may change, in the order shown.
 CHOICES = {
@@ -56,6 +60,7 @@ async def open_question(update: Update, context: BotContext) -> None:
     step = query.data.removeprefix("st:open:")
     user = context.user_record
     if user is None or user.status == UserStatus.ONBOARDING or step not in CHOICES[user.role]:
+        logger.info("event=callback.refused user_id=%s action=settings", update.effective_user.id)
         await query.answer(_("This button no longer works. /help shows what you can do."))
         return
     await query.answer()

@@ -66,9 +66,6 @@ class Invite(TimestampMixin, Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    def usable(self, now: datetime | None = None) -> bool:
-        return self.used_at is None and self.expires_at > (now or utcnow())
-
 
 class CareTeamMember(TimestampMixin, Base):
     """A practitioner on a client's team. Only ``active`` rows grant access."""
