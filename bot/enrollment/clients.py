@@ -83,8 +83,12 @@ async def not_now(session: AsyncSession, invite_id: int, telegram_id: int) -> bo
     return True
 
 
-async def open_step(session: AsyncSession, user_id: int) -> ConversationStep | None:
-    return await session.get(ConversationStep, user_id)
+async def open_step(
+    session: AsyncSession, user_id: int, *, for_answer: bool = False
+) -> ConversationStep | None:
+    """The open question. ``for_answer`` locks it (PostgreSQL), so a double tap is
+    answered once and the second tap finds the question already moved on."""
+    return await session.get(ConversationStep, user_id, with_for_update=for_answer)
 
 
 async def set_step(session: AsyncSession, user_id: int, flow: str, step: str) -> None:

@@ -302,7 +302,7 @@ async def _answer(
     _ = context.t._
     flow, expected = FLOW.get(prefix), STEP_OF.get(what)
     user = await _sender(session, update)
-    step = await clients.open_step(session, user.id) if user else None
+    step = await clients.open_step(session, user.id, for_answer=True) if user else None
     if user is None or step is None or (step.flow, step.step) != (flow, expected):
         await query.answer(_("This button is from an earlier question."))
         logger.info(
@@ -466,7 +466,7 @@ async def open_question(update: Update, context: BotContext) -> None:
             )
         else:
             user = await session.get(User, context.user_record.id)
-            step = await clients.open_step(session, user.id) if user else None
+            step = await clients.open_step(session, user.id, for_answer=True) if user else None
             if user is None or step is None:
                 return
             await _typed_answer(update, context, session, user, step, out)
