@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import BotApplication, build_application, running
-from bot.db.models import CareTeamMember, ConversationStep, Invite, InviteKind, UserStatus
+from bot.db.models import CareTeamMember, ConversationStep, Invite, InviteKind, User, UserStatus
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings
 from tests.enrollment_helpers import (
+    answer_of,
     button_data,
     count,
     invite_link,
@@ -142,9 +143,18 @@ async def test_bad_input_at_every_step_gets_a_hint_and_the_question_again(
     hint = await client.expect_one()
     assert "I can only read text and buttons" in hint.plain_text
     # a stale button from the language question, pressed later
+    query = client.press(language, "ob:lang:de")
+    assert (await answer_of(client, query))["text"] == "This button is from an earlier question."
+    assert (await user_row(bot, 2003)).locale == "en"
+    # days later, the same old button also shows the question that is open now
+    async with bot.bot_data["services"].sessions() as session, session.begin():
+        await session.execute(
+            update(ConversationStep).values(updated_at=datetime.now(UTC) - timedelta(days=3))
+        )
     client.press(language, "ob:lang:de")
-    stale = await client.expect_one()
-    assert "Which time zone" in stale.plain_text
+    reshown = await client.expect_one()
+    assert "Which time zone" in reshown.plain_text
+    assert (await user_row(bot, 2003)).locale == "en"
     client.send("Skip for now")
     await client.expect(2)
     client.send("half past never")
@@ -176,10 +186,10 @@ async def test_a_restart_mid_onboarding_resumes_at_the_same_question(
         resumed = await client.expect_one()
         assert "Machen wir da weiter, wo wir aufgehört haben." in resumed.plain_text
         assert resumed.reply_markup == zone_question.reply_markup
-        # a button of the question answered before the restart only repeats the open one
-        press_forged(fake_api, client, language, "ob:lang:es")
-        repeated = await client.expect_one()
-        assert repeated.reply_markup == zone_question.reply_markup
+        # a button of the question answered before the restart changes nothing
+        query = press_forged(fake_api, client, language, "ob:lang:es")
+        stale = await answer_of(client, query)
+        assert stale["text"] == "Dieser Knopf gehört zu einer früheren Frage."
         assert (await user_row(second, 2004)).locale == "de"
         client.send("Berlin")
         choices = await client.expect_one()
@@ -191,3 +201,19 @@ async def test_a_restart_mid_onboarding_resumes_at_the_same_question(
         assert (await user_row(second, 2004)).timezone == "Europe/Berlin"
         assert await count(second, CareTeamMember) == 1
         assert (await user_row(second, 2004)).status == UserStatus.ONBOARDING
+
+
+async def test_double_taps_enroll_once_and_answer_once(fake_api: FakeBotApi, bot: BotApplication):
+    _doctor, client, consent, _payload = await _consent(fake_api, bot, "en", 2005)
+    agree = button_data(consent, "ob:agree:")[0]
+    client.press(consent, agree)
+    press_forged(fake_api, client, consent, agree)  # the second tap, before the first is done
+    question = await client.expect_one()
+    await client.expect_nothing(0.5)
+    client.press(question, "ob:lang:en")
+    press_forged(fake_api, client, question, "ob:lang:en")
+    zone_question = await client.expect_one()
+    assert "Which time zone" in zone_question.plain_text
+    await client.expect_nothing(0.5)
+    assert await count(bot, User) == 2  # the practitioner and this client, once
+    assert await count(bot, CareTeamMember) == 1

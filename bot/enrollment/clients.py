@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import utcnow
 from bot.db.models import (
     CareTeamMember,
     ConversationStep,
@@ -19,7 +20,7 @@ from bot.db.models import (
     User,
     UserStatus,
 )
-from bot.enrollment import authorization
+from bot.enrollment import authorization, invites
 
 ONBOARDING = "onboarding"
 SETTINGS = "settings"
@@ -42,18 +43,19 @@ async def agree(
 
     Returns None when this invite is not (or no longer) this person's to accept.
     """
-    invite = await session.get(Invite, invite_id, with_for_update=True)
+    invite = await session.get(Invite, invite_id)
     if invite is None or invite.kind != InviteKind.CLIENT or invite.created_by_id is None:
         return None
-    existing = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-    if invite.used_at is not None:
+    existing = await _user(session, telegram_id)
+    if existing is not None and invite.used_by_id != existing.id:
+        return None  # already a client or a practitioner: one account, one role
+    if not await invites.claim(session, invite_id, now, opened_by=telegram_id):
+        # Used meanwhile: by this very person (a second tap) is fine, by anyone else not.
+        await session.refresh(invite)
+        existing = await _user(session, telegram_id)
         if existing is not None and invite.used_by_id == existing.id:
             return Joined(existing, invite.created_by_id, created=False)
         return None
-    if invite.opened_by_telegram_id != telegram_id or invite.expires_at <= now:
-        return None
-    if existing is not None:
-        return None  # already a client or a practitioner: one account, one role
     user = User(telegram_id=telegram_id, role=Role.CLIENT, status=UserStatus.ONBOARDING)
     user.locale = locale
     session.add(user)
@@ -74,6 +76,14 @@ async def agree(
     return Joined(user, invite.created_by_id, created=True)
 
 
+async def _user(session: AsyncSession, telegram_id: int) -> User | None:
+    return await session.scalar(
+        select(User)
+        .where(User.telegram_id == telegram_id)
+        .execution_options(populate_existing=True)
+    )
+
+
 async def not_now(session: AsyncSession, invite_id: int, telegram_id: int) -> bool:
     """The client said "not now": forget who opened the link; it still works until it expires."""
     invite = await session.get(Invite, invite_id)
@@ -83,12 +93,27 @@ async def not_now(session: AsyncSession, invite_id: int, telegram_id: int) -> bo
     return True
 
 
-async def open_step(
-    session: AsyncSession, user_id: int, *, for_answer: bool = False
-) -> ConversationStep | None:
-    """The open question. ``for_answer`` locks it (PostgreSQL), so a double tap is
-    answered once and the second tap finds the question already moved on."""
-    return await session.get(ConversationStep, user_id, with_for_update=for_answer)
+async def open_step(session: AsyncSession, user_id: int) -> ConversationStep | None:
+    return await session.get(ConversationStep, user_id, populate_existing=True)
+
+
+async def claim_step(session: AsyncSession, user_id: int, flow: str, step: str) -> bool:
+    """Take the open question to answer it: True for exactly one of two racing answers.
+
+    A compare-and-set in one UPDATE: a double tap's second answer waits for the first
+    to commit and then finds the question moved on (SQLite and PostgreSQL alike).
+    """
+    result = await session.execute(
+        update(ConversationStep)
+        .where(
+            ConversationStep.user_id == user_id,
+            ConversationStep.flow == flow,
+            ConversationStep.step == step,
+        )
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def set_step(session: AsyncSession, user_id: int, flow: str, step: str) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Invite, InviteAttempt, InviteKind
@@ -146,3 +146,24 @@ async def pending_for(session: AsyncSession, telegram_id: int, now: datetime) ->
         .order_by(Invite.id.desc())
         .limit(1)
     )
+
+
+async def claim(
+    session: AsyncSession, invite_id: int, now: datetime, *, opened_by: int | None = None
+) -> bool:
+    """Mark the invite used, if it still is usable: True for exactly one caller.
+
+    A compare-and-set in one UPDATE, so two taps (or two instances) racing for the
+    same invite cannot both use it: the second waits for the first to commit and
+    then matches nothing, on SQLite and PostgreSQL alike.
+    """
+    conditions = [Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now]
+    if opened_by is not None:
+        conditions.append(Invite.opened_by_telegram_id == opened_by)
+    result = await session.execute(
+        update(Invite)
+        .where(*conditions)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Invite, Practitioner, Role, User, UserStatus
+from bot.enrollment import invites
 
 NAME_LENGTH = 64
 
@@ -20,8 +21,11 @@ async def register(
     locale: str | None,
     fallback_name: str,
     now: datetime,
-) -> User:
-    """Make this account a practitioner and use up the invite (the caller checked both)."""
+) -> User | None:
+    """Make this account a practitioner and use up the invite; None if it was used meanwhile
+    (a redelivered /start: the first one registered)."""
+    if not await invites.claim(session, invite.id, now):
+        return None
     user = User(telegram_id=telegram_id, role=Role.PRACTITIONER, status=UserStatus.ACTIVE)
     user.locale = locale
     session.add(user)

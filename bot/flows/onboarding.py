@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import html
 import logging
-from datetime import time
+from datetime import time, timedelta
 
 from babel import Locale
 from babel.dates import format_date, format_time
@@ -55,6 +55,8 @@ STEP_OF = {
     "ci": "checkin",
     "qh": "quiet",
 }
+# Taps this close to the last answer are double taps, not someone coming back.
+DOUBLE_TAP = timedelta(seconds=10)
 CHECKIN_CHOICES = tuple(time(hour) for hour in (7, 8, 9, 12, 18, 19, 20, 21))
 QUIET_CHOICES = ((time(22), time(7)), (time(21), time(8)), (time(23), time(9)))
 REGION_NAMES = {
@@ -177,8 +179,10 @@ async def _consent_answer(
         return
     await query.answer()
     await _drop_buttons(update)
-    if not joined.created:  # a second tap: just show where we are
-        await resume(update, context, out, session, joined.user)
+    if not joined.created:  # a second tap: show where we are, unless that was just shown
+        step = await clients.open_step(session, joined.user.id)
+        if step is None or not _just_asked(step):
+            await resume(update, context, out, session, joined.user)
         return
     logger.info("event=client.consented user_id=%s", joined.user.id)
     await ask(update, context, out, joined.user, clients.ONBOARDING, clients.STEPS[0])
@@ -302,15 +306,21 @@ async def _answer(
     _ = context.t._
     flow, expected = FLOW.get(prefix), STEP_OF.get(what)
     user = await _sender(session, update)
-    step = await clients.open_step(session, user.id, for_answer=True) if user else None
-    if user is None or step is None or (step.flow, step.step) != (flow, expected):
+    claimed = (
+        user is not None
+        and flow is not None
+        and expected is not None
+        and await clients.claim_step(session, user.id, flow, expected)
+    )
+    step = await clients.open_step(session, user.id) if user else None
+    if not claimed or user is None or step is None:
         await query.answer(_("This button is from an earlier question."))
         logger.info(
             "event=callback.stale user_id=%s data=%s",
             update.effective_user.id,
             prefix + ":" + what,
         )
-        if user is not None and step is not None:
+        if user is not None and step is not None and not _just_asked(step):
             await ask(update, context, out, user, step.flow, step.step)
         return
     await query.answer()
@@ -466,8 +476,13 @@ async def open_question(update: Update, context: BotContext) -> None:
             )
         else:
             user = await session.get(User, context.user_record.id)
-            step = await clients.open_step(session, user.id, for_answer=True) if user else None
+            step = await clients.open_step(session, user.id) if user else None
             if user is None or step is None:
+                return
+            # Take the question (waits for a racing answer to commit), then see where it is.
+            await clients.claim_step(session, user.id, step.flow, step.step)
+            step = await clients.open_step(session, user.id)
+            if step is None:
                 return
             await _typed_answer(update, context, session, user, step, out)
     await out.send(context)
@@ -716,6 +731,12 @@ def city_label(context: BotContext, city: timezones.City) -> str:
 def client_label(translator: Translator, alias: str | None, client_id: int) -> str:
     """How a practitioner sees a client: their own alias, else a number."""
     return html.escape(alias) if alias else translator._("client {number}", number=client_id)
+
+
+def _just_asked(step: ConversationStep) -> bool:
+    """The open question was asked a moment ago: a stale tap is a double tap, so the
+    question (still on screen) is not sent again."""
+    return step.updated_at > utcnow() - DOUBLE_TAP
 
 
 async def _sender(session: AsyncSession, update: Update) -> User | None:

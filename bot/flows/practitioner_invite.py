@@ -48,6 +48,9 @@ async def accept(
         fallback_name=sender.full_name,
         now=utcnow(),
     )
+    if user is None:
+        out.say(_("You're already registered as a practitioner. /invite makes a client invite."))
+        return
     await session.flush()
     name = await practitioners.display_name(session, user.id)
     logger.info("event=practitioner.registered user_id=%s invite_id=%s", user.id, invite.id)
