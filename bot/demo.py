@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import build_application, running
+from bot.app import BotApplication, build_application, running
 from bot.db import migrate
 from bot.db.session import create_engine
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser, SentMessage
@@ -95,7 +95,9 @@ async def play(out: Callable[[str], None] = print, workdir: Path | None = None) 
         return replies
 
 
-async def _enrollment_scene(fake: FakeBotApi, application, out: Callable[[str], None]) -> int:  # type: ignore[no-untyped-def]
+async def _enrollment_scene(
+    fake: FakeBotApi, application: BotApplication, out: Callable[[str], None]
+) -> int:
     """A practitioner joins from the operator's link, invites Lucía, and Lucía onboards."""
     from bot.db.base import utcnow
     from bot.db.models import InviteKind
