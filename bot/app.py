@@ -32,7 +32,20 @@ from bot import crypto, errors, middleware
 from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
 from bot.db.session import create_engine, create_session_factory
-from bot.flows import fallback, group_chats, lessons, welcome
+from bot.enrollment import timezones
+from bot.flows import (
+    care_team,
+    client_invite,
+    fallback,
+    group_chats,
+    invite_link,
+    lessons,
+    onboarding,
+    pause,
+    practitioner_invite,
+    settings,
+    welcome,
+)
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
 from bot.safety.content import load_matcher, load_resources
@@ -47,7 +60,6 @@ BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("start", N_("Begin")),
     ("help", N_("What I am, and where to find help")),
-    ("learn", N_("Your lessons, to read again")),
 )
 
 
@@ -109,8 +121,23 @@ def build_application(settings: Settings) -> BotApplication:
 
 
 def register_handlers(application: BotApplication) -> None:
-    """Every handler, in the order PTB tries them. Group -1 runs first for every update."""
-    application.add_handler(TypeHandler(Update, middleware.identify_user), group=-1)
+    """Every handler, in the order PTB tries them.
+
+    Group -2 runs first for every update (who is this, which language); group -1
+    gives anything typed to an open question (onboarding, a setting) and stops
+    there when there is one; group 0 is everything else.
+    """
+    application.add_handler(TypeHandler(Update, middleware.identify_user), group=-2)
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & filters.UpdateType.MESSAGE
+            & ~filters.StatusUpdate.ALL
+            & (~filters.COMMAND | filters.Regex(r"^/start\s*$")),
+            onboarding.open_question,
+        ),
+        group=-1,
+    )
 
     # Groups and channels first: the bot leaves them, whatever was sent.
     application.add_handler(
@@ -124,12 +151,45 @@ def register_handlers(application: BotApplication) -> None:
     )
 
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(
+        CommandHandler("start", invite_link.start_with_payload, filters=private, has_args=True)
+    )
     application.add_handler(CommandHandler("start", welcome.start, filters=private))
     application.add_handler(CommandHandler("help", welcome.help_command, filters=private))
     application.add_handler(CommandHandler("learn", lessons.learn, filters=private))
     application.add_handler(
         CallbackQueryHandler(lessons.on_button, pattern=lesson_callbacks.PATTERN)
     )
+
+    # Practitioners.
+    application.add_handler(CommandHandler("invite", client_invite.invite, filters=private))
+    application.add_handler(
+        CommandHandler("colleague", practitioner_invite.invite_colleague, filters=private)
+    )
+    application.add_handler(CommandHandler("clients", care_team.list_clients, filters=private))
+    # Everyone enrolled.
+    application.add_handler(CommandHandler("team", care_team.team, filters=private))
+    application.add_handler(CommandHandler("settings", settings.show, filters=private))
+    # Clients.
+    application.add_handler(CommandHandler("pause", pause.pause, filters=private))
+    application.add_handler(CommandHandler("resume", pause.resume, filters=private))
+    application.add_handler(CommandHandler("stop", pause.stop, filters=private))
+
+    # Buttons, by the prefix of their callback data.
+    buttons = (
+        (r"^ob:(agree|later):", onboarding.consent_answer),
+        (r"^st:open:", settings.open_question),
+        (r"^(ob|st):", onboarding.answer),
+        (r"^ct:c:", care_team.show_team),
+        (r"^ct:a:", care_team.pick_colleague),
+        (r"^ct:p:", care_team.propose),
+        (r"^ct:[yn]:", care_team.decide),
+        (r"^ct:rm:", care_team.remove),
+        (r"^pz:", pause.pause_button),
+        (r"^stop:", pause.stop_button),
+    )
+    for pattern, callback in buttons:
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
 
     # Nothing else claimed it: a kind answer for each kind of input.
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
@@ -158,6 +218,7 @@ def register_handlers(application: BotApplication) -> None:
 async def on_startup(application: BotApplication) -> None:
     """Publish the command menu in every language (PTB calls this once, after initialize)."""
     services: Services = application.bot_data[SERVICES_KEY]
+    timezones.warm_up()
     catalogs = services.catalogs
     for locale in (None, *catalogs.locales):
         translator = catalogs.translator(locale)

@@ -117,6 +117,15 @@ def _parser() -> argparse.ArgumentParser:
         "--content-dir", type=Path, help="folder to check (default: the CONTENT_DIR setting)"
     )
     check.set_defaults(handler=content_check)
+    practitioner = commands.add_parser("practitioner", help="practitioners (invite one)")
+    practitioner_commands = practitioner.add_subparsers(
+        title="practitioner commands", metavar="PRACTITIONER_COMMAND", required=True
+    )
+    invite = practitioner_commands.add_parser(
+        "invite", help="print a one-time link that registers a practitioner"
+    )
+    invite.add_argument("--name", help="the name clients will see (default: their Telegram name)")
+    invite.set_defaults(handler=invite_practitioner)
 
     config = commands.add_parser("config", help="print the settings as a Markdown table")
     config.set_defaults(handler=print_config_table, needs_settings=False)
@@ -279,3 +288,31 @@ def db_current(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"database: {', '.join(sorted(state.current)) or '(empty)'}")
     print(f"code:     {', '.join(sorted(state.head))}")
     return 0 if state.up_to_date else 1
+
+
+def invite_practitioner(settings: Settings, args: argparse.Namespace) -> int:
+    """Make a practitioner invite and print its deep link and bare payload."""
+    from bot.enrollment.cli import create_practitioner_invite
+
+    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+    username = asyncio.run(_bot_username(settings))
+    link, payload, expires_at = asyncio.run(
+        create_practitioner_invite(settings, username, args.name)
+    )
+    print(link)
+    print(f"payload: {payload}")
+    print(f"single use, expires {expires_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    """BOT_USERNAME if set, else the Bot API's getMe: the link fits whichever bot the token is."""
+    if settings.bot_username:
+        return settings.bot_username.removeprefix("@")
+    from telegram import Bot
+
+    api = settings.telegram_api_url
+    async with Bot(
+        require_token(settings), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot"
+    ) as bot:
+        return bot.username

@@ -12,9 +12,10 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from bot.app import build_application, running
+from bot.app import BotApplication, build_application, running
 from bot.crypto import generate_key
 from bot.db import migrate
 from bot.db.session import create_engine
@@ -47,7 +48,9 @@ def _steps() -> list[tuple[int, str, str, Step]]:
 
 
 def _print_reply(message: SentMessage, out: Callable[[str], None]) -> None:
-    for paragraph in message.plain_text.split("\n"):
+    if message.method == "sendPhoto":
+        out("    [a QR code image]")
+    for paragraph in (message.plain_text or message.plain_caption or "").split("\n"):
         out(textwrap.fill(paragraph, 76, initial_indent="    ", subsequent_indent="    "))
 
 
@@ -70,7 +73,9 @@ async def play(out: Callable[[str], None] = print, workdir: Path | None = None) 
 
         replies = 0
         out("Between — offline demo (a fake Telegram on this machine; nothing leaves it)\n")
-        async with running(build_application(settings), poll_timeout=1):
+        application = build_application(settings)
+        async with running(application, poll_timeout=1):
+            replies += await _enrollment_scene(fake, application, out)
             for user_id, name, language, step in _steps():
                 user = fake.user(user_id, first_name=name, language_code=language)
                 out(f"{step.who} ({language}) → {step.says}")
@@ -90,6 +95,70 @@ async def play(out: Callable[[str], None] = print, workdir: Path | None = None) 
                 replies += 1
             out("Between left the group." if left else "Between did not leave the group!")
         return replies
+
+
+async def _enrollment_scene(
+    fake: FakeBotApi, application: BotApplication, out: Callable[[str], None]
+) -> int:
+    """A practitioner joins from the operator's link, invites Lucía, and Lucía onboards."""
+    from bot.db.base import utcnow
+    from bot.db.models import InviteKind
+    from bot.enrollment import invites
+
+    async with application.bot_data["services"].sessions() as session, session.begin():
+        made = await invites.create(
+            session,
+            InviteKind.PRACTITIONER,
+            now=utcnow(),
+            valid_for=timedelta(days=7),
+            display_name="Dr. Weber",
+        )
+    shown = 0
+    weber = fake.user(601, first_name="Eva", language_code="en")
+    lucia = fake.user(602, first_name="Lucía", language_code="es")
+
+    async def turn(who: str, user: FakeUser, says: str, act: Callable[[], object], count: int = 1):
+        nonlocal shown
+        out(f"{who} → {says}")
+        act()
+        for message in await user.expect(count, timeout=10):
+            out("Between →")
+            _print_reply(message, out)
+            if message.buttons:
+                out("    [" + "] [".join(text for text, _data in message.buttons) + "]")
+            shown += 1
+        out("")
+        return user.messages()[-1]
+
+    out('The operator ran `python -m bot practitioner invite --name "Dr. Weber"`.\n')
+    await turn("Eva (en)", weber, "opens the link", lambda: weber.send(f"/start {made.payload}"))
+    photo = await turn("Eva (en)", weber, "/invite Lucía", lambda: weber.send("/invite Lucía"))
+    link = (photo.plain_caption or "").split("\n")
+    payload = next(line for line in link if "?start=" in line).split("?start=")[1]
+    consent = await turn(
+        "Lucía (es)", lucia, "scans the QR code", lambda: lucia.send(f"/start {payload}")
+    )
+    agree = next(data for _text, data in consent.buttons if data and data.startswith("ob:agree"))
+    language = await turn(
+        "Lucía (es)", lucia, "Estoy de acuerdo", lambda: lucia.press(consent, agree)
+    )
+    await turn("Lucía (es)", lucia, "Español", lambda: lucia.press(language, "ob:lang:es"))
+    confirm = await turn("Lucía (es)", lucia, "Valencia", lambda: lucia.send("Valencia"))
+    spain = next(data for text, data in confirm.buttons if "España" in text)
+    confirm = await turn(
+        "Lucía (es)", lucia, "Valencia, España", lambda: lucia.press(confirm, spain)
+    )
+    await turn(
+        "Lucía (es)", lucia, "Sí, es correcto", lambda: lucia.press(confirm, "Sí, es correcto"), 2
+    )
+    await turn("Lucía (es)", lucia, "8:30", lambda: lucia.send("8:30"))
+    await turn("Lucía (es)", lucia, "22-7", lambda: lucia.send("22-7"))
+    for message in await weber.expect(1, timeout=10):
+        out("Between → Eva")
+        _print_reply(message, out)
+        shown += 1
+    out("")
+    return shown
 
 
 def main() -> int:

@@ -121,6 +121,17 @@ class Settings(BaseSettings):
             description="Secret Telegram sends with every webhook call (1–256 of A-Z a-z 0-9 _ -)."
         ),
     ] = None
+    invite_valid_days: Annotated[
+        int,
+        Field(ge=1, le=90, description="Days an invite link works before it expires (single use)."),
+    ] = 7
+    bot_username: Annotated[
+        str | None,
+        Field(
+            description="The bot's @username for invite links; when unset, "
+            "`practitioner invite` asks the Bot API (getMe)."
+        ),
+    ] = None
     locales_dir: Annotated[
         Path, Field(description="Folder with the gettext catalogs (`<lang>/LC_MESSAGES/`).")
     ] = PROJECT_ROOT / "locales"

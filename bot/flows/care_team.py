@@ -1,0 +1,411 @@
+"""Care teams and the practitioner's client list.
+
+A practitioner: /clients lists whom they may see; /team picks a client and shows
+their team; the lead may add a colleague (the client is asked first) or remove a
+member. A client: /team shows who sees their data, with a button to remove a
+member; a request to add someone arrives with "Agree" / "No, thanks".
+
+Callback data (every one checked against the sender before anything is read):
+``ct:c:<client>`` show a team, ``ct:a:<client>`` pick a colleague,
+``ct:p:<client>:<practitioner>`` ask the client, ``ct:y:<membership>`` /
+``ct:n:<membership>`` the client's answer, ``ct:rm:<membership>`` remove.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from bot.db.base import utcnow
+from bot.db.models import MembershipState, Role, TeamRole, User, UserStatus
+from bot.enrollment import authorization, care_teams, practitioners
+from bot.enrollment.care_teams import Proposal
+from bot.flows import keyboards
+from bot.flows.notify import notify
+from bot.flows.onboarding import client_label
+from bot.flows.outgoing import Outgoing
+
+logger = logging.getLogger(__name__)
+
+
+def _ids(data: str, count: int) -> list[int] | None:
+    """The numbers after the action in callback data, or None when they are not numbers."""
+    parts = data.split(":")[2:]
+    if len(parts) != count or not all(part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
+
+
+async def _refuse(update: Update, context: BotContext) -> None:
+    """A button naming something that isn't the sender's: refuse kindly, log ids, change nothing."""
+    _ = context.t._
+    logger.warning(
+        "event=callback.refused user_id=%s action=%s",
+        update.effective_user.id,
+        update.callback_query.data.split(":")[1] if update.callback_query.data else "",
+    )
+    await update.callback_query.answer(
+        _("Sorry, this button isn't for you, or it no longer works. Nothing was changed."),
+        show_alert=True,
+    )
+
+
+# --------------------------------------------------------------------------- practitioners
+
+
+async def list_clients(update: Update, context: BotContext) -> None:
+    """/clients: everyone this practitioner may see, with how they are doing in enrollment."""
+    _ = context.t._
+    user = context.user_record
+    if user is None or user.role != Role.PRACTITIONER:
+        await update.effective_message.reply_text(_("This command is for practitioners."))
+        return
+    async with context.services.sessions() as session:
+        visible = await authorization.visible_clients(session, user.id)
+    if not visible:
+        await update.effective_message.reply_text(
+            _("No clients yet. /invite makes an invite link and a QR code.")
+        )
+        return
+    states = {
+        UserStatus.ONBOARDING: _("setting up"),
+        UserStatus.ACTIVE: _("active"),
+        UserStatus.STOPPED: _("stopped"),
+        UserStatus.UNREACHABLE: _("unreachable"),
+    }
+    lines = [_("<b>Your clients</b>")]
+    for entry in visible:
+        role = _("lead") if entry.role == TeamRole.LEAD else _("team member")
+        lines.append(
+            f"• {client_label(context.t, entry.alias, entry.client.id)} — "
+            f"{states[entry.client.status]} ({role})"
+        )
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def team(update: Update, context: BotContext) -> None:
+    """/team: a practitioner picks a client; a client sees their own team."""
+    _ = context.t._
+    user = context.user_record
+    if user is None:
+        await update.effective_message.reply_text(
+            _("A care team comes once you've joined with an invite link. /help says more.")
+        )
+        return
+    if user.role == Role.CLIENT:
+        await _show_client_team(update, context, user)
+        return
+    async with context.services.sessions() as session:
+        visible = await authorization.visible_clients(session, user.id)
+    if not visible:
+        await update.effective_message.reply_text(
+            _("No clients yet. /invite makes an invite link and a QR code.")
+        )
+        return
+    buttons = [
+        (
+            html.unescape(client_label(context.t, entry.alias, entry.client.id)),
+            f"ct:c:{entry.client.id}",
+        )
+        for entry in visible
+    ]
+    await update.effective_message.reply_text(
+        _("Whose care team?"), reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 2))
+    )
+
+
+async def show_team(update: Update, context: BotContext) -> None:
+    """ct:c:<client>: the team of one client, as this practitioner may see it."""
+    query = update.callback_query
+    _ = context.t._
+    ids = _ids(query.data, 1)
+    user = context.user_record
+    if ids is None or user is None or user.role != Role.PRACTITIONER:
+        await _refuse(update, context)
+        return
+    (client_id,) = ids
+    async with context.services.sessions() as session:
+        mine = await authorization.membership(session, user.id, client_id)
+        if mine is None:
+            await _refuse(update, context)
+            return
+        entries = await care_teams.team(session, client_id)
+    await query.answer()
+    lines = [
+        _("<b>Care team of {client}</b>", client=client_label(context.t, mine.alias, client_id))
+    ]
+    buttons: list[tuple[str, str]] = []
+    for entry in entries:
+        lines.append(_team_line(context, entry))
+        if mine.role == TeamRole.LEAD and entry.membership.role == TeamRole.MEMBER:
+            buttons.append((_("Remove {name}", name=entry.name), f"ct:rm:{entry.membership.id}"))
+    if mine.role == TeamRole.LEAD:
+        buttons.append((_("Add a colleague"), f"ct:a:{client_id}"))
+    await query.message.reply_text(
+        "\n".join(lines),
+        reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)) if buttons else None,
+    )
+
+
+def _team_line(context: BotContext, entry: care_teams.TeamEntry) -> str:
+    _ = context.t._
+    name = html.escape(entry.name)
+    if entry.membership.role == TeamRole.LEAD:
+        return _("• {name} (lead)", name=name)
+    if entry.membership.state == MembershipState.PENDING:
+        return _("• {name} (waiting for the client's answer)", name=name)
+    return _("• {name}", name=name)
+
+
+async def pick_colleague(update: Update, context: BotContext) -> None:
+    """ct:a:<client>: the lead picks which colleague to propose."""
+    query = update.callback_query
+    _ = context.t._
+    ids = _ids(query.data, 1)
+    user = context.user_record
+    if ids is None or user is None:
+        await _refuse(update, context)
+        return
+    (client_id,) = ids
+    async with context.services.sessions() as session:
+        if not await authorization.is_lead(session, user.id, client_id):
+            await _refuse(update, context)
+            return
+        on_team = {entry.practitioner.id for entry in await care_teams.team(session, client_id)}
+        colleagues = [
+            (colleague, profile)
+            for colleague, profile in await practitioners.everyone_but(session, user.id)
+            if colleague.id not in on_team
+        ]
+    await query.answer()
+    if not colleagues:
+        await query.message.reply_text(
+            _("There's no other practitioner to add yet. /colleague makes an invite for one.")
+        )
+        return
+    buttons = [
+        (profile.display_name, f"ct:p:{client_id}:{colleague.id}")
+        for colleague, profile in colleagues
+    ]
+    await query.message.reply_text(
+        _(
+            "Whom should I propose? The client is asked first; until they agree, "
+            "your colleague sees nothing."
+        ),
+        reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)),
+    )
+
+
+async def propose(update: Update, context: BotContext) -> None:
+    """ct:p:<client>:<practitioner>: record the request and ask the client."""
+    query = update.callback_query
+    _ = context.t._
+    ids = _ids(query.data, 2)
+    user = context.user_record
+    if ids is None or user is None:
+        await _refuse(update, context)
+        return
+    client_id, colleague_id = ids
+    async with context.services.sessions() as session, session.begin():
+        result = await care_teams.propose(session, user.id, client_id, colleague_id)
+        if (
+            result.outcome is Proposal.NOT_ALLOWED
+            or result.membership is None
+            or result.client is None
+        ):
+            await _refuse(update, context)
+            return
+        lead_name = await authorization.practitioner_name(session, user.id)
+        colleague_name = await authorization.practitioner_name(session, colleague_id)
+        mine = await authorization.membership(session, user.id, client_id)
+        client: User = result.client
+        membership_id = result.membership.id
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    alias = client_label(context.t, mine.alias if mine else None, client_id)
+    if result.outcome is Proposal.ALREADY_ON_TEAM:
+        await query.message.reply_text(
+            _(
+                "{name} is already on the team of {client}.",
+                name=html.escape(colleague_name),
+                client=alias,
+            )
+        )
+        return
+    logger.info("event=care_team.proposed membership_id=%s by=%s", membership_id, user.id)
+    await query.message.reply_text(
+        _(
+            "I've asked {client} whether {name} may join the team. Until they agree, "
+            "{name} sees nothing. I'll tell you the answer.",
+            client=alias,
+            name=html.escape(colleague_name),
+        )
+    )
+    catalogs = context.services.catalogs
+    their = catalogs.translator(catalogs.resolve(client.locale, None))
+    await notify(
+        context,
+        client.telegram_id,
+        their._(
+            "<b>{lead}</b> would like to add <b>{name}</b> to your care team. {name} would then "
+            "see your check-ins, your progress and the notes shared in the team. Do you agree?",
+            lead=html.escape(lead_name),
+            name=html.escape(colleague_name),
+        ),
+        event="care_team.consent_requested",
+        reply_markup=keyboards.inline(
+            [
+                (their._("Agree"), f"ct:y:{membership_id}"),
+                (their._("No, thanks"), f"ct:n:{membership_id}"),
+            ]
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- clients
+
+
+async def _show_client_team(update: Update, context: BotContext, user: User) -> None:
+    _ = context.t._
+    async with context.services.sessions() as session:
+        entries = await care_teams.team(session, user.id)
+    lines = [_("<b>Who sees your data</b>")]
+    buttons = []
+    for entry in entries:
+        lines.append(_team_line(context, entry))
+        if entry.membership.role == TeamRole.MEMBER:
+            buttons.append((_("Remove {name}", name=entry.name), f"ct:rm:{entry.membership.id}"))
+    lines.append(_("Nobody else is added without your agreement."))
+    await update.effective_message.reply_text(
+        "\n".join(lines),
+        reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)) if buttons else None,
+    )
+
+
+async def decide(update: Update, context: BotContext) -> None:
+    """ct:y / ct:n: the client agrees to a colleague joining, or declines."""
+    query = update.callback_query
+    _ = context.t._
+    ids = _ids(query.data, 1)
+    user = context.user_record
+    agree = query.data.startswith("ct:y:")
+    if ids is None or user is None or user.role != Role.CLIENT:
+        await _refuse(update, context)
+        return
+    out = Outgoing(update.effective_chat.id)
+    async with context.services.sessions() as session, session.begin():
+        member = await care_teams.decide(session, ids[0], user.id, agree=agree, now=utcnow())
+        if member is None:
+            await _refuse(update, context)
+            return
+        name = await authorization.practitioner_name(session, member.practitioner_id)
+        lead = await session.get(User, member.invited_by_id) if member.invited_by_id else None
+        colleague = await session.get(User, member.practitioner_id)
+        catalogs = context.services.catalogs
+        if lead is not None:
+            their = catalogs.translator(catalogs.resolve(lead.locale, None))
+            lead_alias = await authorization.membership(session, lead.id, user.id)
+            label = client_label(their, lead_alias.alias if lead_alias else None, user.id)
+            text = (
+                their._(
+                    "<b>{client}</b> agreed: {name} is now on the care team.",
+                    client=label,
+                    name=html.escape(name),
+                )
+                if agree
+                else their._(
+                    "<b>{client}</b> declined adding {name} to the care team.",
+                    client=label,
+                    name=html.escape(name),
+                )
+            )
+            out.notice(lead.telegram_id, text, event="care_team.answered")
+        if agree and colleague is not None:
+            their = catalogs.translator(catalogs.resolve(colleague.locale, None))
+            out.notice(
+                colleague.telegram_id,
+                their._(
+                    "You've joined the care team of <b>{client}</b>. /clients lists them.",
+                    client=client_label(their, member.alias, user.id),
+                ),
+                event="care_team.joined",
+            )
+    logger.info("event=care_team.decided membership_id=%s agreed=%s", ids[0], agree)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await query.message.reply_text(
+        _("Thank you. {name} is now on your care team.", name=html.escape(name))
+        if agree
+        else _("Understood. {name} won't see anything.", name=html.escape(name))
+    )
+    await out.send(context)
+
+
+async def remove(update: Update, context: BotContext) -> None:
+    """ct:rm:<membership>: the client or the lead removes a member."""
+    query = update.callback_query
+    _ = context.t._
+    ids = _ids(query.data, 1)
+    user = context.user_record
+    if ids is None or user is None:
+        await _refuse(update, context)
+        return
+    out = Outgoing(update.effective_chat.id)
+    async with context.services.sessions() as session, session.begin():
+        member = await care_teams.remove(session, ids[0], user.id, utcnow())
+        if member is None:
+            await _refuse(update, context)
+            return
+        name = await authorization.practitioner_name(session, member.practitioner_id)
+        removed = await session.get(User, member.practitioner_id)
+        catalogs = context.services.catalogs
+        if removed is not None:
+            their = catalogs.translator(catalogs.resolve(removed.locale, None))
+            out.notice(
+                removed.telegram_id,
+                their._(
+                    "You're no longer on the care team of <b>{client}</b>.",
+                    client=client_label(their, member.alias, member.client_id),
+                ),
+                event="care_team.removed",
+            )
+        if user.id == member.client_id:  # the client removed them: the lead should know
+            for viewer in await authorization.team_viewers(session, member.client_id):
+                if viewer.role != TeamRole.LEAD:
+                    continue
+                their = catalogs.translator(catalogs.resolve(viewer.locale, None))
+                out.notice(
+                    viewer.telegram_id,
+                    their._(
+                        "<b>{client}</b> removed {name} from the care team.",
+                        client=client_label(their, viewer.alias, member.client_id),
+                        name=html.escape(name),
+                    ),
+                    event="care_team.removed_by_client",
+                )
+        else:  # the lead removed them: the client should know
+            client = await session.get(User, member.client_id)
+            lead_name = await authorization.practitioner_name(session, user.id)
+            their = catalogs.translator(catalogs.resolve(client.locale, None))
+            out.notice(
+                client.telegram_id,
+                their._(
+                    "{lead} removed {name} from your care team: {name} no longer sees your data.",
+                    lead=html.escape(lead_name),
+                    name=html.escape(name),
+                ),
+                event="care_team.removed_by_lead",
+            )
+    logger.info("event=care_team.removed membership_id=%s by=%s", ids[0], user.id)
+    await query.answer()
+    with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
+        await query.edit_message_reply_markup(None)
+    await query.message.reply_text(
+        _("{name} is no longer on the care team.", name=html.escape(name))
+    )
+    await out.send(context)

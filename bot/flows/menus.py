@@ -1,0 +1,48 @@
+"""Command menus per role and language (setMyCommands with a chat scope).
+
+The default scope keeps the stranger's menu (published at start in ``bot/app.py``);
+once someone becomes a client or a practitioner, their own chat gets the menu of
+their role in their language.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from bot.db.models import Role
+from bot.i18n import N_
+
+logger = logging.getLogger(__name__)
+
+CLIENT_MENU: tuple[tuple[str, str], ...] = (
+    ("learn", N_("Your lessons, to read again")),
+    ("settings", N_("Language, time zone, check-in time, quiet hours")),
+    ("pause", N_("Take a break for a few days")),
+    ("resume", N_("Continue after a break")),
+    ("team", N_("Who is on your care team")),
+    ("stop", N_("End the companion")),
+    ("help", N_("What I am, and where to find help")),
+)
+PRACTITIONER_MENU: tuple[tuple[str, str], ...] = (
+    ("invite", N_("Invite a client (link and QR code)")),
+    ("clients", N_("Your clients")),
+    ("team", N_("A client's care team")),
+    ("colleague", N_("Invite a colleague as a practitioner")),
+    ("settings", N_("Language and time zone")),
+    ("help", N_("What I am, and where to find help")),
+)
+
+
+async def publish_for(context: BotContext, telegram_id: int, role: Role, locale: str) -> None:
+    """Give this chat the menu of its role, in its language (best effort)."""
+    translator = context.services.catalogs.translator(locale)
+    menu = PRACTITIONER_MENU if role == Role.PRACTITIONER else CLIENT_MENU
+    commands = [BotCommand(name, translator._(text)) for name, text in menu]
+    try:
+        await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(telegram_id))
+    except TelegramError as error:
+        logger.warning("event=menu.failed chat_id=%s error=%s", telegram_id, type(error).__name__)

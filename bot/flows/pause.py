@@ -1,0 +1,184 @@
+"""/pause [days], /resume and /stop for clients.
+
+A pause is a holiday: no prompts until it ends, and streaks are frozen (the
+scheduler and streaks read ``users.paused_until``). /stop ends the companion:
+nothing more is sent, the team is told, the data stays until the client deletes it.
+Callback data: ``pz:<days>``, ``stop:yes``, ``stop:no``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from babel.dates import format_date
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from bot.db.base import utcnow
+from bot.db.models import Role, User, UserStatus
+from bot.enrollment import authorization, clients
+from bot.flows import keyboards
+from bot.flows.onboarding import client_label
+from bot.flows.outgoing import Outgoing
+
+logger = logging.getLogger(__name__)
+
+PAUSE_CHOICES = (3, 7, 14)
+
+
+def _is_client(context: BotContext) -> bool:
+    user = context.user_record
+    return user is not None and user.role == Role.CLIENT
+
+
+async def _not_for_you(update: Update, context: BotContext) -> None:
+    _ = context.t._
+    await update.effective_message.reply_text(
+        _("This command is for clients who joined with an invite. /help shows what you can do.")
+    )
+
+
+async def pause(update: Update, context: BotContext) -> None:
+    """/pause 7 pauses at once; /pause alone offers a few lengths."""
+    _ = context.t._
+    if not _is_client(context):
+        await _not_for_you(update, context)
+        return
+    if context.args:
+        raw = context.args[0]
+        if not raw.isdigit() or not 1 <= int(raw) <= clients.MAX_PAUSE_DAYS:
+            await update.effective_message.reply_text(
+                _(
+                    "Tell me a number of days from 1 to {most}, like /pause 7.",
+                    most=clients.MAX_PAUSE_DAYS,
+                )
+            )
+            return
+        await _pause_for(update, context, int(raw))
+        return
+    buttons = [
+        (context.t.ngettext("{count} day", "{count} days", days), f"pz:{days}")
+        for days in PAUSE_CHOICES
+    ]
+    await update.effective_message.reply_text(
+        _("How long would you like a break? I won't send anything until it ends."),
+        reply_markup=keyboards.inline(buttons),
+    )
+
+
+async def pause_button(update: Update, context: BotContext) -> None:
+    """One of the pause lengths."""
+    query = update.callback_query
+    raw = query.data.removeprefix("pz:")
+    if not _is_client(context) or not raw.isdigit() or int(raw) not in PAUSE_CHOICES:
+        await query.answer(context.t._("This button no longer works. /help shows what you can do."))
+        return
+    await query.answer()
+    await _pause_for(update, context, int(raw))
+
+
+async def _pause_for(update: Update, context: BotContext, days: int) -> None:
+    _ = context.t._
+    async with context.services.sessions() as session, session.begin():
+        user = await session.get(User, context.user_record.id)
+        until = await clients.pause(user, days, utcnow())
+    logger.info("event=client.paused user_id=%s days=%s", user.id, days)
+    await context.bot.send_message(
+        update.effective_chat.id,
+        _(
+            "Enjoy your break. I won't send anything until {date}, and your streak is safe. "
+            "/resume brings me back earlier.",
+            date=format_date(until, "long", locale=context.t.locale),
+        ),
+    )
+
+
+async def resume(update: Update, context: BotContext) -> None:
+    """End a pause, or come back after /stop."""
+    _ = context.t._
+    if not _is_client(context):
+        await _not_for_you(update, context)
+        return
+    out = Outgoing(update.effective_chat.id)
+    async with context.services.sessions() as session, session.begin():
+        user = await session.get(User, context.user_record.id)
+        paused = user.paused_until is not None and user.paused_until > utcnow()
+        if not paused and user.status != UserStatus.STOPPED:
+            await update.effective_message.reply_text(
+                _("You're not on a break, so nothing to resume. /pause starts one.")
+            )
+            return
+        if await clients.resume(user):
+            await _tell_team(context, session, user, out, stopped=False)
+    logger.info("event=client.resumed user_id=%s", user.id)
+    await update.effective_message.reply_text(_("Welcome back! We carry on as before."))
+    await out.send(context)
+
+
+async def stop(update: Update, context: BotContext) -> None:
+    """/stop: ask once, since it ends the companion."""
+    _ = context.t._
+    if not _is_client(context) or context.user_record.status == UserStatus.STOPPED:
+        await _not_for_you(update, context)
+        return
+    await update.effective_message.reply_text(
+        _(
+            "Do you want to stop the companion? I won't write to you any more, and your "
+            "practitioner will be told. Your data stays until you delete it with /delete."
+        ),
+        reply_markup=keyboards.inline(
+            [(_("Yes, stop"), "stop:yes"), (_("No, carry on"), "stop:no")]
+        ),
+    )
+
+
+async def stop_button(update: Update, context: BotContext) -> None:
+    """The answer to "do you want to stop?"."""
+    query = update.callback_query
+    _ = context.t._
+    if not _is_client(context):
+        await query.answer(_("This button no longer works. /help shows what you can do."))
+        return
+    await query.answer()
+    with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
+        await query.edit_message_reply_markup(None)
+    if query.data != "stop:yes":
+        await query.message.reply_text(_("Good, we carry on."))
+        return
+    out = Outgoing(update.effective_chat.id)
+    async with context.services.sessions() as session, session.begin():
+        user = await session.get(User, context.user_record.id)
+        if user.status == UserStatus.STOPPED:  # a second tap: already done
+            out.say(_("You've already stopped. /resume starts again."))
+        else:
+            await clients.stop(session, user)
+            await _tell_team(context, session, user, out, stopped=True)
+            logger.info("event=client.stopped user_id=%s", user.id)
+            out.say(
+                _(
+                    "Done. I won't write to you any more. Your data stays until you delete it "
+                    "with /delete, and /resume starts again if you change your mind."
+                )
+            )
+    await out.send(context)
+
+
+async def _tell_team(
+    context: BotContext, session: AsyncSession, user: User, out: Outgoing, *, stopped: bool
+) -> None:
+    """Queue a notice to everyone on the client's team (sent after the commit)."""
+    catalogs = context.services.catalogs
+    for viewer in await authorization.team_viewers(session, user.id):
+        their = catalogs.translator(catalogs.resolve(viewer.locale, None))
+        name = client_label(their, viewer.alias, user.id)
+        text = (
+            their._("<b>{client}</b> stopped the companion. Their data is kept.", client=name)
+            if stopped
+            else their._("<b>{client}</b> started the companion again.", client=name)
+        )
+        out.notice(
+            viewer.telegram_id, text, event="client.stopped" if stopped else "client.restarted"
+        )
