@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import BotApplication, build_application, running
-from bot.db.models import CareTeamMember, ConversationStep, Invite, InviteKind, User, UserStatus
+from bot.db.models import (
+    CareTeamMember,
+    ConversationStep,
+    Invite,
+    InviteKind,
+    ProgramEnrollment,
+    User,
+    UserStatus,
+)
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings
 from tests.enrollment_helpers import (
@@ -102,6 +110,9 @@ async def test_complete_onboarding(
     assert user.checkin_time == time(8, 30)
     assert (user.quiet_start, user.quiet_end) == (time(22), time(7))
     assert await count(bot, ConversationStep) == 0
+    async with bot.bot_data["services"].sessions() as session:
+        program = await session.get(ProgramEnrollment, user.id)
+    assert program is not None and program.program_id == "foundations"  # DEFAULT_PROGRAM
     notice = await doctor.expect_one()
     assert "Anna M." in notice.plain_text and JOINED in notice.plain_text
     assert quiet.buttons  # the quiet-hours question had buttons too

@@ -40,6 +40,7 @@ from bot.enrollment import authorization, clients, invites, times_of_day, timezo
 from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
 from bot.i18n import N_, Translator
+from bot.lessons import schedule as lesson_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -651,6 +652,7 @@ async def saved(
         await ask(update, context, out, user, step.flow, following)
         return
     viewers = await clients.finish_onboarding(session, user)
+    await _start_default_program(context, session, user)
     logger.info("event=client.onboarded user_id=%s", user.id)
     out.say(
         "\n\n".join(
@@ -760,4 +762,17 @@ async def _refuse_button(update: Update, context: BotContext, what: str) -> None
     logger.warning("event=callback.refused user_id=%s what=%s", update.effective_user.id, what)
     await update.callback_query.answer(
         _("This button doesn't work any more. /help shows what you can do."), show_alert=True
+    )
+
+
+async def _start_default_program(context: BotContext, session: AsyncSession, user: User) -> None:
+    """New clients follow the default program from their first local day."""
+    settings = context.services.settings
+    today = lesson_schedule.local_date(utcnow(), user.timezone, settings.default_timezone)
+    await lesson_schedule.enroll(
+        session,
+        context.services.content,
+        user_id=user.id,
+        program_id=settings.default_program,
+        start_on=today,
     )
