@@ -36,6 +36,7 @@ from bot.enrollment import timezones
 from bot.flows import (
     care_team,
     client_invite,
+    data_rights,
     fallback,
     group_chats,
     invite_link,
@@ -174,6 +175,8 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("pause", pause.pause, filters=private))
     application.add_handler(CommandHandler("resume", pause.resume, filters=private))
     application.add_handler(CommandHandler("stop", pause.stop, filters=private))
+    application.add_handler(CommandHandler("mydata", data_rights.my_data, filters=private))
+    application.add_handler(CommandHandler("delete", data_rights.delete, filters=private))
 
     # Buttons, by the prefix of their callback data.
     buttons = (
@@ -187,6 +190,7 @@ def register_handlers(application: BotApplication) -> None:
         (r"^ct:rm:", care_team.remove),
         (r"^pz:", pause.pause_button),
         (r"^stop:", pause.stop_button),
+        (r"^del:", data_rights.delete_button),
     )
     for pattern, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

@@ -25,6 +25,8 @@ CLIENT_MENU: tuple[tuple[str, str], ...] = (
     ("resume", N_("Continue after a break")),
     ("team", N_("Who is on your care team")),
     ("stop", N_("End the companion")),
+    ("mydata", N_("A copy of everything stored about you")),
+    ("delete", N_("Erase everything stored about you")),
     ("help", N_("What I am, and where to find help")),
 )
 PRACTITIONER_MENU: tuple[tuple[str, str], ...] = (

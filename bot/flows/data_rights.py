@@ -1,0 +1,116 @@
+"""/mydata and /delete: the client sees everything stored about them, and can erase it.
+
+/mydata sends a zip of JSON and CSV files. /delete asks once, with buttons
+(``del:yes`` / ``del:no``: they act only on the sender's own record), then erases
+every row about the client, tells their care team, and forgets them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from bot.db.base import utcnow
+from bot.db.models import Role
+from bot.enrollment import authorization
+from bot.flows import keyboards
+from bot.flows.onboarding import client_label
+from bot.flows.outgoing import Outgoing
+from bot.privacy.erase import erase_user
+from bot.privacy.export import export_user_data
+
+logger = logging.getLogger(__name__)
+
+
+async def my_data(update: Update, context: BotContext) -> None:
+    """/mydata: a file with everything stored about the sender."""
+    _ = context.t._
+    if context.user_record is None:
+        await update.effective_message.reply_text(
+            _("I don't store anything about you: there is nothing to send.")
+        )
+        return
+    async with context.services.sessions() as session:
+        archive = await export_user_data(session, context.user_record.id)
+    logger.info("event=data.exported user_id=%s", context.user_record.id)
+    await update.effective_message.reply_document(
+        archive,
+        filename=f"between-my-data-{utcnow():%Y-%m-%d}.zip",
+        caption=_("Everything I store about you, as JSON and CSV files. /delete erases it all."),
+    )
+
+
+async def delete(update: Update, context: BotContext) -> None:
+    """/delete: ask once before erasing."""
+    _ = context.t._
+    user = context.user_record
+    if user is None:
+        await update.effective_message.reply_text(
+            _("I don't store anything about you: there is nothing to delete.")
+        )
+        return
+    if user.role == Role.PRACTITIONER:
+        await update.effective_message.reply_text(
+            _(
+                "A practitioner's account holds their clients' care teams, so it is removed "
+                "by the people who run this bot. Please ask them."
+            )
+        )
+        return
+    await update.effective_message.reply_text(
+        _(
+            "This erases everything I store about you: settings, check-ins, lessons, "
+            "reflections and notes. Your practitioner will be told, and it cannot be undone. "
+            "Delete everything?"
+        ),
+        reply_markup=keyboards.inline(
+            [(_("Yes, delete everything"), "del:yes"), (_("No, keep it"), "del:no")]
+        ),
+    )
+
+
+async def delete_button(update: Update, context: BotContext) -> None:
+    """The answer to "delete everything?"."""
+    query = update.callback_query
+    _ = context.t._
+    await query.answer()
+    with contextlib.suppress(BadRequest):  # a second tap: the buttons are gone already
+        await query.edit_message_reply_markup(None)
+    user = context.user_record
+    if user is None or user.role != Role.CLIENT:
+        await query.message.reply_text(_("There is nothing stored about you any more."))
+        return
+    if query.data != "del:yes":
+        await query.message.reply_text(_("Nothing was deleted."))
+        return
+    out = Outgoing(update.effective_chat.id)
+    catalogs = context.services.catalogs
+    async with context.services.sessions() as session, session.begin():
+        viewers = await authorization.team_viewers(session, user.id)
+        rows = await erase_user(session, user.id)
+    if not rows:  # a double tap: the other one erased it
+        await query.message.reply_text(_("There is nothing stored about you any more."))
+        return
+    for viewer in viewers:
+        their = catalogs.translator(catalogs.resolve(viewer.locale, None))
+        out.notice(
+            viewer.telegram_id,
+            their._(
+                "<b>{client}</b> deleted their data from Between. Nothing about them "
+                "is stored any more.",
+                client=client_label(their, viewer.alias, user.id),
+            ),
+            event="client.deleted",
+        )
+    logger.info("event=client.erased user_id=%s rows=%s", user.id, rows)
+    out.say(
+        _(
+            "Done: everything I stored about you is deleted. If you want to come back one "
+            "day, your practitioner can send you a new invite."
+        )
+    )
+    await out.send(context)

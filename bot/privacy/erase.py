@@ -1,0 +1,36 @@
+"""``/delete``: erase every row about a client, children first, then the user."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import Base
+from bot.db.models import User
+from bot.privacy.graph import links
+
+
+async def erase_user(session: AsyncSession, user_id: int) -> int:
+    """Delete everything about ``user_id``; returns how many rows went (0: nobody was
+    there — a second tap that lost the race). Never commits.
+
+    Rows marked ``on_erase: anonymize`` (the audit log) stay, with the id removed.
+    """
+    order = {table: index for index, table in enumerate(Base.metadata.sorted_tables)}
+    erased = 0
+    # Children before parents: deepest links first, then tables in reverse dependency order.
+    for link in sorted(
+        links(Base.metadata, User.__table__),
+        key=lambda link: (-link.depth, -order[link.table]),
+    ):
+        if link.anonymize:
+            statement = (
+                update(link.table).where(link.condition(user_id)).values({link.column.name: None})
+            )
+        else:
+            statement = delete(link.table).where(link.condition(user_id))
+        erased += (await session.execute(statement)).rowcount or 0
+    # The user's row goes last and decides: concurrent erasures serialise on it.
+    if not (await session.execute(delete(User).where(User.id == user_id))).rowcount:
+        return 0
+    return erased + 1
