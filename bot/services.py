@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.delivery.renderers import Renderers
 from bot.i18n import Catalogs
 from bot.settings import Settings
 
@@ -16,3 +17,5 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     catalogs: Catalogs
+    # What each kind of scheduled or queued message says, filled in bot/app.py.
+    renderers: Renderers = field(default_factory=Renderers)

@@ -1,0 +1,1 @@
+"""Pure domain logic: plain Python, no Telegram, no database."""
