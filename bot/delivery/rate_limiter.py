@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -29,6 +30,12 @@ logger = logging.getLogger(__name__)
 
 PER_CHAT = "per_chat"
 JSONValue = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's retry_after in seconds (read without PTB's int/timedelta deprecation dance)."""
+    wait = getattr(error, "_retry_after", None)
+    return wait.total_seconds() if isinstance(wait, timedelta) else 1.0
 
 
 class TelegramRateLimiter(BaseRateLimiter[str]):
@@ -105,8 +112,7 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
-                wait = error.retry_after
-                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+                seconds = retry_after_seconds(error)
                 logger.info(
                     "event=telegram.rate_limited endpoint=%s retry_after=%s attempt=%s",
                     endpoint,

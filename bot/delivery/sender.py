@@ -38,7 +38,7 @@ from bot.db.base import utcnow
 from bot.db.models import User, UserEvent, UserStatus
 from bot.delivery import outbox
 from bot.delivery.outbox import Delivery
-from bot.delivery.rate_limiter import PER_CHAT
+from bot.delivery.rate_limiter import PER_CHAT, retry_after_seconds
 from bot.delivery.renderers import RenderContext, Rendered, Renderers, SentContext, UnknownKind
 from bot.delivery.scheduling import stop_schedules
 from bot.i18n import Catalogs
@@ -79,11 +79,6 @@ def _markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
             for row in rendered.buttons
         ]
     )
-
-
-def _retry_after_seconds(error: RetryAfter) -> float:
-    wait = getattr(error, "_retry_after", None)
-    return wait.total_seconds() if isinstance(wait, timedelta) else 1.0
 
 
 class Sender:
@@ -239,7 +234,7 @@ class Sender:
                 pool_timeout=timeout,
             )
         except RetryAfter as error:
-            seconds = _retry_after_seconds(error)
+            seconds = retry_after_seconds(error)
             await self._retry(delivery, "RetryAfter", seconds, count_attempt=False)
         except Forbidden as error:
             await self._unreachable(delivery, error.message)
