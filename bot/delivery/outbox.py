@@ -281,29 +281,29 @@ async def sweep(session: AsyncSession, *, now: datetime) -> SweepResult:
 class KindStatus:
     kind: str
     counts: dict[OutboxStatus, int]
-    oldest_pending_due_at: datetime | None
+    oldest_pending_due_at: datetime | None  # of the rows due and not yet sent
 
 
-async def status_by_kind(session: AsyncSession) -> list[KindStatus]:
-    """Counts per kind and status, and the due time of the oldest pending row per kind."""
-    rows = await session.execute(
-        select(
-            OutboxMessage.kind,
-            OutboxMessage.status,
-            func.count(),
-            func.min(OutboxMessage.due_at),
-        ).group_by(OutboxMessage.kind, OutboxMessage.status)
+async def status_by_kind(session: AsyncSession, *, now: datetime) -> list[KindStatus]:
+    """Counts per kind and status, and when the longest-waiting due row was due."""
+    counts = await session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count()).group_by(
+            OutboxMessage.kind, OutboxMessage.status
+        )
     )
     by_kind: dict[str, dict[OutboxStatus, int]] = {}
-    oldest: dict[str, datetime | None] = {}
-    for kind, status, count, earliest in rows:
+    for kind, status, count in counts:
         by_kind.setdefault(kind, dict.fromkeys(OutboxStatus, 0))[OutboxStatus(status)] = count
-        oldest.setdefault(kind, None)
-        if OutboxStatus(status) in (OutboxStatus.PENDING, OutboxStatus.SENDING) and earliest:
-            earliest = _aware(earliest)
-            current = oldest[kind]
-            oldest[kind] = earliest if current is None else min(current, earliest)
-    return [KindStatus(kind, by_kind[kind], oldest[kind]) for kind in sorted(by_kind)]
+    waiting = await session.execute(
+        select(OutboxMessage.kind, func.min(OutboxMessage.due_at))
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            OutboxMessage.due_at <= now,
+        )
+        .group_by(OutboxMessage.kind)
+    )
+    oldest = {kind: _aware(earliest) for kind, earliest in waiting if earliest is not None}
+    return [KindStatus(kind, by_kind[kind], oldest.get(kind)) for kind in sorted(by_kind)]
 
 
 def _aware(value: datetime) -> datetime:
