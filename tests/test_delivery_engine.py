@@ -237,9 +237,11 @@ async def test_several_messages_to_one_chat_are_spaced_by_the_per_chat_limit(
         await fake_api.user(4501).expect(4, timeout=10)
     arrivals = sorted(call.time for call in fake_api.calls("sendMessage"))
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    # 2 per second: at least half a second apart (a few ms of arrival jitter allowed).
+    # 2 per second: four messages span at least 1.5 s. Arrival times at the fake carry
+    # the jitter of a busy machine (tens of ms), so single gaps get a looser bound.
     assert len(arrivals) == 4
-    assert min(gaps) >= 0.5 - 0.02
+    assert arrivals[-1] - arrivals[0] >= 1.5 - 0.05
+    assert min(gaps) >= 0.4
 
 
 async def test_restart_after_downtime_sends_what_is_in_its_window_and_expires_the_rest(

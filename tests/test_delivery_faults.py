@@ -86,6 +86,8 @@ async def test_a_thousand_prompts_arrive_once_through_429s_5xx_timeouts_and_a_bl
     assert Counter(call.status for call in calls)[500] == 5
     flood_control = [c for c in calls if c.status == 429 and c.description != INJECTED_429]
     assert flood_control == []
-    # Arrival times at the fake: no second holds more than the rate (one more for the
-    # jitter of a request crossing the window's edge).
-    assert most_in_any_window(calls, 1.0) <= RATE + 1
+    # Arrival times at the fake: no window holds more than the rate allows. The sender
+    # spaces sends evenly (1/RATE apart, no bursts); the window is 0.95 s rather than 1 s
+    # to absorb the arrival jitter of a busy machine (up to ~50 ms). A bursting limiter
+    # (PTB's AIORateLimiter after a 429) puts about twice the rate in such a window.
+    assert most_in_any_window(calls, 0.95) <= RATE

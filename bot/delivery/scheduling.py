@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Schedule, User, UserStatus
@@ -148,6 +148,20 @@ def _default_payload(schedule_id: int, local_date: date) -> dict[str, Any]:
     return {"schedule_id": schedule_id, "local_date": local_date.isoformat()}
 
 
+# One executemany over the Core table (the ORM's bulk update does per-row bookkeeping).
+_SCHEDULES = Schedule.__table__
+_ADVANCE = (
+    update(_SCHEDULES)
+    .where(_SCHEDULES.c.id == bindparam("schedule_id"))
+    .values(
+        next_due_at=bindparam("next_due_at"),
+        next_slot_date=bindparam("next_slot_date"),
+        last_slot_date=bindparam("last_slot_date"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
 async def enqueue_due_batch(session: AsyncSession, *, now: datetime, planning: Planning) -> int:
     """One batch of the tick: due schedules → outbox rows, schedules advanced.
 
@@ -217,7 +231,7 @@ async def enqueue_due_batch(session: AsyncSession, *, now: datetime, planning: P
             )
         advances.append(
             {
-                "id": row.id,
+                "schedule_id": row.id,
                 "next_due_at": slot.due_at if slot else None,
                 "next_slot_date": slot.local_date if slot else None,
                 "last_slot_date": slot_date,
@@ -226,5 +240,5 @@ async def enqueue_due_batch(session: AsyncSession, *, now: datetime, planning: P
         )
     await enqueue_many(session, items)
     if advances:
-        await session.execute(update(Schedule), advances)
+        await session.execute(_ADVANCE, advances)
     return len(due)

@@ -222,6 +222,11 @@ class Sender:
             await self._fail(delivery, rendered or "not rendered")
             return
         timeout = self._config.send_timeout
+        if utcnow() + timedelta(seconds=timeout) >= delivery.lease_until:
+            # Too late to finish within the lease: another instance may take it over,
+            # and two senders must never race for one row. Hand it back unsent.
+            await self._retry(delivery, "lease too short", 0, count_attempt=False)
+            return
         try:
             message = await self._bot.send_message(
                 delivery.chat_id,
