@@ -70,7 +70,6 @@ async def wait_for(condition, what: str, within: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
-    print(f"{time.monotonic():.1f} {what}")
 
 
 async def test_two_then_three_instances_deliver_2000_prompts_once_with_one_killed(
@@ -94,8 +93,9 @@ async def test_two_then_three_instances_deliver_2000_prompts_once_with_one_kille
             SCHEDULER_TICK_SECONDS="0.5",
             DELIVERY_POLL_SECONDS="0.1",
             DELIVERY_BATCH_SIZE="150",
-            DELIVERY_LEASE_SECONDS="3",
-            DELIVERY_SEND_TIMEOUT="2",
+            DELIVERY_CONCURRENCY="16",
+            DELIVERY_LEASE_SECONDS="5",
+            DELIVERY_SEND_TIMEOUT="1",
         )
 
         async def sent_count() -> int:
