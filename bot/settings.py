@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +88,12 @@ class Settings(BaseSettings):
     ] = 16
     rate_limit_per_second: Annotated[
         float,
-        Field(gt=0, le=1000, description="Most messages per second sent to Telegram overall."),
+        Field(
+            gt=0,
+            le=1000,
+            description="Most messages per second sent to Telegram overall by one instance "
+            "(with several instances, divide Telegram's 30 among them).",
+        ),
     ] = 30.0
     per_chat_rate_per_second: Annotated[
         float,
@@ -247,6 +252,15 @@ class Settings(BaseSettings):
         if not 1 <= len(secret) <= 256 or not set(secret) <= allowed:
             raise ValueError("must be 1–256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.delivery_lease_seconds <= 2 * self.delivery_send_timeout:
+            raise ValueError(
+                "DELIVERY_LEASE_SECONDS must be more than twice DELIVERY_SEND_TIMEOUT, so that "
+                "a message being sent is never taken over by another instance"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:

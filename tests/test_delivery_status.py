@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from bot.db.base import utcnow
@@ -12,7 +13,7 @@ from bot.db.models import OutboxMessage, OutboxStatus
 from bot.db.session import create_engine, create_session_factory
 from bot.delivery import enqueue
 from bot.offline.fake_bot_api import FakeBotApi
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, load_settings
 from tests.delivery_support import add_clients
 from tests.test_run_command import bot_environment, run_cli
 
@@ -77,3 +78,10 @@ async def test_status_of_an_empty_outbox(fake_api: FakeBotApi, migrated: Setting
     )
     assert result.returncode == 0
     assert result.stdout.strip() == "The outbox is empty."
+
+
+def test_a_lease_shorter_than_two_sends_is_refused_at_start():
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None, delivery_lease_seconds=10, delivery_send_timeout=10)
+    assert "DELIVERY_LEASE_SECONDS" in str(raised.value)
+    assert "DELIVERY_SEND_TIMEOUT" in str(raised.value)
