@@ -182,12 +182,21 @@ async def on_startup(application: BotApplication) -> None:
 def start_delivery(application: BotApplication) -> None:
     """One tick job and one sender per instance, whatever the number of clients."""
     settings = application.bot_data[SERVICES_KEY].settings
+    interval = settings.scheduler_tick_seconds
     application.job_queue.run_repeating(
         delivery_tick,
-        interval=settings.scheduler_tick_seconds,
-        first=0,
+        interval=interval,
+        first=interval,
         name=TICK_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    # And one tick right at start: a repeating job added before the scheduler starts
+    # would otherwise wait a whole interval (APScheduler skips a first run in the past).
+    application.job_queue.run_once(
+        delivery_tick,
+        when=0,
+        name=f"{TICK_JOB_NAME}.first",
+        job_kwargs={"misfire_grace_time": None},
     )
     application.bot_data[SENDER_KEY].start()
 

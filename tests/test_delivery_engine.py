@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import BotApplication, build_application, running
 from bot.db.base import utcnow
 from bot.db.models import OutboxMessage, OutboxStatus, Schedule, User, UserEvent, UserStatus
+from bot.db.session import create_engine, create_session_factory
 from bot.delivery import Rendered, SentContext, enqueue
 from bot.delivery import checkin_reminder as reminder
 from bot.offline.fake_bot_api import FakeBotApi
@@ -408,3 +409,18 @@ async def test_a_new_time_zone_applies_from_the_next_slot_and_never_repeats_a_da
             assert schedule.next_due_at == morning.replace(day=2, hour=13)  # 09:00 EDT
     finally:
         await engine.dispose()
+
+
+async def test_the_first_tick_runs_at_start_not_one_period_later(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    engine = create_engine(migrated.database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            ids = await add_clients(session, [5101])
+            await add_due_schedules(session, list(ids.values()))
+    finally:
+        await engine.dispose()
+    async with delivering(migrated, scheduler_tick_seconds=600):
+        message = await fake_api.user(5101).expect_one(timeout=10)
+    assert REMINDER["en"][0] in message.plain_text
