@@ -424,3 +424,34 @@ async def test_the_first_tick_runs_at_start_not_one_period_later(
     async with delivering(migrated, scheduler_tick_seconds=600):
         message = await fake_api.user(5101).expect_one(timeout=10)
     assert REMINDER["en"][0] in message.plain_text
+
+
+async def test_skipping_a_reminder_whose_window_passed_says_so_kindly(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [5201], locale="de")
+            await enqueue(
+                session,
+                user_id=ids[5201],
+                chat_id=5201,
+                kind=reminder.KIND,
+                key="short-window",
+                payload={},
+                due_at=now,
+                expires_at=now + timedelta(seconds=1.5),
+            )
+        client = fake_api.user(5201, language_code="de")
+        message = await client.expect_one(timeout=10)
+        await asyncio.sleep(1.6)  # days later, as far as the window is concerned
+        client.press(message, "Heute auslassen")
+        for _ in range(100):
+            if fake_api.sent(5201)[0].edited:
+                break
+            await asyncio.sleep(0.05)
+    edited = fake_api.sent(5201)[0]
+    assert edited.plain_text == "Diese Erinnerung ist abgelaufen. Du musst nichts tun."
+    assert edited.buttons == []
