@@ -26,8 +26,10 @@ import os
 import random
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +48,9 @@ from bot.i18n import Catalogs
 logger = logging.getLogger(__name__)
 
 UNREACHABLE_EVENT = "unreachable"
+
+T = TypeVar("T")
+Write = Callable[[AsyncSession], Awaitable[T]]
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,12 @@ class Sender:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Outcomes are written by one recorder task, many per transaction: one writer
+        # instead of one per send (SQLite has one writer at a time; PostgreSQL saves
+        # a commit per message). A send's task ends only once its outcome is written.
+        self._outcomes: list[tuple[Write[Any], asyncio.Future[Any]]] = []
+        self._outcome_ready = asyncio.Event()
+        self._recorder: asyncio.Task[None] | None = None
 
     # --- lifecycle
 
@@ -110,6 +121,7 @@ class Sender:
         if self._task is None:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="delivery-sender")
+            self._recorder = asyncio.create_task(self._record_outcomes(), name="delivery-recorder")
             logger.info("event=delivery.sender_started instance=%s", self.instance)
 
     def wake(self) -> None:
@@ -133,6 +145,11 @@ class Sender:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
+        if self._recorder is not None:
+            self._recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recorder
+            self._recorder = None
         logger.info("event=delivery.sender_stopped instance=%s", self.instance)
 
     # --- the loop
@@ -205,6 +222,47 @@ class Sender:
                 rendered[delivery.id] = f"render error: {type(error).__name__}"
         return rendered
 
+    # --- writing outcomes
+
+    async def _write(self, work: Write[T]) -> T:
+        """Run ``work`` in the recorder's next transaction and return its result."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((work, future))
+        self._outcome_ready.set()
+        return await future
+
+    async def _record_outcomes(self) -> None:
+        while True:
+            await self._outcome_ready.wait()
+            self._outcome_ready.clear()
+            batch, self._outcomes = self._outcomes, []
+            if not batch:
+                continue
+            try:
+                results = []
+                async with self._sessions() as session, session.begin():
+                    for work, _future in batch:
+                        results.append(await work(session))
+            except Exception:
+                # One bad outcome must not sink the others: write them one by one.
+                await self._record_one_by_one(batch)
+            else:
+                for (_work, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+
+    async def _record_one_by_one(self, batch: list[tuple[Write[Any], asyncio.Future[Any]]]) -> None:
+        for work, future in batch:
+            try:
+                async with self._sessions() as session, session.begin():
+                    result = await work(session)
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
     # --- one message
 
     async def _deliver(self, delivery: Delivery, rendered: Rendered | str | None) -> None:
@@ -274,7 +332,8 @@ class Sender:
     async def _sent(self, delivery: Delivery, message_id: int) -> None:
         now = utcnow()
         hook = self._renderers.on_sent(delivery.kind)
-        async with self._sessions() as session, session.begin():
+
+        async def write(session: AsyncSession) -> None:
             await outbox.mark_sent(
                 session, delivery.id, instance=self.instance, message_id=message_id, now=now
             )
@@ -291,13 +350,16 @@ class Sender:
                         sent_at=now,
                     ),
                 )
+
+        await self._write(write)
         self._log(delivery, "sent", message_id=message_id)
 
     async def _retry(
         self, delivery: Delivery, reason: str, seconds: float, *, count_attempt: bool
     ) -> None:
         now = utcnow()
-        async with self._sessions() as session, session.begin():
+
+        async def write(session: AsyncSession) -> None:
             await outbox.retry_later(
                 session,
                 delivery.id,
@@ -307,20 +369,27 @@ class Sender:
                 now=now,
                 count_attempt=count_attempt,
             )
+
+        await self._write(write)
         outcome = "rate_limited" if not count_attempt else "retry"
         self._log(delivery, outcome, error=reason.split(":", 1)[0], wait=f"{seconds:.1f}")
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:
-        async with self._sessions() as session, session.begin():
+        now = utcnow()
+
+        async def write(session: AsyncSession) -> None:
             await outbox.mark_failed(
-                session, delivery.id, instance=self.instance, error=reason, now=utcnow()
+                session, delivery.id, instance=self.instance, error=reason, now=now
             )
+
+        await self._write(write)
         self._log(delivery, "failed", error=reason.split(":", 1)[0].replace(" ", "_"))
 
     async def _unreachable(self, delivery: Delivery, reason: str) -> None:
         """403: blocked or deactivated. Everything for this user stops, and it is recorded."""
         now = utcnow()
-        async with self._sessions() as session, session.begin():
+
+        async def write(session: AsyncSession) -> list[tuple[int, str]]:
             await outbox.mark_failed(
                 session, delivery.id, instance=self.instance, error=reason, now=now
             )
@@ -341,9 +410,11 @@ class Sender:
                     )
                 )
             await stop_schedules(session, delivery.user_id)
-            dropped = await outbox.fail_pending_for_user(
+            return await outbox.fail_pending_for_user(
                 session, delivery.user_id, error="user unreachable", now=now
             )
+
+        dropped = await self._write(write)
         self._log(delivery, "unreachable")
         for outbox_id, kind in dropped:
             logger.info(
