@@ -226,7 +226,6 @@ async def sender_rate(backend: str, folder: Path, rate: float, messages: int) ->
                 fake.token,
                 rate_limit_per_second=rate,
                 delivery_poll_seconds=0.05,
-                delivery_concurrency=64,
                 delivery_batch_size=1000,
             )
             application = build_application(settings)

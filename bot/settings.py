@@ -122,8 +122,13 @@ class Settings(BaseSettings):
     ] = 500
     delivery_concurrency: Annotated[
         int,
-        Field(ge=1, le=256, description="Outbox messages being sent at once by one instance."),
-    ] = 32
+        Field(
+            ge=1,
+            le=256,
+            description="Outbox messages being sent at once by one instance; at most the HTTP "
+            "connection pool (CONCURRENT_UPDATES + 4), beyond which sending gets slower.",
+        ),
+    ] = 16
     delivery_poll_seconds: Annotated[
         float,
         Field(

@@ -55,7 +55,7 @@ Write = Callable[[AsyncSession], Awaitable[T]]
 
 @dataclass(frozen=True)
 class SenderConfig:
-    concurrency: int = 32
+    concurrency: int = 16
     poll_seconds: float = 1.0
     send_timeout: float = 10.0
     max_attempts: int = 5
