@@ -256,6 +256,32 @@ async def sender_rate(backend: str, folder: Path, rate: float, messages: int) ->
     }
 
 
+async def bare_ptb_rate(messages: int, concurrency: int = 16) -> dict[str, Any]:
+    """The ceiling on this machine: a bare PTB client sending as fast as it can to the same
+    fake (no rate limiter, no database), with the sender's concurrency."""
+    from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
+
+    with FakeProcess(messages, overall=None) as fake:
+        bot = ExtBot(
+            fake.token,
+            base_url=f"{fake.url}/bot",
+            request=HTTPXRequest(connection_pool_size=concurrency + 4),
+        )
+        await bot.initialize()
+        gate = asyncio.Semaphore(concurrency)
+
+        async def send(n: int) -> None:
+            async with gate:
+                await bot.send_message(FIRST_ID + n, "hi")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(send(n) for n in range(messages)))
+        seconds = time.perf_counter() - started
+        await bot.shutdown()
+    return {"messages": messages, "per_second": round(messages / seconds, 1)}
+
+
 def most_in_window(times: list[float], seconds: float) -> int:
     most, start = 0, 0
     for end, arrived in enumerate(times):
@@ -336,6 +362,7 @@ async def main(quick: bool) -> dict[str, Any]:
                 (30.0, 150 if quick else 300),
             ):
                 results["sender"].append(await sender_rate(backend, folder, rate, messages))
+        results["bare_ptb"] = await bare_ptb_rate(1000 if quick else 3000)
         results["memory"] = await memory_and_startup(folder, 10_000 if quick else 100_000)
     return results
 
@@ -352,6 +379,11 @@ def print_table(results: dict[str, Any]) -> None:
             f"achieved {row['achieved_per_second']:>7.1f}/s ({row['share_of_configured']:.0%})  "
             f"most in any 1 s: {row['most_in_any_second']:>4}  429s: {row['flood_control_429s']}"
         )
+    bare = results["bare_ptb"]
+    print(
+        f"  (ceiling here: a bare PTB client, no limiter, no database, {bare['messages']:,} "
+        f"sends to the same fake → {bare['per_second']}/s)"
+    )
     memory = results["memory"]
     print(
         f"\n`python -m bot run` with {memory['clients']:,} enrolled clients "
