@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -32,6 +31,12 @@ from bot import crypto, errors, middleware
 from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
 from bot.db.session import create_engine, create_session_factory
+from bot.delivery import checkin_reminder
+from bot.delivery import engine as delivery_engine
+from bot.delivery.rate_limiter import TelegramRateLimiter
+from bot.delivery.renderers import Renderers
+from bot.delivery.scheduling import Planning
+from bot.delivery.sender import Sender, SenderConfig
 from bot.enrollment import timezones
 from bot.flows import (
     care_team,
@@ -44,6 +49,7 @@ from bot.flows import (
     onboarding,
     pause,
     practitioner_invite,
+    reminders,
     settings,
     welcome,
 )
@@ -64,17 +70,49 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 )
 
 
+SENDER_KEY = "delivery_sender"
+TICK_JOB_NAME = "delivery.tick"
+
+
+def build_renderers() -> Renderers:
+    """What each kind of outbox message says (rendered at send time, in the user's language)."""
+    renderers = Renderers()
+    renderers.register(checkin_reminder.KIND, checkin_reminder.render)
+    return renderers
+
+
 def build_services(settings: Settings) -> Services:
     crypto.configure(crypto.cipher_from_settings(settings))
-    engine = create_engine(settings.database_url)
+    database = create_engine(settings.database_url)
     return Services(
         settings=settings,
-        engine=engine,
-        sessions=create_session_factory(engine),
+        engine=database,
+        sessions=create_session_factory(database),
         catalogs=Catalogs.load(settings.locales_dir, SUPPORTED_LOCALES, settings.default_locale),
         content=load_content_library(settings),
         crisis=load_matcher(SUPPORTED_LOCALES),
         crisis_resources=load_resources(SUPPORTED_LOCALES),
+        renderers=build_renderers(),
+    )
+
+
+def planning(settings: Settings) -> Planning:
+    return Planning(
+        default_timezone=settings.default_timezone,
+        window=timedelta(minutes=settings.prompt_window_minutes),
+        batch_size=settings.delivery_batch_size,
+    )
+
+
+def sender_config(settings: Settings) -> SenderConfig:
+    return SenderConfig(
+        concurrency=settings.delivery_concurrency,
+        poll_seconds=settings.delivery_poll_seconds,
+        send_timeout=settings.delivery_send_timeout,
+        max_attempts=settings.delivery_max_attempts,
+        retry_base_seconds=settings.delivery_retry_base_seconds,
+        retry_max_seconds=settings.delivery_retry_max_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
     )
 
 
@@ -106,17 +144,25 @@ def build_application(settings: Settings) -> BotApplication:
         .concurrent_updates(settings.concurrent_updates)
         .connection_pool_size(settings.concurrent_updates + 4)
         .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.rate_limit_per_second,
-                overall_time_period=1,
+            TelegramRateLimiter(
+                overall_per_second=settings.rate_limit_per_second,
+                per_chat_per_second=settings.per_chat_rate_per_second,
                 max_retries=3,
             )
         )
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
+    application.bot_data[SENDER_KEY] = Sender(
+        application.bot,
+        services.sessions,
+        services.renderers,
+        services.catalogs,
+        sender_config(settings),
+    )
     register_handlers(application)
     return application
 
@@ -214,13 +260,17 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         MessageHandler(private & ~filters.StatusUpdate.ALL, fallback.unsupported_media)
     )
+    application.add_handler(
+        CallbackQueryHandler(reminders.skip_today, pattern=reminders.SKIP_PATTERN)
+    )
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     application.add_error_handler(errors.on_error)
 
 
 async def on_startup(application: BotApplication) -> None:
-    """Publish the command menu in every language (PTB calls this once, after initialize)."""
+    """Publish the command menu in every language and start delivering scheduled messages
+    (PTB calls this once, after initialize)."""
     services: Services = application.bot_data[SERVICES_KEY]
     timezones.warm_up()
     catalogs = services.catalogs
@@ -230,7 +280,42 @@ async def on_startup(application: BotApplication) -> None:
             BotCommand(name, translator._(description)) for name, description in COMMAND_MENU
         ]
         await application.bot.set_my_commands(commands, language_code=locale)
+    start_delivery(application)
     logger.info("event=bot.started username=%s", application.bot.username)
+
+
+def start_delivery(application: BotApplication) -> None:
+    """One tick job and one sender per instance, whatever the number of clients."""
+    settings = application.bot_data[SERVICES_KEY].settings
+    interval = settings.scheduler_tick_seconds
+    application.job_queue.run_repeating(
+        delivery_tick,
+        interval=interval,
+        first=interval,
+        name=TICK_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    # And one tick right at start: a repeating job added before the scheduler starts
+    # would otherwise wait a whole interval (APScheduler skips a first run in the past).
+    application.job_queue.run_once(
+        delivery_tick,
+        when=0,
+        name=f"{TICK_JOB_NAME}.first",
+        job_kwargs={"misfire_grace_time": None},
+    )
+    application.bot_data[SENDER_KEY].start()
+
+
+async def delivery_tick(context: BotContext) -> None:
+    """Write due prompts to the outbox, expire stale ones, and wake the sender."""
+    services = context.services
+    await delivery_engine.tick(services.sessions, planning(services.settings))
+    context.application.bot_data[SENDER_KEY].wake()
+
+
+async def on_stop(application: BotApplication) -> None:
+    """Let the sends in flight finish before the HTTP client closes."""
+    await application.bot_data[SENDER_KEY].stop()
 
 
 async def on_shutdown(application: BotApplication) -> None:
@@ -260,6 +345,7 @@ async def running(
     finally:
         if application.updater.running:
             await application.updater.stop()
+        await on_stop(application)
         if application.running:
             await application.stop()
         await application.shutdown()

@@ -126,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--name", help="the name clients will see (default: their Telegram name)")
     invite.set_defaults(handler=invite_practitioner)
+    status = commands.add_parser(
+        "status", help="the outbox: pending, sent, failed and expired messages by kind"
+    )
+    status.set_defaults(handler=print_status)
 
     config = commands.add_parser("config", help="print the settings as a Markdown table")
     config.set_defaults(handler=print_config_table, needs_settings=False)
@@ -162,6 +166,13 @@ def run_demo(_settings: None, _args: argparse.Namespace) -> int:
     from bot import demo  # imports the fake Bot API, which `run` never needs
 
     return demo.main()
+
+
+def print_status(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.delivery.status import outbox_report
+
+    print(asyncio.run(outbox_report(settings.database_url)))
+    return 0
 
 
 def print_config_table(_settings: None, _args: argparse.Namespace) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.library import ContentLibrary
+from bot.delivery.renderers import Renderers
 from bot.domain.crisis import CrisisMatcher
 from bot.domain.crisis_resources import CrisisResources
 from bot.i18n import Catalogs
@@ -22,3 +23,5 @@ class Services:
     content: ContentLibrary
     crisis: CrisisMatcher
     crisis_resources: CrisisResources
+    # What each kind of scheduled or queued message says, filled in bot/app.py.
+    renderers: Renderers = field(default_factory=Renderers)

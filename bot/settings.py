@@ -12,7 +12,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -100,8 +100,97 @@ class Settings(BaseSettings):
     ] = 16
     rate_limit_per_second: Annotated[
         float,
-        Field(gt=0, le=1000, description="Most messages per second sent to Telegram overall."),
+        Field(
+            gt=0,
+            le=1000,
+            description="Most messages per second sent to Telegram overall by one instance "
+            "(with several instances, divide Telegram's 30 among them).",
+        ),
     ] = 30.0
+    per_chat_rate_per_second: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=30,
+            description="Most scheduled messages per second to one chat (Telegram: about 1).",
+        ),
+    ] = 1.0
+    scheduler_tick_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=3600,
+            description="How often the scheduler looks for due prompts and writes them "
+            "to the outbox.",
+        ),
+    ] = 30.0
+    delivery_batch_size: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=10000,
+            description="Schedules handled per database transaction by a tick.",
+        ),
+    ] = 500
+    delivery_concurrency: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=256,
+            description="Outbox messages being sent at once by one instance; at most the HTTP "
+            "connection pool (CONCURRENT_UPDATES + 4), beyond which sending gets slower.",
+        ),
+    ] = 16
+    delivery_poll_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=60,
+            description="How often an idle sender looks for outbox messages that became due.",
+        ),
+    ] = 1.0
+    delivery_send_timeout: Annotated[
+        float,
+        Field(gt=0, le=120, description="Seconds to wait for Telegram to answer one send."),
+    ] = 10.0
+    delivery_max_attempts: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=50,
+            description="Tries per message on 5xx, timeouts and network errors before it is "
+            "marked failed.",
+        ),
+    ] = 5
+    delivery_retry_base_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=3600,
+            description="First retry back-off; it doubles per attempt, with random jitter.",
+        ),
+    ] = 2.0
+    delivery_retry_max_seconds: Annotated[
+        float, Field(gt=0, le=86400, description="Longest retry back-off.")
+    ] = 300.0
+    delivery_lease_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=3600,
+            description="How long a claimed message belongs to one instance; after a crash it "
+            "is sent by another once this passes.",
+        ),
+    ] = 120.0
+    prompt_window_minutes: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1440,
+            description="How long after its time a scheduled prompt may still be sent; after "
+            "that it is marked expired, never sent late.",
+        ),
+    ] = 180
     polling_timeout: Annotated[
         int, Field(ge=0, le=50, description="Long-polling timeout in seconds for getUpdates.")
     ] = 10
@@ -223,6 +312,15 @@ class Settings(BaseSettings):
         if not 1 <= len(secret) <= 256 or not set(secret) <= allowed:
             raise ValueError("must be 1–256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.delivery_lease_seconds <= 2 * self.delivery_send_timeout:
+            raise ValueError(
+                "DELIVERY_LEASE_SECONDS must be more than twice DELIVERY_SEND_TIMEOUT, so that "
+                "a message being sent is never taken over by another instance"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:

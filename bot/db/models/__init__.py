@@ -1,5 +1,6 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
+from bot.db.models.delivery import OutboxMessage, OutboxStatus, Schedule, UserEvent
 from bot.db.models.enrollment import (
     CareTeamMember,
     ConversationStep,
@@ -23,11 +24,15 @@ __all__ = [
     "LessonDelivery",
     "LessonQuizAnswer",
     "MembershipState",
+    "OutboxMessage",
+    "OutboxStatus",
     "Practitioner",
     "ProgramEnrollment",
     "Role",
     "SafetyFlag",
+    "Schedule",
     "TeamRole",
     "User",
+    "UserEvent",
     "UserStatus",
 ]

@@ -1,0 +1,405 @@
+"""Delivery benchmarks: fan-out, the sender's rate, memory and start-up with many clients.
+
+    python bench/delivery.py            # everything (PostgreSQL parts skip without a server)
+    python bench/delivery.py --quick    # smaller runs
+
+Prints a table and writes bench/results/delivery.json. Figures, not tests: they
+depend on the machine. The fake Bot API runs in its own process, so it does not
+share the bot's interpreter (and GIL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from bot.app import build_application, planning, running  # noqa: E402
+from bot.db import migrate  # noqa: E402
+from bot.db.base import utcnow  # noqa: E402
+from bot.db.models import OutboxMessage, OutboxStatus, Role, Schedule, User, UserStatus  # noqa: E402
+from bot.db.session import create_engine, create_session_factory  # noqa: E402
+from bot.delivery import checkin_reminder  # noqa: E402
+from bot.delivery import engine as delivery_engine  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+
+POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+FIRST_ID = 1_000_000
+
+
+# --------------------------------------------------------------------------- the fake, apart
+
+
+def _fake_server(connection: Any, users: int, overall: float | None) -> None:
+    """Child process: a FakeBotApi, answering a few commands over a pipe."""
+    from bot.offline.fake_bot_api import FakeBotApi
+
+    with FakeBotApi(single_poller=False) as fake:
+        for user_id in range(FIRST_ID, FIRST_ID + users):
+            fake.user(user_id)
+        fake.limit_rate(overall)
+        connection.send((fake.url, fake.token))
+        while True:
+            command = connection.recv()
+            if command == "calls":
+                calls = fake.calls("sendMessage")
+                connection.send([(call.time, call.status) for call in calls])
+            elif command == "first_poll":
+                polls = fake.calls("getUpdates")
+                connection.send(polls[0].time if polls else None)
+            elif command == "stop":
+                connection.send(None)
+                return
+
+
+class FakeProcess:
+    def __init__(self, users: int, overall: float | None) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._parent, child = context.Pipe()
+        self._process = context.Process(target=_fake_server, args=(child, users, overall))
+
+    def __enter__(self) -> FakeProcess:
+        self._process.start()
+        self.url, self.token = self._parent.recv()
+        return self
+
+    def ask(self, command: str) -> Any:
+        self._parent.send(command)
+        return self._parent.recv()
+
+    def __exit__(self, *exc: object) -> None:
+        self.ask("stop")
+        self._process.join(10)
+
+
+# --------------------------------------------------------------------------- databases
+
+
+class Database:
+    """A throwaway database: a SQLite file, or a PostgreSQL database on the local server."""
+
+    def __init__(self, backend: str, folder: Path) -> None:
+        self.backend = backend
+        self._folder = folder
+        self._name: str | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> Database:
+        if self.backend == "sqlite":
+            self.url = f"sqlite+aiosqlite:///{self._folder / f'bench-{time.time_ns()}.db'}"
+        else:
+            import asyncpg
+
+            self._name = f"between_bench_{os.getpid()}_{time.time_ns()}"
+            connection = await asyncpg.connect(POSTGRES_SERVER)
+            await connection.execute(f'CREATE DATABASE "{self._name}"')
+            await connection.close()
+            base = POSTGRES_SERVER.rsplit("/", 1)[0].removeprefix("postgresql")
+            self.url = f"postgresql+asyncpg{base}/{self._name}"
+        engine = create_engine(self.url)
+        await migrate.upgrade(engine)
+        await engine.dispose()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._name:
+            import asyncpg
+
+            connection = await asyncpg.connect(POSTGRES_SERVER)
+            await connection.execute(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
+            await connection.close()
+
+
+async def postgres_available() -> bool:
+    try:
+        import asyncpg
+
+        connection = await asyncpg.connect(POSTGRES_SERVER, timeout=3)
+        await connection.close()
+        return True
+    except Exception:
+        return False
+
+
+async def seed(url: str, clients: int, *, due_now: bool, chunk: int = 10_000) -> None:
+    """Active clients with a daily check-in; due now, or spread over tomorrow."""
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    now = utcnow()
+    try:
+        for start in range(0, clients, chunk):
+            ids = range(FIRST_ID + start, FIRST_ID + min(start + chunk, clients))
+            async with sessions() as session, session.begin():
+                await session.execute(
+                    insert(User),
+                    [
+                        {
+                            "telegram_id": i,
+                            "role": Role.CLIENT,
+                            "status": UserStatus.ACTIVE,
+                            "locale": ("en", "de", "es")[i % 3],
+                            "timezone": "Europe/Berlin",
+                        }
+                        for i in ids
+                    ],
+                )
+                user_ids = (
+                    await session.scalars(select(User.id).where(User.telegram_id.in_(list(ids))))
+                ).all()
+                due = now - timedelta(seconds=1)
+                await session.execute(
+                    insert(Schedule),
+                    [
+                        {
+                            "user_id": user_id,
+                            "kind": checkin_reminder.KIND,
+                            "weekdays": 127,
+                            "next_due_at": due
+                            if due_now
+                            else now + timedelta(days=1, seconds=user_id % 86400),
+                            "next_slot_date": due.date(),
+                        }
+                        for user_id in user_ids
+                    ],
+                )
+    finally:
+        await engine.dispose()
+
+
+def settings_for(url: str, fake_url: str = "http://127.0.0.1:9", token: str = "1:x", **extra: Any):
+    return load_settings(
+        _env_file=None,
+        bot_token=token,
+        telegram_api_url=fake_url,
+        database_url=url,
+        polling_timeout=1,
+        log_level="WARNING",
+        **extra,
+    )
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+async def fanout(backend: str, folder: Path, clients: int) -> dict[str, Any]:
+    """Clients due in the same minute → seconds until every outbox row is written."""
+    async with Database(backend, folder) as database:
+        await seed(database.url, clients, due_now=True)
+        settings = settings_for(database.url)
+        engine = create_engine(database.url)
+        sessions = create_session_factory(engine)
+        try:
+            started = time.perf_counter()
+            result = await delivery_engine.tick(sessions, planning(settings))
+            seconds = time.perf_counter() - started
+            async with sessions() as session:
+                rows = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        finally:
+            await engine.dispose()
+    assert result.scheduled == clients == rows, (result, rows)
+    return {"backend": backend, "clients": clients, "seconds": round(seconds, 3)}
+
+
+async def sender_rate(backend: str, folder: Path, rate: float, messages: int) -> dict[str, Any]:
+    """The sender's achieved rate against the fake (whose flood control is set to ``rate``)."""
+    async with Database(backend, folder) as database:
+        await seed(database.url, messages, due_now=True)
+        with FakeProcess(messages, overall=rate) as fake:
+            settings = settings_for(
+                database.url,
+                fake.url,
+                fake.token,
+                rate_limit_per_second=rate,
+                delivery_poll_seconds=0.05,
+                delivery_batch_size=1000,
+            )
+            application = build_application(settings)
+            sessions = application.bot_data["services"].sessions
+            async with running(application, poll_timeout=1):
+                deadline = time.monotonic() + messages / rate * 3 + 30
+                while time.monotonic() < deadline:
+                    async with sessions() as session:
+                        sent = await session.scalar(
+                            select(func.count()).where(OutboxMessage.status == OutboxStatus.SENT)
+                        )
+                    if sent >= messages:
+                        break
+                    await asyncio.sleep(0.2)
+            calls = fake.ask("calls")
+    times = sorted(t for t, status in calls if status == 200)
+    flood = sum(1 for _t, status in calls if status == 429)
+    span = times[-1] - times[0] if len(times) > 1 else float("nan")
+    achieved = (len(times) - 1) / span if span else float("nan")
+    return {
+        "backend": backend,
+        "configured_per_second": rate,
+        "messages": len(times),
+        "achieved_per_second": round(achieved, 1),
+        "share_of_configured": round(achieved / rate, 3),
+        "most_in_any_second": most_in_window(times, 1.0),
+        "flood_control_429s": flood,
+    }
+
+
+async def bare_ptb_rate(messages: int, concurrency: int = 16) -> dict[str, Any]:
+    """The ceiling on this machine: a bare PTB client sending as fast as it can to the same
+    fake (no rate limiter, no database), with the sender's concurrency."""
+    from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
+
+    with FakeProcess(messages, overall=None) as fake:
+        bot = ExtBot(
+            fake.token,
+            base_url=f"{fake.url}/bot",
+            request=HTTPXRequest(connection_pool_size=concurrency + 4),
+        )
+        await bot.initialize()
+        gate = asyncio.Semaphore(concurrency)
+
+        async def send(n: int) -> None:
+            async with gate:
+                await bot.send_message(FIRST_ID + n, "hi")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(send(n) for n in range(messages)))
+        seconds = time.perf_counter() - started
+        await bot.shutdown()
+    return {"messages": messages, "per_second": round(messages / seconds, 1)}
+
+
+def most_in_window(times: list[float], seconds: float) -> int:
+    most, start = 0, 0
+    for end, arrived in enumerate(times):
+        while arrived - times[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Resident and peak resident memory of a process, in MB (Linux /proc)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(value.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+async def memory_and_startup(folder: Path, clients: int) -> dict[str, Any]:
+    """A real `python -m bot run` with ``clients`` enrolled: time to its first poll, RSS."""
+    async with Database("sqlite", folder) as database:
+        await seed(database.url, clients, due_now=False)
+        with FakeProcess(0, overall=None) as fake:
+            env = {
+                **os.environ,
+                "BOT_TOKEN": fake.token,
+                "TELEGRAM_API_URL": fake.url,
+                "DATABASE_URL": database.url,
+                "POLLING_TIMEOUT": "1",
+                "LOG_LEVEL": "WARNING",
+            }
+            started = time.monotonic()
+            process = subprocess.Popen(  # noqa: ASYNC220 (a benchmark, nothing else runs)
+                [sys.executable, "-m", "bot", "run"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                ready = None
+                while ready is None and time.monotonic() - started < 60:
+                    first_poll = fake.ask("first_poll")
+                    ready = None if first_poll is None else first_poll - started
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(5)  # a few ticks and polls later
+                rss, peak = rss_mb(process.pid)
+            finally:
+                process.terminate()
+                process.wait(20)
+    return {
+        "clients": clients,
+        "ready_seconds": None if ready is None else round(ready, 2),
+        "rss_mb": round(rss, 1),
+        "peak_rss_mb": round(peak, 1),
+    }
+
+
+async def main(quick: bool) -> dict[str, Any]:
+    backends = ["sqlite"] + (["postgresql"] if await postgres_available() else [])
+    results: dict[str, Any] = {
+        "command": "python bench/delivery.py" + (" --quick" if quick else ""),
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.1f} at start"
+        ),
+        "fanout": [],
+        "sender": [],
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for backend in backends:
+            results["fanout"].append(await fanout(backend, folder, 2_000 if quick else 10_000))
+        for backend in backends:
+            for rate, messages in (
+                (1000.0, 1000 if quick else 5000),
+                (30.0, 150 if quick else 300),
+            ):
+                results["sender"].append(await sender_rate(backend, folder, rate, messages))
+        results["bare_ptb"] = await bare_ptb_rate(1000 if quick else 3000)
+        results["memory"] = await memory_and_startup(folder, 10_000 if quick else 100_000)
+    return results
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"Delivery benchmarks — {results['machine']}")
+    print("\nFan-out (one tick; target < 2 s for 10,000)")
+    for row in results["fanout"]:
+        print(f"  {row['backend']:<10} {row['clients']:>7,} clients due → {row['seconds']:.2f} s")
+    print("\nSender against the fake Bot API (target ≥ 90% of configured; never above)")
+    for row in results["sender"]:
+        print(
+            f"  {row['backend']:<10} configured {row['configured_per_second']:>6.0f}/s  "
+            f"achieved {row['achieved_per_second']:>7.1f}/s ({row['share_of_configured']:.0%})  "
+            f"most in any 1 s: {row['most_in_any_second']:>4}  429s: {row['flood_control_429s']}"
+        )
+    bare = results["bare_ptb"]
+    print(
+        f"  (ceiling here: a bare PTB client, no limiter, no database, {bare['messages']:,} "
+        f"sends to the same fake → {bare['per_second']}/s)"
+    )
+    memory = results["memory"]
+    print(
+        f"\n`python -m bot run` with {memory['clients']:,} enrolled clients "
+        "(targets: RSS < 200 MB, ready < 3 s)\n"
+        f"  ready after {memory['ready_seconds']} s, RSS {memory['rss_mb']} MB "
+        f"(peak {memory['peak_rss_mb']} MB)"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    arguments = parser.parse_args()
+    figures = asyncio.run(main(arguments.quick))
+    print_table(figures)
+    out = ROOT / "bench" / "results" / "delivery.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"\nwritten to {out.relative_to(ROOT)}")

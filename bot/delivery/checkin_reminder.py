@@ -1,0 +1,34 @@
+"""The daily check-in reminder: the first scheduled kind, sent at the user's checkin_time.
+
+It invites a moment of noticing and can always be skipped. The check-in itself
+(ratings per goal) is a later feature that will take over this kind's renderer.
+"""
+
+from __future__ import annotations
+
+from bot.delivery.renderers import Button, RenderContext, Rendered
+from bot.i18n import N_
+
+KIND = "checkin_reminder"
+SKIP_PREFIX = "cr:skip:"
+
+TEXT = N_(
+    "It's time for your daily check-in. 🌱\n\n"
+    "Take a moment to notice how today is going — there is no right or wrong answer."
+)
+SKIP_BUTTON = N_("Skip today")
+
+
+async def render(context: RenderContext) -> Rendered:
+    """The reminder in the user's language, with a way to skip."""
+    _ = context.t._
+    skip = Button(_(SKIP_BUTTON), f"{SKIP_PREFIX}{context.outbox_id}")
+    return Rendered(text=_(TEXT), buttons=((skip,),))
+
+
+def skip_data_outbox_id(data: str) -> int | None:
+    """The outbox id in a skip button's callback data, or None when it is not one."""
+    if not data.startswith(SKIP_PREFIX):
+        return None
+    tail = data.removeprefix(SKIP_PREFIX)
+    return int(tail) if tail.isdigit() and len(tail) < 19 else None

@@ -1,0 +1,341 @@
+"""The outbox: every message that is not a direct reply is a row here first.
+
+Repositories never commit; the caller owns the transaction. Every write is
+idempotent: ``enqueue`` is keyed (INSERT … ON CONFLICT DO NOTHING), claims are
+leases, and outcomes only apply to rows still leased by the instance recording them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+_ERROR_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message to enqueue (see :func:`enqueue`)."""
+
+    user_id: int
+    chat_id: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    due_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed outbox row, as the sender sees it."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int  # including this one
+    due_at: datetime
+    expires_at: datetime
+    lease_until: datetime  # after this, another instance may claim it: do not send then
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Insert:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The Core table, not the ORM entity: an executemany of thousands of rows skips
+    # the ORM's per-row bookkeeping (a tick's fan-out is several times faster).
+    table = OutboxMessage.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["key"])
+
+
+def _row(item: OutboxItem) -> dict[str, Any]:
+    if item.expires_at <= item.due_at:
+        raise ValueError("expires_at must be after due_at")
+    return {
+        "user_id": item.user_id,
+        "chat_id": item.chat_id,
+        "kind": item.kind,
+        "key": item.key,
+        "payload": item.payload,
+        "status": OutboxStatus.PENDING,
+        "due_at": item.due_at,
+        "expires_at": item.expires_at,
+        "available_at": item.due_at,
+        "attempts": 0,
+    }
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    chat_id: int,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Queue one message for ``chat_id`` (the user's private chat: their telegram_id).
+
+    ``key`` is the idempotency key, unique across all kinds: build it from what makes
+    the message unique, e.g. ``f"lesson:{user_id}:{lesson_id}"``. Enqueueing the same
+    key again does nothing, in one instance or several. The message is sent from
+    ``due_at`` until ``expires_at``; after that it is marked expired, never sent late.
+    A renderer registered for ``kind`` turns ``payload`` (ids, never text) into the
+    message at send time, in the user's language then. Returns whether a row was
+    added. Does not commit.
+    """
+    item = OutboxItem(user_id, chat_id, kind, key, payload, due_at, expires_at)
+    inserted = await session.execute(
+        _insert_ignoring_duplicates(session)
+        .values(_row(item))
+        .returning(OutboxMessage.__table__.c.id)
+    )
+    return inserted.first() is not None
+
+
+async def enqueue_many(session: AsyncSession, items: Sequence[OutboxItem]) -> None:
+    """:func:`enqueue` for many rows in one statement (executemany). Does not commit."""
+    if items:
+        await session.execute(_insert_ignoring_duplicates(session), [_row(i) for i in items])
+
+
+async def claim(
+    session: AsyncSession, *, now: datetime, limit: int, instance: str, lease: timedelta
+) -> list[Delivery]:
+    """Lease up to ``limit`` due rows to ``instance``.
+
+    On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so concurrent
+    instances claim disjoint rows. SQLite has one writer at a time, which gives the
+    same guarantee for the single instance SQLite supports.
+    """
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.available_at <= now,
+            OutboxMessage.expires_at > now,
+        )
+        .order_by(OutboxMessage.available_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_by=instance,
+            claimed_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.user_id,
+            OutboxMessage.chat_id,
+            OutboxMessage.kind,
+            OutboxMessage.payload,
+            OutboxMessage.attempts,
+            OutboxMessage.due_at,
+            OutboxMessage.expires_at,
+            OutboxMessage.claimed_until,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    deliveries = [Delivery(*row) for row in claimed.all()]
+    return sorted(deliveries, key=lambda delivery: delivery.due_at)
+
+
+def _still_mine(delivery_id: int, instance: str) -> Any:
+    return and_(
+        OutboxMessage.id == delivery_id,
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_by == instance,
+    )
+
+
+async def mark_sent(
+    session: AsyncSession, delivery_id: int, *, instance: str, message_id: int, now: datetime
+) -> None:
+    # Recorded even if the lease lapsed meanwhile: Telegram did accept it. last_error
+    # stays: it tells that an earlier attempt failed (and how).
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == delivery_id)
+        .values(
+            status=OutboxStatus.SENT,
+            telegram_message_id=message_id,
+            sent_at=now,
+            claimed_by=instance,  # kept: which instance sent it
+            claimed_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession, delivery_id: int, *, instance: str, error: str, now: datetime
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(_still_mine(delivery_id, instance))
+        .values(
+            status=OutboxStatus.FAILED,
+            last_error=error[:_ERROR_LENGTH],
+            claimed_by=None,
+            claimed_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def retry_later(
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    instance: str,
+    error: str,
+    at: datetime,
+    now: datetime,
+    count_attempt: bool = True,
+) -> None:
+    """Back to pending, claimable again from ``at``. A 429 does not use up an attempt."""
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING,
+        "available_at": at,
+        "last_error": error[:_ERROR_LENGTH],
+        "claimed_by": None,
+        "claimed_until": None,
+        "updated_at": now,
+    }
+    if not count_attempt:
+        values["attempts"] = OutboxMessage.attempts - 1
+    await session.execute(
+        update(OutboxMessage)
+        .where(_still_mine(delivery_id, instance))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def fail_pending_for_user(
+    session: AsyncSession, user_id: int, *, error: str, now: datetime
+) -> list[tuple[int, str]]:
+    """Give up on everything still queued for a user (they blocked the bot)."""
+    failed = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error=error[:_ERROR_LENGTH], updated_at=now)
+        .returning(OutboxMessage.id, OutboxMessage.kind)
+        .execution_options(synchronize_session=False)
+    )
+    return [(row.id, row.kind) for row in failed]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    expired: list[tuple[int, int, str]]  # (outbox id, user id, kind)
+    released: int
+
+
+async def sweep(session: AsyncSession, *, now: datetime) -> SweepResult:
+    """Expire what can no longer be sent in its window; return lapsed leases to the pool.
+
+    A lapsed lease means its instance died (or hung) mid-send: the message may have
+    reached Telegram, so sending it again may repeat that one message — the price of
+    never losing one.
+    """
+    expired = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            OutboxMessage.expires_at <= now,
+            # A row being sent right now is left to its sender unless its lease lapsed.
+            (OutboxMessage.status == OutboxStatus.PENDING) | (OutboxMessage.claimed_until < now),
+        )
+        .values(status=OutboxStatus.EXPIRED, claimed_by=None, claimed_until=None, updated_at=now)
+        .returning(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.kind)
+        .execution_options(synchronize_session=False)
+    )
+    expired_rows = [(row.id, row.user_id, row.kind) for row in expired]
+    released = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now)
+        .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return SweepResult(expired=expired_rows, released=released.rowcount or 0)
+
+
+@dataclass(frozen=True)
+class KindStatus:
+    kind: str
+    counts: dict[OutboxStatus, int]
+    oldest_pending_due_at: datetime | None  # of the rows due and not yet sent
+
+
+async def status_by_kind(session: AsyncSession, *, now: datetime) -> list[KindStatus]:
+    """Counts per kind and status, and when the longest-waiting due row was due."""
+    counts = await session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count()).group_by(
+            OutboxMessage.kind, OutboxMessage.status
+        )
+    )
+    by_kind: dict[str, dict[OutboxStatus, int]] = {}
+    for kind, status, count in counts:
+        by_kind.setdefault(kind, dict.fromkeys(OutboxStatus, 0))[OutboxStatus(status)] = count
+    waiting = await session.execute(
+        select(OutboxMessage.kind, func.min(OutboxMessage.due_at))
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            OutboxMessage.due_at <= now,
+        )
+        .group_by(OutboxMessage.kind)
+    )
+    oldest = {kind: _aware(earliest) for kind, earliest in waiting if earliest is not None}
+    return [KindStatus(kind, by_kind[kind], oldest.get(kind)) for kind in sorted(by_kind)]
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    id: int
+    user_id: int
+    expires_at: datetime
+
+
+async def find_sent(
+    session: AsyncSession, outbox_id: int, *, chat_id: int, kind: str
+) -> SentMessage | None:
+    """A sent row of ``kind`` in ``chat_id``: checks a pressed button against its sender."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.expires_at).where(
+                OutboxMessage.id == outbox_id,
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.status == OutboxStatus.SENT,
+            )
+        )
+    ).first()
+    return None if row is None else SentMessage(row.id, row.user_id, row.expires_at)

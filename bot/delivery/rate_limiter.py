@@ -1,0 +1,128 @@
+"""Telegram's send limits for every Bot API call the bot makes (a PTB rate-limiter plug-in).
+
+Why not PTB's AIORateLimiter as is: it takes its rate token *before* waiting out a
+429, so every request queued during the pause fires at once when it ends — a burst
+above the configured rate. This limiter waits out the pause first, then takes its
+tokens from aiolimiter buckets of capacity one, so no burst ever exceeds the rate:
+
+- overall: at most ``overall_per_second`` calls that post into a chat;
+- per chat: at most ``per_chat_per_second`` to one chat, for calls that ask for it
+  with ``rate_limit_args=PER_CHAT`` (the outbox sender does; a direct reply to a
+  user's own message does not need to);
+- 429: all calls pause for ``retry_after``, then the call is retried (up to
+  ``max_retries`` times) before RetryAfter reaches the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+logger = logging.getLogger(__name__)
+
+PER_CHAT = "per_chat"
+# Requests leave evenly spaced but arrive with network jitter; spacing them for 97% of
+# the configured rate keeps any one second at Telegram within the rate itself.
+MARGIN = 0.97
+JSONValue = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's retry_after in seconds (read without PTB's int/timedelta deprecation dance)."""
+    wait = getattr(error, "_retry_after", None)
+    return wait.total_seconds() if isinstance(wait, timedelta) else 1.0
+
+
+class TelegramRateLimiter(BaseRateLimiter[str]):
+    def __init__(
+        self,
+        *,
+        overall_per_second: float,
+        per_chat_per_second: float,
+        max_retries: int = 3,
+        max_chats: int = 10_000,
+    ) -> None:
+        self._overall = AsyncLimiter(1, 1 / (overall_per_second * MARGIN))
+        self._per_chat_period = 1 / (per_chat_per_second * MARGIN)
+        # Bounded: a chat's limiter is only needed for about a second after its last
+        # use, and far fewer than max_chats chats can be served in a second.
+        self._chats: OrderedDict[object, AsyncLimiter] = OrderedDict()
+        self._max_chats = max_chats
+        self._max_retries = max_retries
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self._paused_until = 0.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    def _chat_limiter(self, chat_id: object) -> AsyncLimiter:
+        limiter = self._chats.pop(chat_id, None) or AsyncLimiter(1, self._per_chat_period)
+        self._chats[chat_id] = limiter
+        while len(self._chats) > self._max_chats:
+            self._chats.popitem(last=False)
+        return limiter
+
+    async def _admit(self, chat_id: object, per_chat: bool) -> None:
+        if per_chat:
+            await self._chat_limiter(chat_id).acquire()
+        while True:
+            await self._resume.wait()
+            await self._overall.acquire()
+            if self._resume.is_set():  # no 429 arrived while waiting for the token
+                return
+
+    def _pause(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        if until <= self._paused_until:
+            return
+        self._paused_until = until
+        self._resume.clear()
+
+        def resume() -> None:
+            if loop.time() >= self._paused_until - 0.001:
+                self._resume.set()
+
+        loop.call_at(until, resume)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSONValue]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> JSONValue:
+        chat_id = data.get("chat_id")
+        for attempt in range(self._max_retries + 1):
+            if chat_id is not None:
+                await self._admit(chat_id, per_chat=rate_limit_args == PER_CHAT)
+            else:
+                await self._resume.wait()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                seconds = retry_after_seconds(error)
+                logger.info(
+                    "event=telegram.rate_limited endpoint=%s retry_after=%s attempt=%s",
+                    endpoint,
+                    seconds,
+                    attempt + 1,
+                )
+                self._pause(seconds + 0.1)
+                if attempt == self._max_retries:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,100 @@
+"""What an outbox row says is decided at send time, by a renderer registered for its kind.
+
+Rendering late means the user's current language and data are used. Renderers are
+plain functions (no Telegram types): they return text and inline buttons, and may
+register an ``on_sent`` hook that receives Telegram's message id (in the same
+transaction that marks the row sent), e.g. to expire the buttons later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: its label and compact callback data (at most 64 bytes)."""
+
+    text: str
+    callback_data: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.callback_data.encode()) <= 64:
+            raise ValueError("callback_data must be 1-64 bytes")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message: HTML text (user input escaped by the renderer) and rows of buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer may use: the row, the user's translator, a read session."""
+
+    outbox_id: int
+    user_id: int
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    t: Translator
+    session: AsyncSession
+
+
+@dataclass(frozen=True)
+class SentContext:
+    """Given to ``on_sent`` hooks: the row and Telegram's id of the message."""
+
+    outbox_id: int
+    user_id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    message_id: int
+    sent_at: datetime
+
+
+Renderer = Callable[[RenderContext], Awaitable[Rendered]]
+OnSent = Callable[[AsyncSession, SentContext], Awaitable[None]]
+
+
+class UnknownKind(LookupError):
+    """No renderer is registered for an outbox row's kind."""
+
+
+@dataclass
+class Renderers:
+    """The registry, filled once by the composition root (``bot/app.py``)."""
+
+    _renderers: dict[str, tuple[Renderer, OnSent | None]] = field(default_factory=dict)
+
+    def register(self, kind: str, render: Renderer, on_sent: OnSent | None = None) -> None:
+        if kind in self._renderers:
+            raise ValueError(f"a renderer for {kind!r} is already registered")
+        self._renderers[kind] = (render, on_sent)
+
+    def renderer(self, kind: str) -> Renderer:
+        return self._entry(kind)[0]
+
+    def on_sent(self, kind: str) -> OnSent | None:
+        return self._entry(kind)[1]
+
+    def _entry(self, kind: str) -> tuple[Renderer, OnSent | None]:
+        try:
+            return self._renderers[kind]
+        except KeyError:
+            raise UnknownKind(kind) from None
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._renderers)

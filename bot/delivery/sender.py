@@ -1,0 +1,426 @@
+"""The sender: drains the outbox through the Bot API under Telegram's limits.
+
+The only module of the delivery engine that talks to Telegram. Each instance runs
+one sender task: it claims due rows (leases), renders them in the user's current
+language, sends them concurrently (the rate limiter spaces them), and records each
+outcome with one log line:
+
+- sent: the row keeps Telegram's message id; the kind's ``on_sent`` hook runs in the
+  same transaction;
+- 429 that outlived the limiter's retries: back to pending after ``retry_after``;
+- 5xx, timeouts, network errors: back to pending after an exponential back-off with
+  jitter, until ``DELIVERY_MAX_ATTEMPTS``, then failed with the reason. A timeout
+  after the request was written is ambiguous (Telegram may have delivered it), and
+  is retried: a message may then arrive twice, but is never lost;
+- 403: the user is unreachable: status set, schedules stopped, their queued rows
+  failed, and a ``user_events`` row for their practitioner;
+- anything else Telegram refuses (400): failed with Telegram's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.db.base import utcnow
+from bot.db.models import User, UserEvent, UserStatus
+from bot.delivery import outbox
+from bot.delivery.outbox import Delivery
+from bot.delivery.rate_limiter import PER_CHAT, retry_after_seconds
+from bot.delivery.renderers import RenderContext, Rendered, Renderers, SentContext, UnknownKind
+from bot.delivery.scheduling import stop_schedules
+from bot.i18n import Catalogs
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE_EVENT = "unreachable"
+
+T = TypeVar("T")
+Write = Callable[[AsyncSession], Awaitable[T]]
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    concurrency: int = 16
+    poll_seconds: float = 1.0
+    send_timeout: float = 10.0
+    max_attempts: int = 5
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    lease_seconds: float = 120.0
+
+
+def instance_id() -> str:
+    """Who holds a lease: host, process id and a random suffix (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Exponential back-off with jitter: half fixed, half random (spreads retry storms)."""
+    delay = min(cap, base * 2 ** max(attempt - 1, 0))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
+    if not rendered.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row]
+            for row in rendered.buttons
+        ]
+    )
+
+
+class Sender:
+    """One per instance; ``start`` in post_init, ``stop`` before the bot shuts down."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        renderers: Renderers,
+        catalogs: Catalogs,
+        config: SenderConfig,
+        instance: str | None = None,
+    ) -> None:
+        self._bot = bot
+        self._sessions = sessions
+        self._renderers = renderers
+        self._catalogs = catalogs
+        self._config = config
+        self.instance = instance or instance_id()
+        self._wakeup = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        # Outcomes are written by one recorder task, many per transaction: one writer
+        # instead of one per send (SQLite has one writer at a time; PostgreSQL saves
+        # a commit per message). A send's task ends only once its outcome is written.
+        self._outcomes: list[tuple[Write[Any], asyncio.Future[Any]]] = []
+        self._outcome_ready = asyncio.Event()
+        self._recorder: asyncio.Task[None] | None = None
+
+    # --- lifecycle
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="delivery-sender")
+            self._recorder = asyncio.create_task(self._record_outcomes(), name="delivery-recorder")
+            logger.info("event=delivery.sender_started instance=%s", self.instance)
+
+    def wake(self) -> None:
+        """Look for due rows now (the tick calls this after enqueueing)."""
+        self._wakeup.set()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming; let sends in flight finish (a leased row left behind is sent
+        by the next instance once its lease lapses)."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self.wake()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        if self._in_flight:
+            wait = self._config.send_timeout + 1 if grace is None else grace
+            _done, pending = await asyncio.wait(set(self._in_flight), timeout=wait)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        if self._recorder is not None:
+            self._recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recorder
+            self._recorder = None
+        logger.info("event=delivery.sender_stopped instance=%s", self.instance)
+
+    # --- the loop
+
+    async def _run(self) -> None:
+        config = self._config
+        refill_at = max(1, config.concurrency // 4)
+        while not self._stopping:
+            free = config.concurrency - len(self._in_flight)
+            if free >= refill_at or (free > 0 and not self._in_flight):
+                try:
+                    await self._claim_and_send(free)
+                except Exception:  # the database may be restarting: log, wait, try again
+                    logger.exception("event=delivery.claim_failed instance=%s", self.instance)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), config.poll_seconds)
+            self._wakeup.clear()
+
+    async def _claim_and_send(self, limit: int) -> None:
+        now = utcnow()
+        lease = timedelta(seconds=self._config.lease_seconds)
+        async with self._sessions() as session:
+            async with session.begin():
+                batch = await outbox.claim(
+                    session, now=now, limit=limit, instance=self.instance, lease=lease
+                )
+            if not batch:
+                return
+            rendered = await self._render_all(session, batch)
+        for delivery in batch:
+            task = asyncio.create_task(self._deliver(delivery, rendered.get(delivery.id)))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        if len(batch) == limit:
+            self.wake()  # more may be due: claim again as soon as there is room
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._wakeup.set()
+
+    async def _render_all(
+        self, session: AsyncSession, batch: list[Delivery]
+    ) -> dict[int, Rendered | str]:
+        """Each row's message in its user's language now (one query for the locales);
+        a string instead of a message says why it could not be rendered."""
+        user_ids = {delivery.user_id for delivery in batch}
+        locales = dict(
+            (await session.execute(select(User.id, User.locale).where(User.id.in_(user_ids)))).all()
+        )
+        rendered: dict[int, Rendered | str] = {}
+        for delivery in batch:
+            translator = self._catalogs.translator(locales.get(delivery.user_id))
+            context = RenderContext(
+                outbox_id=delivery.id,
+                user_id=delivery.user_id,
+                kind=delivery.kind,
+                payload=delivery.payload,
+                due_at=delivery.due_at,
+                t=translator,
+                session=session,
+            )
+            try:
+                rendered[delivery.id] = await self._renderers.renderer(delivery.kind)(context)
+            except UnknownKind:
+                rendered[delivery.id] = f"no renderer for kind {delivery.kind}"
+            except Exception as error:
+                logger.exception(
+                    "event=delivery.render_failed outbox_id=%s kind=%s", delivery.id, delivery.kind
+                )
+                rendered[delivery.id] = f"render error: {type(error).__name__}"
+        return rendered
+
+    # --- writing outcomes
+
+    async def _write(self, work: Write[T]) -> T:
+        """Run ``work`` in the recorder's next transaction and return its result."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((work, future))
+        self._outcome_ready.set()
+        return await future
+
+    async def _record_outcomes(self) -> None:
+        while True:
+            await self._outcome_ready.wait()
+            self._outcome_ready.clear()
+            batch, self._outcomes = self._outcomes, []
+            if not batch:
+                continue
+            try:
+                results = []
+                async with self._sessions() as session, session.begin():
+                    for work, _future in batch:
+                        results.append(await work(session))
+            except Exception:
+                # One bad outcome must not sink the others: write them one by one.
+                await self._record_one_by_one(batch)
+            else:
+                for (_work, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+
+    async def _record_one_by_one(self, batch: list[tuple[Write[Any], asyncio.Future[Any]]]) -> None:
+        for work, future in batch:
+            try:
+                async with self._sessions() as session, session.begin():
+                    result = await work(session)
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+    # --- one message
+
+    async def _deliver(self, delivery: Delivery, rendered: Rendered | str | None) -> None:
+        try:
+            await self._send_and_record(delivery, rendered)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # recording failed (database down): the lease brings it back
+            logger.exception(
+                "event=delivery.record_failed outbox_id=%s instance=%s", delivery.id, self.instance
+            )
+
+    async def _send_and_record(self, delivery: Delivery, rendered: Rendered | str | None) -> None:
+        if not isinstance(rendered, Rendered):
+            await self._fail(delivery, rendered or "not rendered")
+            return
+        timeout = self._config.send_timeout
+        if utcnow() + timedelta(seconds=timeout) >= delivery.lease_until:
+            # Too late to finish within the lease: another instance may take it over,
+            # and two senders must never race for one row. Hand it back unsent.
+            await self._retry(delivery, "lease too short", 0, count_attempt=False)
+            return
+        try:
+            message = await self._bot.send_message(
+                delivery.chat_id,
+                rendered.text,
+                reply_markup=_markup(rendered),
+                rate_limit_args=PER_CHAT,
+                read_timeout=timeout,
+                write_timeout=timeout,
+                connect_timeout=timeout,
+                pool_timeout=timeout,
+            )
+        except RetryAfter as error:
+            seconds = retry_after_seconds(error)
+            await self._retry(delivery, "RetryAfter", seconds, count_attempt=False)
+        except Forbidden as error:
+            await self._unreachable(delivery, error.message)
+        except NetworkError as error:  # TimedOut, 5xx and connection errors
+            reason = f"{type(error).__name__}: {error.message}"
+            if delivery.attempts >= self._config.max_attempts:
+                await self._fail(delivery, reason)
+            else:
+                wait = backoff(
+                    delivery.attempts,
+                    self._config.retry_base_seconds,
+                    self._config.retry_max_seconds,
+                )
+                await self._retry(delivery, reason, wait, count_attempt=True)
+        except (BadRequest, TelegramError) as error:
+            await self._fail(delivery, f"{type(error).__name__}: {error.message}")
+        else:
+            await self._sent(delivery, message.message_id)
+
+    def _log(self, delivery: Delivery, outcome: str, **extra: object) -> None:
+        details = "".join(f" {key}={value}" for key, value in extra.items())
+        logger.info(
+            "event=delivery.outcome outbox_id=%s user_id=%s kind=%s outcome=%s attempt=%s%s",
+            delivery.id,
+            delivery.user_id,
+            delivery.kind,
+            outcome,
+            delivery.attempts,
+            details,
+        )
+
+    async def _sent(self, delivery: Delivery, message_id: int) -> None:
+        now = utcnow()
+        hook = self._renderers.on_sent(delivery.kind)
+
+        async def write(session: AsyncSession) -> None:
+            await outbox.mark_sent(
+                session, delivery.id, instance=self.instance, message_id=message_id, now=now
+            )
+            if hook is not None:
+                await hook(
+                    session,
+                    SentContext(
+                        outbox_id=delivery.id,
+                        user_id=delivery.user_id,
+                        chat_id=delivery.chat_id,
+                        kind=delivery.kind,
+                        payload=delivery.payload,
+                        message_id=message_id,
+                        sent_at=now,
+                    ),
+                )
+
+        await self._write(write)
+        self._log(delivery, "sent", message_id=message_id)
+
+    async def _retry(
+        self, delivery: Delivery, reason: str, seconds: float, *, count_attempt: bool
+    ) -> None:
+        now = utcnow()
+
+        async def write(session: AsyncSession) -> None:
+            await outbox.retry_later(
+                session,
+                delivery.id,
+                instance=self.instance,
+                error=reason,
+                at=now + timedelta(seconds=seconds),
+                now=now,
+                count_attempt=count_attempt,
+            )
+
+        await self._write(write)
+        outcome = "rate_limited" if not count_attempt else "retry"
+        self._log(delivery, outcome, error=reason.split(":", 1)[0], wait=f"{seconds:.1f}")
+
+    async def _fail(self, delivery: Delivery, reason: str) -> None:
+        now = utcnow()
+
+        async def write(session: AsyncSession) -> None:
+            await outbox.mark_failed(
+                session, delivery.id, instance=self.instance, error=reason, now=now
+            )
+
+        await self._write(write)
+        self._log(delivery, "failed", error=reason.split(":", 1)[0].replace(" ", "_"))
+
+    async def _unreachable(self, delivery: Delivery, reason: str) -> None:
+        """403: blocked or deactivated. Everything for this user stops, and it is recorded."""
+        now = utcnow()
+
+        async def write(session: AsyncSession) -> list[tuple[int, str]]:
+            await outbox.mark_failed(
+                session, delivery.id, instance=self.instance, error=reason, now=now
+            )
+            changed = await session.execute(
+                update(User)
+                .where(User.id == delivery.user_id, User.status != UserStatus.UNREACHABLE)
+                .values(status=UserStatus.UNREACHABLE, updated_at=now)
+                .returning(User.id)
+                .execution_options(synchronize_session=False)
+            )
+            if changed.first() is not None:
+                session.add(
+                    UserEvent(
+                        user_id=delivery.user_id,
+                        kind=UNREACHABLE_EVENT,
+                        occurred_at=now,
+                        data={"outbox_id": delivery.id, "reason": reason[:100]},
+                    )
+                )
+            await stop_schedules(session, delivery.user_id)
+            return await outbox.fail_pending_for_user(
+                session, delivery.user_id, error="user unreachable", now=now
+            )
+
+        dropped = await self._write(write)
+        self._log(delivery, "unreachable")
+        for outbox_id, kind in dropped:
+            logger.info(
+                "event=delivery.outcome outbox_id=%s user_id=%s kind=%s outcome=failed "
+                "error=unreachable",
+                outbox_id,
+                delivery.user_id,
+                kind,
+            )

@@ -1,0 +1,457 @@
+"""The delivery engine over the fake Bot API: schedules → outbox → Telegram, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import BotApplication, build_application, running
+from bot.db.base import utcnow
+from bot.db.models import OutboxMessage, OutboxStatus, Schedule, User, UserEvent, UserStatus
+from bot.db.session import create_engine, create_session_factory
+from bot.delivery import Rendered, SentContext, enqueue
+from bot.delivery import checkin_reminder as reminder
+from bot.offline.fake_bot_api import FakeBotApi
+from bot.settings import Settings
+from tests.delivery_support import add_clients, add_due_schedules, wait_until_settled
+
+FAST = {
+    "scheduler_tick_seconds": 0.2,
+    "delivery_poll_seconds": 0.05,
+    "delivery_retry_base_seconds": 0.05,
+    "delivery_retry_max_seconds": 0.2,
+    "delivery_send_timeout": 2.0,
+}
+
+REMINDER = {
+    "en": ("It's time for your daily check-in.", "Skip today", "Okay, skipped for today."),
+    "de": ("Es ist Zeit für deinen täglichen Check-in.", "Heute auslassen", "Okay, heute"),
+    "es": ("Es hora de tu check-in diario.", "Saltar hoy", "Vale, lo dejamos por hoy."),
+}
+
+
+def fast(settings: Settings, **overrides: object) -> Settings:
+    return settings.model_copy(update={**FAST, **overrides})
+
+
+@asynccontextmanager
+async def delivering(settings: Settings, **overrides: object) -> AsyncIterator[BotApplication]:
+    application = build_application(fast(settings, **overrides))
+    async with running(application, poll_timeout=1):
+        yield application
+
+
+def sessions_of(application: BotApplication):
+    return application.bot_data["services"].sessions
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es"])
+async def test_a_due_reminder_arrives_in_the_users_language_and_can_be_skipped(
+    fake_api: FakeBotApi, migrated: Settings, language: str
+):
+    text, skip, skipped = REMINDER[language]
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4001], locale=language)
+            await add_due_schedules(session, list(ids.values()))
+        client = fake_api.user(4001, language_code="en")  # the stored language wins
+        message = await client.expect_one(timeout=10)
+        assert text in message.plain_text
+        assert [label for label, _data in message.buttons] == [skip]
+
+        client.press(message, skip)
+        for _ in range(100):
+            if fake_api.sent(4001)[0].edited:
+                break
+            await asyncio.sleep(0.05)
+        assert skipped in fake_api.sent(4001)[0].plain_text
+        assert fake_api.sent(4001)[0].buttons == []
+
+        async with sessions() as session:
+            row = await session.scalar(select(OutboxMessage))
+            schedule = await session.scalar(select(Schedule))
+    assert row.status is OutboxStatus.SENT
+    assert row.telegram_message_id == message.message_id
+    # The schedule moved on to a later day.
+    assert schedule.next_due_at > utcnow()
+    assert schedule.last_slot_date is not None
+    assert schedule.next_slot_date > schedule.last_slot_date
+
+
+async def test_a_forged_or_foreign_skip_button_changes_nothing(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4101, 4102])
+            await add_due_schedules(session, [ids[4101]])
+        owner = fake_api.user(4101)
+        message = await owner.expect_one(timeout=10)
+        outbox_id = int(message.buttons[0][1].rsplit(":", 1)[1])
+        # Someone else's chat gets a message carrying the same button data.
+        intruder = fake_api.user(4102)
+        await application.bot.send_message(
+            4102,
+            "x",
+            reply_markup=__import__("telegram").InlineKeyboardMarkup(
+                [
+                    [
+                        __import__("telegram").InlineKeyboardButton(
+                            "skip", callback_data=f"cr:skip:{outbox_id}"
+                        )
+                    ]
+                ]
+            ),
+        )
+        foreign = await intruder.expect_one()
+        query = intruder.press(foreign, "skip")
+        for _ in range(100):
+            if intruder.callback_answer(query) is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert "no longer works" in intruder.callback_answer(query)["text"]
+        assert fake_api.sent(4101)[0].buttons  # the owner's reminder is untouched
+
+
+async def test_an_on_sent_hook_gets_telegrams_message_id_in_the_same_transaction(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    seen: list[SentContext] = []
+
+    async def render(context) -> Rendered:
+        return Rendered(text=f"note {context.payload['n']}")
+
+    async def on_sent(session, sent: SentContext) -> None:
+        seen.append(sent)
+
+    application = build_application(fast(migrated))
+    application.bot_data["services"].renderers.register("test_note", render, on_sent)
+    async with running(application, poll_timeout=1):
+        sessions = sessions_of(application)
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4201])
+            for attempt in range(2):  # the same key twice: one row
+                added = await enqueue(
+                    session,
+                    user_id=ids[4201],
+                    chat_id=4201,
+                    kind="test_note",
+                    key="test_note:1",
+                    payload={"n": 7},
+                    due_at=now,
+                    expires_at=now + timedelta(minutes=5),
+                )
+                assert added is (attempt == 0)
+        message = await fake_api.user(4201).expect_one(timeout=10)
+        await wait_until_settled(sessions, 1)
+    assert message.plain_text == "note 7"
+    assert [(s.kind, s.message_id, s.payload) for s in seen] == [
+        ("test_note", message.message_id, {"n": 7})
+    ]
+
+
+async def test_a_message_of_an_unknown_kind_fails_with_the_reason(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4301])
+            await enqueue(
+                session,
+                user_id=ids[4301],
+                chat_id=4301,
+                kind="nobody_renders_this",
+                key="x:1",
+                payload={},
+                due_at=now,
+                expires_at=now + timedelta(minutes=5),
+            )
+        await wait_until_settled(sessions, 1)
+        async with sessions() as session:
+            row = await session.scalar(select(OutboxMessage))
+    assert row.status is OutboxStatus.FAILED
+    assert row.last_error == "no renderer for kind nobody_renders_this"
+    assert fake_api.sent(4301) == []
+
+
+async def test_5xx_is_retried_then_marked_failed_with_the_reason_and_logged_without_text(
+    fake_api: FakeBotApi, migrated: Settings, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO, logger="bot.delivery")
+    fake_api.fail("sendMessage", 500, times=100, chat_id=4401)
+    async with delivering(migrated, delivery_max_attempts=3) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4401])
+            await add_due_schedules(session, list(ids.values()))
+        await wait_until_settled(sessions, 1, within=30)
+        async with sessions() as session:
+            row = await session.scalar(select(OutboxMessage))
+    assert row.status is OutboxStatus.FAILED
+    assert row.attempts == 3
+    assert row.last_error == "NetworkError: Internal Server Error"
+    assert len(fake_api.calls("sendMessage")) == 3
+    outcomes = [r.getMessage() for r in caplog.records if "delivery.outcome" in r.getMessage()]
+    assert [line.split("outcome=")[1].split()[0] for line in outcomes] == [
+        "retry",
+        "retry",
+        "failed",
+    ]
+    assert all(
+        f"outbox_id={row.id}" in line and "kind=checkin_reminder" in line for line in outcomes
+    )
+    assert [line.split("attempt=")[1].split()[0] for line in outcomes] == ["1", "2", "3"]
+    assert not any("check-in" in record.getMessage() for record in caplog.records)
+
+
+async def test_several_messages_to_one_chat_are_spaced_by_the_per_chat_limit(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    async with delivering(migrated, per_chat_rate_per_second=2.0) as application:
+        sessions = sessions_of(application)
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4501])
+            for n in range(4):
+                await enqueue(
+                    session,
+                    user_id=ids[4501],
+                    chat_id=4501,
+                    kind=reminder.KIND,
+                    key=f"burst:{n}",
+                    payload={},
+                    due_at=now,
+                    expires_at=now + timedelta(minutes=5),
+                )
+        await fake_api.user(4501).expect(4, timeout=10)
+    arrivals = sorted(call.time for call in fake_api.calls("sendMessage"))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    # 2 per second: four messages span at least 1.5 s. Arrival times at the fake carry
+    # the jitter of a busy machine (tens of ms), so single gaps get a looser bound.
+    assert len(arrivals) == 4
+    assert arrivals[-1] - arrivals[0] >= 1.5 - 0.05
+    assert min(gaps) >= 0.4
+
+
+async def test_restart_after_downtime_sends_what_is_in_its_window_and_expires_the_rest(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    from bot.db.session import create_engine, create_session_factory
+
+    engine = create_engine(migrated.database_url)
+    sessions = create_session_factory(engine)
+    now = utcnow()
+    try:
+        # Written before the "crash"; the bot was down for hours.
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4601, 4602, 4603, 4604])
+            await enqueue(
+                session,
+                user_id=ids[4601],
+                chat_id=4601,
+                kind=reminder.KIND,
+                key="late-but-in-window",
+                payload={},
+                due_at=now - timedelta(hours=2),
+                expires_at=now + timedelta(hours=1),
+            )
+            await enqueue(
+                session,
+                user_id=ids[4602],
+                chat_id=4602,
+                kind=reminder.KIND,
+                key="stale",
+                payload={},
+                due_at=now - timedelta(hours=5),
+                expires_at=now - timedelta(hours=2),
+            )
+            # A row a crashed instance had claimed: its lease lapsed long ago.
+            await enqueue(
+                session,
+                user_id=ids[4603],
+                chat_id=4603,
+                kind=reminder.KIND,
+                key="claimed-by-the-dead",
+                payload={},
+                due_at=now - timedelta(minutes=30),
+                expires_at=now + timedelta(hours=1),
+            )
+            row = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.key == "claimed-by-the-dead")
+            )
+            row.status = OutboxStatus.SENDING
+            row.claimed_by = "dead-host:1:abc"
+            row.claimed_until = now - timedelta(minutes=20)
+            # A daily schedule that was due three days ago: one row, expired, no catch-up.
+            await add_due_schedules(session, [ids[4604]], due_at=now - timedelta(days=3))
+    finally:
+        await engine.dispose()
+
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        await fake_api.user(4601).expect_one(timeout=10)
+        await fake_api.user(4603).expect_one(timeout=10)
+        await wait_until_settled(sessions, 4)
+        await fake_api.user(4602).expect_nothing(0.3)
+        await fake_api.user(4604).expect_nothing(0.1)
+        async with sessions() as session:
+            rows = {r.user_id: r for r in await session.scalars(select(OutboxMessage))}
+            schedule = await session.scalar(select(Schedule))
+    assert rows[ids[4601]].status is OutboxStatus.SENT
+    assert rows[ids[4602]].status is OutboxStatus.EXPIRED
+    assert rows[ids[4603]].status is OutboxStatus.SENT
+    assert rows[ids[4604]].status is OutboxStatus.EXPIRED
+    assert len(rows) == 4
+    assert schedule.next_due_at > utcnow()  # the missed days are not sent late
+
+
+async def test_a_blocked_client_becomes_unreachable_and_their_schedules_stop(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    fake_api.user(4701)
+    fake_api.block(4701)
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4701])
+            await add_due_schedules(session, [ids[4701]])
+            await enqueue(
+                session,
+                user_id=ids[4701],
+                chat_id=4701,
+                kind=reminder.KIND,
+                key="later",
+                payload={},
+                due_at=now + timedelta(minutes=10),
+                expires_at=now + timedelta(hours=1),
+            )
+        await wait_until_settled(sessions, 2)
+        async with sessions() as session:
+            user = await session.get(User, ids[4701])
+            schedule = await session.scalar(select(Schedule))
+            events = (await session.scalars(select(UserEvent))).all()
+            rows = (await session.scalars(select(OutboxMessage))).all()
+    assert user.status is UserStatus.UNREACHABLE
+    assert schedule.next_due_at is None
+    assert [(event.user_id, event.kind) for event in events] == [(ids[4701], "unreachable")]
+    assert {row.status for row in rows} == {OutboxStatus.FAILED}
+    assert len(fake_api.calls("sendMessage")) == 1
+
+
+async def test_a_tick_run_twice_writes_each_slot_once(migrated: Settings):
+    from bot.app import planning
+    from bot.db.session import create_engine, create_session_factory
+    from bot.delivery import engine as delivery_engine
+
+    engine = create_engine(migrated.database_url)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, list(range(4800, 4850)))
+            await add_due_schedules(session, list(ids.values()))
+        settings = migrated.model_copy(update={"delivery_batch_size": 7})
+        first = await delivery_engine.tick(sessions, planning(settings))
+        async with sessions() as session, session.begin():
+            # Rewind every schedule to the slot just served, as a second instance that
+            # read them before the first one committed would see them.
+            for schedule in await session.scalars(select(Schedule)):
+                schedule.next_due_at = utcnow() - timedelta(seconds=1)
+                schedule.next_slot_date = schedule.last_slot_date
+                schedule.last_slot_date = None
+        second = await delivery_engine.tick(sessions, planning(settings))
+        async with sessions() as session:
+            keys = (await session.scalars(select(OutboxMessage.key))).all()
+    finally:
+        await engine.dispose()
+    assert first.scheduled == second.scheduled == 50
+    assert len(keys) == len(set(keys)) == 50
+
+
+async def test_a_new_time_zone_applies_from_the_next_slot_and_never_repeats_a_date(
+    migrated: Settings,
+):
+    from bot.db.session import create_engine, create_session_factory
+    from bot.delivery import add_schedule, reschedule_user
+
+    engine = create_engine(migrated.database_url)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4901], timezone="Europe/Berlin", checkin=time(9))
+            user = await session.get(User, ids[4901])
+            # 1 June, 06:00 UTC = 08:00 in Berlin: today's 09:00 is next.
+            morning = utcnow().replace(2026, 6, 1, 6, 0, 0, 0)
+            schedule = await add_schedule(
+                session, user, kind=reminder.KIND, now=morning, default_timezone="UTC"
+            )
+            assert schedule.next_slot_date == date(2026, 6, 1)
+            assert schedule.next_due_at == morning.replace(hour=7)
+            # 1 June was served in Berlin; then the client flies to New York.
+            schedule.last_slot_date = date(2026, 6, 1)
+            user.timezone = "America/New_York"
+            await reschedule_user(
+                session, user.id, now=morning.replace(hour=8), default_timezone="UTC"
+            )
+            assert schedule.next_slot_date == date(2026, 6, 2)
+            assert schedule.next_due_at == morning.replace(day=2, hour=13)  # 09:00 EDT
+    finally:
+        await engine.dispose()
+
+
+async def test_the_first_tick_runs_at_start_not_one_period_later(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    engine = create_engine(migrated.database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            ids = await add_clients(session, [5101])
+            await add_due_schedules(session, list(ids.values()))
+    finally:
+        await engine.dispose()
+    async with delivering(migrated, scheduler_tick_seconds=600):
+        message = await fake_api.user(5101).expect_one(timeout=10)
+    assert REMINDER["en"][0] in message.plain_text
+
+
+async def test_skipping_a_reminder_whose_window_passed_says_so_kindly(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [5201], locale="de")
+            await enqueue(
+                session,
+                user_id=ids[5201],
+                chat_id=5201,
+                kind=reminder.KIND,
+                key="short-window",
+                payload={},
+                due_at=now,
+                expires_at=now + timedelta(seconds=1.5),
+            )
+        client = fake_api.user(5201, language_code="de")
+        message = await client.expect_one(timeout=10)
+        await asyncio.sleep(1.6)  # days later, as far as the window is concerned
+        client.press(message, "Heute auslassen")
+        for _ in range(100):
+            if fake_api.sent(5201)[0].edited:
+                break
+            await asyncio.sleep(0.05)
+    edited = fake_api.sent(5201)[0]
+    assert edited.plain_text == "Diese Erinnerung ist abgelaufen. Du musst nichts tun."
+    assert edited.buttons == []

@@ -1,0 +1,174 @@
+"""Several `python -m bot run` processes on one PostgreSQL database, one killed mid-way.
+
+SQLite supports a single instance (one writer, no SKIP LOCKED), so this runs on
+PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db import migrate
+from bot.db.models import OutboxMessage, OutboxStatus
+from bot.db.session import create_engine, create_session_factory
+from bot.offline.fake_bot_api import FakeBotApi
+from bot.settings import PROJECT_ROOT
+from tests.delivery_support import add_clients, add_due_schedules
+from tests.test_run_command import bot_environment
+
+PROMPTS = 2000
+FIRST_CLIENT = 30_000
+RATE_PER_INSTANCE = 60
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> Iterator[str]:
+    name = postgres_server.create_database()
+    try:
+        yield postgres_server.url_for(name)
+    finally:
+        postgres_server.drop_database(name)
+
+
+@contextmanager
+def bot_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+async def wait_for(condition, what: str, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def test_two_then_three_instances_deliver_2000_prompts_once_with_one_killed(
+    postgres_url: str, tmp_path: Path
+):
+    engine = create_engine(postgres_url)
+    sessions = create_session_factory(engine)
+    telegram_ids = list(range(FIRST_CLIENT, FIRST_CLIENT + PROMPTS))
+    with FakeBotApi(single_poller=False) as fake, ExitStack() as processes:
+        for telegram_id in telegram_ids:
+            fake.user(telegram_id)
+        await migrate.upgrade(engine)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, telegram_ids)
+            await add_due_schedules(session, list(ids.values()))
+
+        env = bot_environment(
+            fake,
+            postgres_url,
+            RATE_LIMIT_PER_SECOND=str(RATE_PER_INSTANCE),
+            SCHEDULER_TICK_SECONDS="0.5",
+            DELIVERY_POLL_SECONDS="0.1",
+            DELIVERY_BATCH_SIZE="150",
+            DELIVERY_CONCURRENCY="16",
+            DELIVERY_LEASE_SECONDS="5",
+            DELIVERY_SEND_TIMEOUT="1",
+        )
+
+        async def sent_count() -> int:
+            async with sessions() as session:
+                return await session.scalar(
+                    select(func.count()).where(OutboxMessage.status == OutboxStatus.SENT)
+                )
+
+        async def sent_by(process: subprocess.Popen[bytes]) -> int:
+            async with sessions() as session:
+                return await session.scalar(
+                    select(func.count()).where(
+                        OutboxMessage.status == OutboxStatus.SENT,
+                        OutboxMessage.claimed_by.like(f"%:{process.pid}:%"),
+                    )
+                )
+
+        first = processes.enter_context(bot_run(env, tmp_path / "first.log"))
+        doomed = processes.enter_context(bot_run(env, tmp_path / "doomed.log"))
+        await wait_for(lambda: _at_least(sent_count, 400), "400 sent by two instances")
+        third = processes.enter_context(bot_run(env, tmp_path / "third.log"))
+        await wait_for(lambda: _at_least(lambda: sent_by(third), 1), "the third instance sending")
+        await wait_for(lambda: _at_least(sent_count, 900), "900 sent")
+
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+        async with sessions() as session:
+            # What it held when it died: these may have reached Telegram unrecorded.
+            in_flight = set(
+                await session.scalars(
+                    select(OutboxMessage.chat_id).where(
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_by.like(f"%:{doomed.pid}:%"),
+                    )
+                )
+            )
+
+        await wait_for(lambda: _at_least(sent_count, PROMPTS), f"{PROMPTS} sent", within=90)
+        async with sessions() as session:
+            statuses = Counter(
+                (await session.execute(select(OutboxMessage.status))).scalars().all()
+            )
+            senders = Counter(
+                pid
+                for claimed in await session.scalars(select(OutboxMessage.claimed_by))
+                for pid in [int(claimed.split(":")[1])]
+            )
+        await engine.dispose()
+        received = Counter(message.chat_id for message in fake.sent())
+
+        for process in (first, third):
+            assert process.poll() is None, "a surviving instance stopped"
+
+    assert statuses == {OutboxStatus.SENT: PROMPTS}
+    # None lost: every client got their prompt.
+    assert set(received) == set(telegram_ids)
+    # No duplicate, except what the killed instance had in flight at the moment it died
+    # (Telegram may have accepted those before it could record them): at most once more.
+    duplicated = {chat for chat, count in received.items() if count > 1}
+    assert duplicated <= in_flight
+    assert max(received.values()) <= 2
+    # All three shared the work.
+    assert {first.pid, doomed.pid, third.pid} <= set(senders)
+    for name in ("first", "third"):
+        log = (tmp_path / f"{name}.log").read_text()
+        assert "daily check-in" not in log  # logs carry ids, never message text
+        assert "Traceback" not in log, log[-3000:]
+
+
+async def _at_least(count, wanted: int) -> bool:
+    return await count() >= wanted
+
+
+pytestmark = pytest.mark.skipif(
+    os.name != "posix", reason="SIGKILL and subprocess signals need a POSIX system"
+)
