@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -14,6 +15,7 @@ from bot.db.models import (
     Invite,
     InviteKind,
     ProgramEnrollment,
+    Schedule,
     User,
     UserStatus,
 )
@@ -113,6 +115,11 @@ async def test_complete_onboarding(
     async with bot.bot_data["services"].sessions() as session:
         program = await session.get(ProgramEnrollment, user.id)
     assert program is not None and program.program_id == "foundations"  # DEFAULT_PROGRAM
+    async with bot.bot_data["services"].sessions() as session:
+        schedule = await session.scalar(select(Schedule).where(Schedule.user_id == user.id))
+    assert schedule.kind == "checkin_reminder"  # the daily check-in, at the chosen time
+    local = schedule.next_due_at.astimezone(ZoneInfo("Europe/Madrid"))
+    assert (local.hour, local.minute) == (8, 30)
     notice = await doctor.expect_one()
     assert "Anna M." in notice.plain_text and JOINED in notice.plain_text
     assert quiet.buttons  # the quiet-hours question had buttons too

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from bot.app import BotApplication
-from bot.db.models import ConversationStep, UserStatus
+from bot.db.models import ConversationStep, Schedule, UserStatus
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.enrollment_helpers import count, onboard_client, practitioner, press_forged, user_row
 
@@ -38,6 +41,13 @@ async def test_a_client_changes_time_zone_and_check_in_time(
     assert "Check-in: 20:00" in saved.plain_text
     assert (await user_row(bot, 5002)).checkin_time == time(20)
     assert await count(bot, ConversationStep) == 0
+    # The change applies from the next scheduled message: 20:00 in Buenos Aires.
+    async with bot.bot_data["services"].sessions() as session:
+        schedule = await session.scalar(
+            select(Schedule).where(Schedule.user_id == (await user_row(bot, 5002)).id)
+        )
+    local = schedule.next_due_at.astimezone(ZoneInfo("America/Argentina/Buenos_Aires"))
+    assert (local.hour, local.minute) == (20, 0)
     # free text after that is not taken for a setting any more
     client.send("21 Uhr")
     reply = await client.expect_one()

@@ -22,6 +22,7 @@ from datetime import time, timedelta
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     InlineKeyboardMarkup,
@@ -35,7 +36,9 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.db.base import utcnow
-from bot.db.models import ConversationStep, Invite, Role, User
+from bot.db.models import ConversationStep, Invite, Role, Schedule, User
+from bot.delivery import checkin_reminder
+from bot.delivery.scheduling import add_schedule, reschedule_user
 from bot.enrollment import authorization, clients, invites, times_of_day, timezones
 from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
@@ -640,6 +643,13 @@ async def saved(
     logger.info("event=preference.saved user_id=%s flow=%s step=%s", user.id, step.flow, step.step)
     if step.flow == clients.SETTINGS:
         await clients.close_step(session, user.id)
+        # "A change applies from the next scheduled message."
+        await reschedule_user(
+            session,
+            user.id,
+            now=utcnow(),
+            default_timezone=context.services.settings.default_timezone,
+        )
         out.say(
             _("Saved. This applies from the next scheduled message.")
             + "\n\n"
@@ -653,6 +663,7 @@ async def saved(
         return
     viewers = await clients.finish_onboarding(session, user)
     await _start_default_program(context, session, user)
+    await _schedule_checkins(context, session, user)
     logger.info("event=client.onboarded user_id=%s", user.id)
     out.say(
         "\n\n".join(
@@ -776,3 +787,20 @@ async def _start_default_program(context: BotContext, session: AsyncSession, use
         program_id=settings.default_program,
         start_on=today,
     )
+
+
+async def _schedule_checkins(context: BotContext, session: AsyncSession, user: User) -> None:
+    """The daily check-in at the client's chosen time (none until they choose one)."""
+    existing = await session.scalar(
+        select(Schedule.id).where(
+            Schedule.user_id == user.id, Schedule.kind == checkin_reminder.KIND
+        )
+    )
+    if existing is None:
+        await add_schedule(
+            session,
+            user,
+            kind=checkin_reminder.KIND,
+            now=utcnow(),
+            default_timezone=context.services.settings.default_timezone,
+        )

@@ -19,6 +19,7 @@ from telegram.error import BadRequest
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
+from bot.delivery.scheduling import reschedule_user
 from bot.enrollment import authorization, clients
 from bot.flows import keyboards
 from bot.flows.onboarding import client_label
@@ -113,6 +114,13 @@ async def resume(update: Update, context: BotContext) -> None:
             return
         if await clients.resume(user):
             await _tell_team(context, session, user, out, stopped=False)
+        # Scheduled messages pick up again from the next slot.
+        await reschedule_user(
+            session,
+            user.id,
+            now=utcnow(),
+            default_timezone=context.services.settings.default_timezone,
+        )
     logger.info("event=client.resumed user_id=%s", user.id)
     await update.effective_message.reply_text(_("Welcome back! We carry on as before."))
     await out.send(context)
