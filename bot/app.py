@@ -55,6 +55,7 @@ from bot.flows import (
 )
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
+from bot.safety import alerts as safety_alerts
 from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
 from bot.settings import SUPPORTED_LOCALES, Settings, SettingsError, require_token
@@ -78,6 +79,7 @@ def build_renderers() -> Renderers:
     """What each kind of outbox message says (rendered at send time, in the user's language)."""
     renderers = Renderers()
     renderers.register(checkin_reminder.KIND, checkin_reminder.render)
+    renderers.register(safety_alerts.KIND, safety_alerts.render)
     return renderers
 
 

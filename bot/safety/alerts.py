@@ -1,24 +1,82 @@
-"""What happens for the practitioner after a client's message raised a safety flag.
+"""The alert that cannot wait: a client's message raised a safety flag.
 
-Issue 9 asks for an immediate alert to the client's lead practitioner ("a flag
-was raised", with the text only where the client agreed to share notes). Who
-the lead practitioner is (enrollment) and how messages go out (the outbox of the
-delivery engine) are built in other issues, so this is the one place where that
-alert plugs in. It is called exactly once per new flag, inside the transaction
-that stored the flag: queue the alert here as an outbox row, in the same
-session, and it is sent if and only if the flag was stored.
+Called exactly once per new flag, inside the transaction that stored it, so the
+alert is queued (an outbox row for the lead practitioner) if and only if the
+flag was stored. It says that a flag was raised, for whom and when — never the
+client's words (no consent to share them exists yet) — and is rendered at send
+time in the practitioner's language.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.models import SafetyFlag, TeamRole, User
+from bot.delivery.outbox import enqueue
+from bot.delivery.renderers import RenderContext, Rendered
+from bot.enrollment import authorization
+from bot.i18n import N_
 
 logger = logging.getLogger(__name__)
 
+KIND = "safety_alert"
+# Sent at once; still worth sending after a short outage, not a day later.
+VALID_FOR = timedelta(hours=12)
+
+TEXT = N_(
+    "⚠️ <b>Safety flag</b>: a message from <b>{client}</b> ({when}) matched the crisis "
+    "check. Between answered at once with the crisis resources and asked nothing more.\n\n"
+    "Please follow up as your practice's safety protocol says. Between is not monitored "
+    "in real time."
+)
+UNNAMED = N_("your client (no. {number})")
+
 
 async def alert_lead_practitioner(session: AsyncSession, *, client_id: int, flag_id: int) -> None:
-    """Queue the alert to the client's lead practitioner. Not wired yet (see the module doc)."""
-    del session  # the outbox row will be added through it
-    logger.warning("event=safety.alert.not_wired client_id=%s flag_id=%s", client_id, flag_id)
+    """Queue the alert to the client's lead practitioner (a client with none: logged)."""
+    leads = [
+        viewer
+        for viewer in await authorization.team_viewers(session, client_id)
+        if viewer.role == TeamRole.LEAD
+    ]
+    now = utcnow()
+    for lead in leads:
+        await enqueue(
+            session,
+            user_id=lead.user_id,
+            chat_id=lead.telegram_id,
+            kind=KIND,
+            key=f"{KIND}:{flag_id}:{lead.user_id}",
+            payload={"flag_id": flag_id, "client_id": client_id},
+            due_at=now,
+            expires_at=now + VALID_FOR,
+        )
+    logger.info(
+        "event=safety.alert.queued client_id=%s flag_id=%s leads=%s", client_id, flag_id, len(leads)
+    )
+
+
+async def render(context: RenderContext) -> Rendered:
+    """The alert in the practitioner's language, naming the client by their alias."""
+    _ = context.t._
+    flag = await context.session.get(SafetyFlag, context.payload["flag_id"])
+    client_id = context.payload["client_id"]
+    membership = await authorization.membership(context.session, context.user_id, client_id)
+    alias = membership.alias if membership is not None else None
+    practitioner = await context.session.get(User, context.user_id)
+    when = flag.created_at if flag is not None else context.due_at
+    zone = ZoneInfo(practitioner.timezone if practitioner and practitioner.timezone else "UTC")
+    return Rendered(
+        text=_(
+            TEXT,
+            client=html.escape(alias) if alias else _(UNNAMED, number=client_id),
+            when=format_datetime(when, "short", tzinfo=zone, locale=context.t.locale),
+        )
+    )
