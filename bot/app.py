@@ -31,7 +31,7 @@ from bot import crypto, errors, middleware
 from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
 from bot.db.session import create_engine, create_session_factory
-from bot.delivery import checkin_reminder
+from bot.delivery import checkin_reminder, notices
 from bot.delivery import engine as delivery_engine
 from bot.delivery.rate_limiter import TelegramRateLimiter
 from bot.delivery.renderers import Renderers
@@ -79,6 +79,7 @@ def build_renderers() -> Renderers:
     """What each kind of outbox message says (rendered at send time, in the user's language)."""
     renderers = Renderers()
     renderers.register(checkin_reminder.KIND, checkin_reminder.render)
+    renderers.register(notices.KIND, notices.render)
     renderers.register(safety_alerts.KIND, safety_alerts.render)
     return renderers
 

@@ -45,6 +45,7 @@ async def client_with_history(fake_api: FakeBotApi, bot: BotApplication, languag
     await client.expect(2)
     client.send("I want to kill myself")
     await client.expect_one()
+    await doctor.expect_one(timeout=10)  # the safety alert
     return doctor, client, row
 
 
