@@ -1,5 +1,6 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
+from bot.db.models.audit import AuditEvent
 from bot.db.models.enrollment import (
     CareTeamMember,
     ConversationStep,
@@ -15,6 +16,7 @@ from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
 __all__ = [
+    "AuditEvent",
     "CareTeamMember",
     "ConversationStep",
     "Invite",
