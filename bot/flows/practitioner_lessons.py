@@ -153,7 +153,7 @@ async def _assign(
         out.say(
             t._(
                 "I don't know a program called “{program}”. Which one should {client} follow?",
-                program=html.escape(program_id),
+                program=html.escape(program_id[:ECHO_LENGTH]),
                 client=label,
             ),
             reply_markup=_program_buttons(context, client_id),
@@ -281,18 +281,14 @@ async def lessons(update: Update, context: BotContext) -> None:
         return
     out = Outgoing(update.effective_chat.id)
     library = context.services.content
+    typed = " ".join(context.args)
     async with context.services.sessions() as session, session.begin():
-        found = _one(
-            out,
-            t,
-            " ".join(context.args),
-            await find_clients(session, user.id, " ".join(context.args)),
-        )
+        found = _one(out, t, typed, await find_clients(session, user.id, typed))
         if found is not None and await authorization.may_see(session, user.id, found.client.id):
             client_id = found.client.id
             seen = await client_progress(session, library, t.locale, client_id)
             enrollment = await session.get(ProgramEnrollment, client_id)
-            # Recorded with the read, in its transaction: what was shown is always logged.
+            # Logged in the read's own transaction: nothing is shown that was not logged.
             await audit.record(session, user.id, AuditAction.LESSONS_VIEW, client_id)
             program = library.program(enrollment.program_id) if enrollment else None
             for part in progress_report.render(
