@@ -49,6 +49,7 @@ from bot.flows import (
     onboarding,
     pause,
     practitioner_invite,
+    practitioner_lessons,
     reminders,
     settings,
     welcome,
@@ -217,6 +218,10 @@ def register_handlers(application: BotApplication) -> None:
         CommandHandler("colleague", practitioner_invite.invite_colleague, filters=private)
     )
     application.add_handler(CommandHandler("clients", care_team.list_clients, filters=private))
+    application.add_handler(CommandHandler("assign", practitioner_lessons.assign, filters=private))
+    application.add_handler(
+        CommandHandler("lessons", practitioner_lessons.lessons, filters=private)
+    )
     # Everyone enrolled.
     application.add_handler(CommandHandler("team", care_team.team, filters=private))
     application.add_handler(CommandHandler("settings", settings.show, filters=private))
@@ -237,6 +242,7 @@ def register_handlers(application: BotApplication) -> None:
         (r"^ct:p:", care_team.propose),
         (r"^ct:[yn]:", care_team.decide),
         (r"^ct:rm:", care_team.remove),
+        (practitioner_lessons.CALLBACK_PATTERN, practitioner_lessons.assign_button),
         (r"^pz:", pause.pause_button),
         (r"^stop:", pause.stop_button),
         (r"^del:", data_rights.delete_button),

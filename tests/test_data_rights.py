@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.app import BotApplication
 from bot.db.base import Base
-from bot.db.models import LessonDelivery, SafetyFlag, User
+from bot.db.models import AuditEvent, LessonDelivery, SafetyFlag, User
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.enrollment_helpers import onboard_client, practitioner, user_row
 from tests.lesson_helpers import deliver, edited
@@ -64,6 +64,8 @@ async def test_mydata_sends_everything_then_delete_erases_it(
     fake_api: FakeBotApi, bot: BotApplication, language: str
 ):
     doctor, client, row = await client_with_history(fake_api, bot, language)
+    doctor.send("/lessons Lou")  # a practitioner's read: recorded in the access log
+    await doctor.expect_one()
 
     client.send("/mydata")
     sent = await client.expect_one()
@@ -90,9 +92,15 @@ async def test_mydata_sends_everything_then_delete_erases_it(
 
     assert await user_row(bot, 9102) is None
     assert await rows_about(bot, row.id) == 0
+    async with bot.bot_data["services"].sessions() as session:  # the access log stays, anonymous
+        views = (await session.scalars(select(AuditEvent))).all()
+    assert views and all(v.client_user_id is None and v.subject_ref for v in views)
+    assert len({v.subject_ref for v in views}) == 1
     async with bot.bot_data["services"].sessions() as session:
         for table in Base.metadata.sorted_tables:
             for column in table.columns:
+                if column.info.get("on_erase") == "anonymize":
+                    continue
                 if any(fk.column.table is User.__table__ for fk in column.foreign_keys):
                     left = await session.scalar(
                         select(func.count()).select_from(table).where(column == row.id)

@@ -32,6 +32,8 @@ CLIENT_MENU: tuple[tuple[str, str], ...] = (
 PRACTITIONER_MENU: tuple[tuple[str, str], ...] = (
     ("invite", N_("Invite a client (link and QR code)")),
     ("clients", N_("Your clients")),
+    ("lessons", N_("A client's lessons and reflections")),
+    ("assign", N_("Choose a program of lessons for a client")),
     ("team", N_("A client's care team")),
     ("colleague", N_("Invite a colleague as a practitioner")),
     ("settings", N_("Language and time zone")),

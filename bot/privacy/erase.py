@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ async def erase_user(session: AsyncSession, user_id: int) -> int:
 
     Rows marked ``on_erase: anonymize`` (the audit log) stay, with the id removed.
     """
+    anonymous_ref = secrets.token_hex(16)
     order = {table: index for index, table in enumerate(Base.metadata.sorted_tables)}
     erased = 0
     # Children before parents: deepest links first, then tables in reverse dependency order.
@@ -24,9 +27,11 @@ async def erase_user(session: AsyncSession, user_id: int) -> int:
         key=lambda link: (-link.depth, -order[link.table]),
     ):
         if link.anonymize:
-            statement = (
-                update(link.table).where(link.condition(user_id)).values({link.column.name: None})
-            )
+            # Kept without the id; entries about one erased person still group together.
+            values: dict[str, object] = {link.column.name: None}
+            if "subject_ref" in link.table.c:
+                values["subject_ref"] = anonymous_ref
+            statement = update(link.table).where(link.condition(user_id)).values(values)
         else:
             statement = delete(link.table).where(link.condition(user_id))
         erased += (await session.execute(statement)).rowcount or 0

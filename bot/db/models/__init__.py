@@ -1,5 +1,6 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
+from bot.db.models.audit import AuditEvent
 from bot.db.models.delivery import OutboxMessage, OutboxStatus, Schedule, UserEvent
 from bot.db.models.enrollment import (
     CareTeamMember,
@@ -16,6 +17,7 @@ from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
 __all__ = [
+    "AuditEvent",
     "CareTeamMember",
     "ConversationStep",
     "Invite",

@@ -1,0 +1,43 @@
+"""Recording what practitioners read or change of a client's data (the access log).
+
+Call :func:`record` inside the same transaction as the read it describes, so that
+a read which is shown is always logged, and a log row never describes a read that
+was rolled back. Like every use case it never commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.models import AuditEvent
+from bot.db.models.audit import ACTION_LENGTH
+
+logger = logging.getLogger(__name__)
+
+
+class AuditAction(StrEnum):
+    """Every action the log knows. Add new ones here (at most 32 characters, no text)."""
+
+    LESSONS_VIEW = "lessons.view"
+    PROGRAM_ASSIGN = "program.assign"
+
+
+async def record(
+    session: AsyncSession, actor_id: int, action: AuditAction, client_id: int
+) -> AuditEvent:
+    """Log that practitioner ``actor_id`` did ``action`` on client ``client_id``'s data."""
+    action = AuditAction(action)  # a made-up action name is a bug: fail loudly
+    assert len(action.value) <= ACTION_LENGTH
+    event = AuditEvent(
+        actor_user_id=actor_id, action=action.value, client_user_id=client_id, created_at=utcnow()
+    )
+    session.add(event)
+    await session.flush()
+    logger.info(
+        "event=audit.recorded action=%s actor_id=%s client_id=%s", action.value, actor_id, client_id
+    )
+    return event

@@ -1,0 +1,127 @@
+"""A client's lesson progress as the practitioner reads it: Telegram HTML, in messages
+that each fit Telegram's limits.
+
+Plain functions of plain data (``client_progress`` results), so the layout is
+tested without a bot. The client's reflections are their own words: escaped,
+quoted, and labelled as theirs.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time, get_datetime_format
+
+from bot.content.pages import TELEGRAM_ENTITY_LIMIT, TELEGRAM_TEXT_LIMIT
+from bot.content.telegram_html import measure
+from bot.i18n import Translator
+from bot.lessons.progress import LessonProgress
+
+# Room to spare under Telegram's limits (its counting of whitespace differs slightly).
+MESSAGE_TEXT_LIMIT = TELEGRAM_TEXT_LIMIT - 96
+MESSAGE_ENTITY_LIMIT = TELEGRAM_ENTITY_LIMIT - 4
+# A long reflection is quoted in parts of at most this many characters (UTF-16 safe: a
+# character is at most two code units), each part a whole <blockquote>.
+REFLECTION_PART = 1800
+
+
+def when(moment: datetime, locale: str, zone: ZoneInfo) -> str:
+    """A date and time as people write it in ``locale``, in the reader's time zone."""
+    local = moment.astimezone(zone)
+    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
+    return pattern.replace("{0}", format_time(local, "short", locale=locale)).replace(
+        "{1}", format_date(local, "medium", locale=locale)
+    )
+
+
+def render(
+    t: Translator,
+    *,
+    client: str,
+    program_title: str | None,
+    lessons: Sequence[LessonProgress],
+    zone: ZoneInfo,
+) -> list[str]:
+    """The messages to send, in order. ``client`` is the client's label, already escaped."""
+    _ = t._
+    header = [_("<b>Lessons of {client}</b>", client=client)]
+    if program_title is not None:
+        header.append(_("Program: {program}", program=html.escape(program_title)))
+    if not lessons:
+        header.append(_("{client} hasn't received a lesson yet.", client=client))
+    pieces = ["\n".join(header)]
+    for number, lesson in enumerate(lessons, start=1):
+        pieces.extend(_lesson(t, number, lesson, zone))
+    return pack(pieces)
+
+
+def _lesson(t: Translator, number: int, lesson: LessonProgress, zone: ZoneInfo) -> list[str]:
+    _ = t._
+
+    def at(moment: datetime) -> str:
+        return when(moment, t.locale, zone)
+
+    lines = [
+        _("<b>{number}. {title}</b>", number=number, title=html.escape(lesson.title)),
+        _("Delivered {date}", date=at(lesson.delivered_at)),
+        _("Opened {date}", date=at(lesson.opened_at)) if lesson.opened_at else _("Not opened yet"),
+        _("Finished {date}", date=at(lesson.finished_at))
+        if lesson.finished_at
+        else _("Not finished yet"),
+    ]
+    if lesson.quiz:
+        right = sum(1 for answer in lesson.quiz if answer.correct)
+        lines.append(
+            t.ngettext(
+                "Quiz: {right} of {count} answer right",
+                "Quiz: {right} of {count} answers right",
+                len(lesson.quiz),
+                right=right,
+            )
+        )
+    if not lesson.reflection:
+        return ["\n".join(lines)]
+    answered = lesson.reflection_answered_at or lesson.delivered_at
+    lines.append(_("<i>Their reflection, in their own words ({date}):</i>", date=at(answered)))
+    quotes = [
+        f"<blockquote>{html.escape(part)}</blockquote>"
+        for part in _parts(lesson.reflection, REFLECTION_PART)
+    ]
+    # The label stays with the first part of the quote, so it never stands alone.
+    return ["\n".join([*lines, quotes[0]]), *quotes[1:]]
+
+
+def _parts(text: str, size: int) -> list[str]:
+    """Cut ``text`` into parts of at most ``size`` characters, at a space when there is one."""
+    parts = []
+    while len(text) > size:
+        cut = text.rfind(" ", size // 2, size)
+        cut = size if cut == -1 else cut
+        parts.append(text[:cut])
+        text = text[cut:].lstrip(" ")
+    parts.append(text)
+    return parts
+
+
+def pack(pieces: Sequence[str]) -> list[str]:
+    """Join whole pieces (each valid HTML on its own) into as few messages as fit."""
+    messages: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}\n\n{piece}" if current else piece
+        if current and not _fits(candidate):
+            messages.append(current)
+            current = piece
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _fits(text: str) -> bool:
+    length, entities = measure(text)
+    return length <= MESSAGE_TEXT_LIMIT and entities <= MESSAGE_ENTITY_LIMIT
