@@ -30,6 +30,7 @@ from telegram.ext import (
 from bot import crypto, errors, middleware
 from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
+from bot.db.base import utcnow
 from bot.db.session import create_engine, create_session_factory
 from bot.delivery import checkin_reminder, notices
 from bot.delivery import engine as delivery_engine
@@ -56,6 +57,7 @@ from bot.flows import (
 )
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
+from bot.lessons import delivery as lesson_delivery
 from bot.safety import alerts as safety_alerts
 from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
@@ -74,11 +76,13 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 
 SENDER_KEY = "delivery_sender"
 TICK_JOB_NAME = "delivery.tick"
+LESSON_JOB_NAME = "lessons.plan"
 
 
-def build_renderers() -> Renderers:
+def build_renderers(content: ContentLibrary) -> Renderers:
     """What each kind of outbox message says (rendered at send time, in the user's language)."""
     renderers = Renderers()
+    renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
     renderers.register(checkin_reminder.KIND, checkin_reminder.render)
     renderers.register(notices.KIND, notices.render)
     renderers.register(safety_alerts.KIND, safety_alerts.render)
@@ -87,16 +91,17 @@ def build_renderers() -> Renderers:
 
 def build_services(settings: Settings) -> Services:
     crypto.configure(crypto.cipher_from_settings(settings))
+    content = load_content_library(settings)
     database = create_engine(settings.database_url)
     return Services(
         settings=settings,
         engine=database,
         sessions=create_session_factory(database),
         catalogs=Catalogs.load(settings.locales_dir, SUPPORTED_LOCALES, settings.default_locale),
-        content=load_content_library(settings),
+        content=content,
         crisis=load_matcher(SUPPORTED_LOCALES),
         crisis_resources=load_resources(SUPPORTED_LOCALES),
-        renderers=build_renderers(),
+        renderers=build_renderers(content),
     )
 
 
@@ -312,7 +317,29 @@ def start_delivery(application: BotApplication) -> None:
         name=f"{TICK_JOB_NAME}.first",
         job_kwargs={"misfire_grace_time": None},
     )
+    application.job_queue.run_repeating(
+        lesson_planning,
+        interval=settings.lesson_planning_seconds,
+        first=0,
+        name=LESSON_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
     application.bot_data[SENDER_KEY].start()
+
+
+async def lesson_planning(context: BotContext) -> None:
+    """Queue the program lessons due today (each at the client's own time)."""
+    services = context.services
+    settings = services.settings
+    await lesson_delivery.plan_lessons(
+        services.sessions,
+        services.content,
+        services.catalogs,
+        now=utcnow(),
+        default_timezone=settings.default_timezone,
+        window=timedelta(minutes=settings.prompt_window_minutes),
+    )
+    context.application.bot_data[SENDER_KEY].wake()
 
 
 async def delivery_tick(context: BotContext) -> None:

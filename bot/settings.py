@@ -182,6 +182,15 @@ class Settings(BaseSettings):
             "is sent by another once this passes.",
         ),
     ] = 120.0
+    lesson_planning_seconds: Annotated[
+        int,
+        Field(
+            ge=10,
+            le=86400,
+            description="How often program lessons due today are queued (each is sent at "
+            "the client's check-in time, outside quiet hours).",
+        ),
+    ] = 300
     prompt_window_minutes: Annotated[
         int,
         Field(

@@ -122,3 +122,16 @@ def next_slot(
                 return Slot(local_date=day, due_at=due_at)
         day += timedelta(days=1)
     raise AssertionError("a chosen weekday recurs within a week")  # pragma: no cover
+
+
+def first_moment_from(
+    now: datetime, at: time | None, zone: ZoneInfo, quiet: tuple[time | None, time | None]
+) -> datetime:
+    """When something due today is sent: at the local time ``at`` if still ahead today,
+    else now — postponed past quiet hours (``quiet`` = (start, end), either may be None)."""
+    local = now.astimezone(zone)
+    day, when = local.date(), local.time().replace(second=0, microsecond=0)
+    if at is not None and when < at:
+        when = at
+    day, when = _after_quiet_hours(day, when, *quiet)
+    return max(resolve_local(day, when, zone), now)

@@ -1,0 +1,125 @@
+"""Program lessons through the delivery engine: planned daily, sent at the client's time.
+
+A planning job finds the clients whose next program lesson is due on their local
+date, records the delivery (so its buttons can name it) and queues one outbox row
+per lesson, due at the client's check-in time (or now, if that has passed today),
+never in their quiet hours; pauses are honoured by ``due_program_lessons``. The
+row's key (``lesson:<user>:<lesson>``) makes planning safe to repeat, in one
+instance or several. The lesson's first page is rendered at send time in the
+client's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.content.library import ContentLibrary
+from bot.db.models import LessonDelivery, ProgramEnrollment, User
+from bot.delivery.outbox import enqueue
+from bot.delivery.renderers import Button, RenderContext, Rendered
+from bot.domain.schedule import first_moment_from, zone_or_default
+from bot.i18n import Catalogs
+from bot.lessons import messages
+from bot.lessons.progress import deliver_lesson
+from bot.lessons.schedule import due_program_lessons
+
+logger = logging.getLogger(__name__)
+
+KIND = "lesson"
+PAGE = 500
+
+
+async def plan_lessons(
+    sessions: async_sessionmaker[AsyncSession],
+    library: ContentLibrary,
+    catalogs: Catalogs,
+    *,
+    now: datetime,
+    default_timezone: str,
+    window: timedelta,
+) -> int:
+    """Queue every program lesson due today; returns how many rows were new."""
+    queued = 0
+    after = 0
+    while True:
+        async with sessions() as session, session.begin():
+            boundary = list(
+                await session.scalars(
+                    select(ProgramEnrollment.user_id)
+                    .where(ProgramEnrollment.user_id > after)
+                    .order_by(ProgramEnrollment.user_id)
+                    .limit(PAGE)
+                )
+            )
+            if not boundary:
+                return queued
+            due = await due_program_lessons(
+                session,
+                library,
+                now=now,
+                default_timezone=default_timezone,
+                after_user_id=after,
+                limit=PAGE,
+            )
+            users = {
+                user.id: user
+                for user in await session.scalars(
+                    select(User).where(User.id.in_([item.user_id for item in due]))
+                )
+            }
+            for item in due:
+                user = users[item.user_id]
+                zone = zone_or_default(user.timezone, default_timezone)
+                due_at = first_moment_from(
+                    now, user.checkin_time, zone, (user.quiet_start, user.quiet_end)
+                )
+                delivered = await deliver_lesson(
+                    session,
+                    library,
+                    catalogs,
+                    user_id=user.id,
+                    lesson_id=item.lesson_id,
+                    now=due_at,
+                    program_id=item.program_id,
+                )
+                if delivered is None:
+                    continue
+                queued += await enqueue(
+                    session,
+                    user_id=user.id,
+                    chat_id=user.telegram_id,
+                    kind=KIND,
+                    key=f"{KIND}:{user.id}:{item.lesson_id}",
+                    payload={"delivery_id": delivered.delivery_id},
+                    due_at=due_at,
+                    expires_at=due_at + window,
+                )
+        after = boundary[-1]
+
+
+def renderer(library: ContentLibrary) -> Callable[[RenderContext], object]:
+    """The first page of a delivered lesson, in the client's language at send time."""
+
+    async def render(context: RenderContext) -> Rendered:
+        delivery = await context.session.get(LessonDelivery, context.payload["delivery_id"])
+        if delivery is None:
+            raise LookupError("the lesson delivery is gone (the client deleted their data?)")
+        lesson = library.lesson(delivery.lesson_id, context.t.locale)
+        if lesson is None:
+            raise LookupError(f"lesson {delivery.lesson_id!r} is no longer in the content")
+        page = messages.lesson_page(
+            library, context.t, chat_id=0, delivery_id=delivery.id, lesson=lesson, page=0
+        )
+        return Rendered(
+            text=page.text,
+            buttons=tuple(
+                tuple(Button(b.text, b.callback_data) for b in row) for row in page.buttons
+            ),
+        )
+
+    return render
