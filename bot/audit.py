@@ -24,6 +24,7 @@ class AuditAction(StrEnum):
 
     LESSONS_VIEW = "lessons.view"
     PROGRAM_ASSIGN = "program.assign"
+    LESSON_SEND = "lesson.send"
 
 
 async def record(

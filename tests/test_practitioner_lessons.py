@@ -303,3 +303,26 @@ async def test_the_access_log_takes_only_known_actions(migrated):
                 await audit.record(session, 1, "looked.around", 2)  # type: ignore[arg-type]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_the_lead_sends_one_lesson_now_through_the_outbox(
+    fake_api: FakeBotApi, bot: BotApplication, language: str
+):
+    lead, lead_row = await practitioner(fake_api, bot, 6101, name="Dr. Weber")
+    client = await onboard_client(fake_api, lead, 6102, language=language, alias="Lou")
+    client_row = await user_row(bot, 6102)
+    title = services(bot).content.lesson("paced-breathing", "en").meta.title
+
+    lead.send("/assign Lou paced-breathing")
+    assert f"Lou gets {title} now." in (await lead.expect_one()).plain_text
+    lesson = await client.expect_one(timeout=10)
+    assert services(bot).content.lesson("paced-breathing", language).meta.title in (
+        lesson.plain_text
+    )
+    assert lesson.buttons  # the reading flow's buttons name the new delivery
+    assert await _audit(bot) == [(lead_row.id, AuditAction.LESSON_SEND, client_row.id)]
+
+    lead.send("/assign Lou paced-breathing")  # again: already there, nothing sent twice
+    assert "already has" in (await lead.expect_one()).plain_text
+    await client.expect_nothing(0.5)

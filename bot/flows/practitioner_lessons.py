@@ -19,6 +19,7 @@ import contextlib
 import html
 import logging
 import re
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ from bot.audit import AuditAction
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import CareTeamMember, ProgramEnrollment, Role, TeamRole, User, UserStatus
+from bot.delivery.outbox import enqueue
 from bot.enrollment import authorization
 from bot.enrollment.authorization import VisibleClient
 from bot.enrollment.client_lookup import find_clients
@@ -37,8 +39,9 @@ from bot.flows import keyboards
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.i18n import Translator
+from bot.lessons import delivery as lesson_delivery
 from bot.lessons import progress_report, schedule
-from bot.lessons.progress import client_progress
+from bot.lessons.progress import client_progress, deliver_lesson
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +152,9 @@ async def _assign(
     label = client_label(t, membership.alias, client_id)
     library = context.services.content
     program = library.program(program_id)
+    if program is None and library.lesson(program_id, "en") is not None:
+        await _send_lesson_now(out, context, session, user, client, label, program_id)
+        return True
     if program is None:
         out.say(
             t._(
@@ -199,6 +205,58 @@ async def _assign(
         event="program.assigned",
     )
     return True
+
+
+async def _send_lesson_now(
+    out: Outgoing,
+    context: BotContext,
+    session: AsyncSession,
+    user: User,
+    client: User,
+    label: str,
+    lesson_id: str,
+) -> None:
+    """/assign <client> <lesson id>: one lesson now, through the delivery engine."""
+    t = context.t
+    services = context.services
+    lesson = services.content.lesson(lesson_id, t.locale)
+    title = html.escape(lesson.meta.title) if lesson else html.escape(lesson_id)
+    now = utcnow()
+    delivered = await deliver_lesson(
+        session,
+        services.content,
+        services.catalogs,
+        user_id=client.id,
+        lesson_id=lesson_id,
+        now=now,
+    )
+    queued = (
+        delivered is not None
+        and delivered.created
+        and await enqueue(
+            session,
+            user_id=client.id,
+            chat_id=client.telegram_id,
+            kind=lesson_delivery.KIND,
+            key=f"{lesson_delivery.KIND}:{client.id}:{lesson_id}",
+            payload={"delivery_id": delivered.delivery_id},
+            due_at=now,
+            expires_at=now + timedelta(minutes=services.settings.prompt_window_minutes),
+        )
+    )
+    if not queued:
+        out.say(
+            t._(
+                "{client} already has <b>{lesson}</b>: they can open it again with /learn. "
+                "Nothing was changed.",
+                client=label,
+                lesson=title,
+            )
+        )
+        return
+    await audit.record(session, user.id, AuditAction.LESSON_SEND, client.id)
+    logger.info("event=lesson.sent_now client_id=%s by=%s", client.id, user.id)
+    out.say(t._("{client} gets <b>{lesson}</b> now.", client=label, lesson=title))
 
 
 async def _assignable(
