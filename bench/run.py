@@ -1,36 +1,44 @@
-"""Run every benchmark, print one table, and write bench/results/all.json.
+"""Run every benchmark, one after another, each printing its own table.
 
-Usage: python -m bench.run
-Each benchmark also runs alone (python -m bench.<name>); figures print with the
-command that produced them. Run on a quiet machine: other load skews them.
+Usage: python -m bench.run [--quick]
+Each benchmark also runs alone; results go to bench/results/*.json. Run on a
+quiet machine: other load skews the figures.
 """
 
 from __future__ import annotations
 
-import importlib
+import argparse
 import platform
+import subprocess
+import sys
 import time
 
-from bench.common import Figure, save
+from bench.common import ROOT
 
-BENCHMARKS = ("bench.updates",)
+BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
+    ("updates per second", [sys.executable, "-m", "bench.updates"]),
+    ("delivery", [sys.executable, "bench/delivery.py"]),
+    ("crisis check", [sys.executable, "bench/crisis.py"]),
+)
 
 
-def main() -> None:
-    figures: list[Figure] = []
-    for name in BENCHMARKS:
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs (delivery, updates)")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}\n")
+    failed = 0
+    for name, command in BENCHMARKS:
+        if args.quick and name == "delivery":
+            command = [*command, "--quick"]
+        if args.quick and name == "updates per second":
+            command = [*command, "--updates", "500"]
+        print(f"== {name}: {' '.join(command[1:])}", flush=True)
         started = time.perf_counter()
-        figures.extend(importlib.import_module(name).run_default())
-        print(f"({name} took {time.perf_counter() - started:.0f} s)")
-    print(
-        f"\nmachine: {platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}\n"
-    )
-    print("| benchmark | measure | value | command |\n| --- | --- | ---: | --- |")
-    for f in figures:
-        print(f"| {f.benchmark} | {f.measure} | {f.value:,.2f} {f.unit} | `{f.command}` |")
-    print(f"\nwritten to {save('all', figures)}")
+        failed += subprocess.run(command, cwd=ROOT, check=False).returncode != 0
+        print(f"({name} took {time.perf_counter() - started:.0f} s)\n", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -77,10 +77,6 @@ def run(updates: int) -> list[Figure]:
     return figures
 
 
-def run_default() -> list[Figure]:
-    return run(2000)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=2000)
