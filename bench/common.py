@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from bot.crypto import generate_key
 from bot.offline.fake_bot_api import FakeBotApi
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -61,13 +61,7 @@ def process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Pope
     try:
         yield child
     finally:
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        stop(child)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:

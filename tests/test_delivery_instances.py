@@ -26,6 +26,7 @@ from bot.db.session import create_engine, create_session_factory
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import PROJECT_ROOT
 from tests.delivery_support import add_clients, add_due_schedules
+from tests.processes import stop
 from tests.test_run_command import bot_environment
 
 PROMPTS = 2000
@@ -55,13 +56,7 @@ def bot_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]
         try:
             yield process
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(process)
 
 
 async def wait_for(condition, what: str, within: float = 60.0) -> None:

@@ -16,6 +16,7 @@ import pytest
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import PROJECT_ROOT
 from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.processes import stop
 
 
 def bot_environment(fake: FakeBotApi, database_url: str, **extra: str) -> dict[str, str]:
@@ -60,13 +61,7 @@ def bot_process(*args: str, env: dict[str, str]) -> Iterator[subprocess.Popen[st
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 def test_help_lists_the_commands():

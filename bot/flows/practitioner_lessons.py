@@ -20,7 +20,6 @@ import html
 import logging
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
@@ -32,6 +31,7 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import CareTeamMember, ProgramEnrollment, Role, TeamRole, User, UserStatus
 from bot.delivery.outbox import enqueue
+from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
 from bot.enrollment.authorization import VisibleClient
 from bot.enrollment.client_lookup import find_clients
@@ -354,20 +354,13 @@ async def lessons(update: Update, context: BotContext) -> None:
                 client=client_label(t, found.alias, client_id),
                 program_title=program.title_in(t.locale) if program else None,
                 lessons=seen,
-                zone=_zone(user.timezone, context.services.settings.default_timezone),
+                zone=zone_or_default(user.timezone, context.services.settings.default_timezone),
             ):
                 out.say(part)
             logger.info(
                 "event=lessons.viewed client_id=%s by=%s lessons=%s", client_id, user.id, len(seen)
             )
     await out.send(context)
-
-
-def _zone(name: str | None, default: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or default)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(default)
 
 
 # --------------------------------------------------------------------------- naming a client

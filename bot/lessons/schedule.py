@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.library import ContentLibrary
 from bot.db.models import LessonDelivery, ProgramEnrollment, Role, User, UserStatus
 from bot.domain.lesson_schedule import Pause, is_due
+from bot.domain.schedule import zone_or_default
 
 
 class UnknownProgram(LookupError):
@@ -57,11 +57,7 @@ async def enroll(
 
 
 def local_date(now: datetime, timezone: str | None, default_timezone: str) -> date:
-    try:
-        zone = ZoneInfo(timezone or default_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(default_timezone)
-    return now.astimezone(zone).date()
+    return now.astimezone(zone_or_default(timezone, default_timezone)).date()
 
 
 async def due_program_lessons(

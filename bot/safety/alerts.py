@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from bot.db.base import utcnow
 from bot.db.models import SafetyFlag, TeamRole, User
 from bot.delivery.outbox import enqueue
 from bot.delivery.renderers import RenderContext, Rendered
+from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
 from bot.i18n import N_
 
@@ -72,7 +72,7 @@ async def render(context: RenderContext) -> Rendered:
     alias = membership.alias if membership is not None else None
     practitioner = await context.session.get(User, context.user_id)
     when = flag.created_at if flag is not None else context.due_at
-    zone = ZoneInfo(practitioner.timezone if practitioner and practitioner.timezone else "UTC")
+    zone = zone_or_default(practitioner.timezone if practitioner else None, "UTC")
     return Rendered(
         text=_(
             TEXT,
