@@ -1,6 +1,15 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
 from bot.db.models.audit import AuditEvent
+from bot.db.models.checkins import (
+    Checkin,
+    CheckinSource,
+    CheckinStatus,
+    GoalRating,
+    RatingChange,
+    StrategyAnswer,
+    StreakState,
+)
 from bot.db.models.delivery import OutboxMessage, OutboxStatus, Schedule, UserEvent
 from bot.db.models.enrollment import (
     CareTeamMember,
@@ -12,6 +21,14 @@ from bot.db.models.enrollment import (
     Practitioner,
     TeamRole,
 )
+from bot.db.models.goals import (
+    GasLevel,
+    Goal,
+    GoalRevision,
+    GoalStatus,
+    Strategy,
+    StrategyFrequency,
+)
 from bot.db.models.lessons import LessonDelivery, LessonQuizAnswer, ProgramEnrollment
 from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
@@ -19,7 +36,15 @@ from bot.db.models.users import Role, User, UserStatus
 __all__ = [
     "AuditEvent",
     "CareTeamMember",
+    "Checkin",
+    "CheckinSource",
+    "CheckinStatus",
     "ConversationStep",
+    "GasLevel",
+    "Goal",
+    "GoalRating",
+    "GoalRevision",
+    "GoalStatus",
     "Invite",
     "InviteAttempt",
     "InviteKind",
@@ -30,9 +55,14 @@ __all__ = [
     "OutboxStatus",
     "Practitioner",
     "ProgramEnrollment",
+    "RatingChange",
     "Role",
     "SafetyFlag",
     "Schedule",
+    "Strategy",
+    "StrategyAnswer",
+    "StrategyFrequency",
+    "StreakState",
     "TeamRole",
     "User",
     "UserEvent",
