@@ -44,6 +44,7 @@ from bot.flows import (
     client_invite,
     data_rights,
     fallback,
+    free_text,
     group_chats,
     invite_link,
     lessons,
@@ -257,9 +258,12 @@ def register_handlers(application: BotApplication) -> None:
 
     # Nothing else claimed it: a kind answer for each kind of input.
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
-    # Free text: a reflection answer when one is awaited, else the general reply
-    # (both pass the crisis check first).
-    application.add_handler(MessageHandler(private & filters.TEXT, lessons.on_text))
+    # Free text: offered to each conversation that may be waiting for it, in this
+    # order; else the general reply. Every path passes the crisis check.
+    text_takers = (lessons.take_reflection,)
+    application.add_handler(
+        MessageHandler(private & filters.TEXT, free_text.dispatcher(text_takers))
+    )
     # An edited message is checked too (a crisis typed into an edit must not go unseen),
     # but answered only when the check matches.
     application.add_handler(

@@ -200,31 +200,25 @@ _STEPS: dict[Action, Callable[[_Press], Awaitable[_Reply]]] = {
 }
 
 
-async def on_text(update: Update, context: BotContext) -> None:
-    """Free text: a reflection answer if one is awaited, else the general free-text reply."""
+async def take_reflection(update: Update, context: BotContext) -> bool:
+    """Free text: the answer to an awaited reflection question, if one is open."""
     user = context.user_record
     message = update.effective_message
-    if user is None:
-        await fallback.free_text(update, context)
-        return
     now = datetime.now(UTC)
     async with context.services.sessions() as session, session.begin():
         if await progress.reflection_already_saved(session, user.id, message.message_id):
-            return  # Telegram delivered this update again: it is stored already
+            return True  # Telegram delivered this update again: it is stored already
         delivery = await progress.awaiting_reflection(session, user.id, now)
         if delivery is None:
-            answered = None
-        else:
-            progress.save_reflection(delivery, message.text, message.message_id, now)
-            answered = await _after_reflection(context, session, delivery, message.chat_id)
-    if answered is None:
-        await fallback.free_text(update, context)
-        return
+            return False
+        progress.save_reflection(delivery, message.text, message.message_id, now)
+        answered = await _after_reflection(context, session, delivery, message.chat_id)
     logger.info("event=lesson.reflection_saved delivery_id=%s", delivery.id)
     if (await crisis.screen(update, context, message.text)).matched:
-        return  # stored, and the crisis resources were sent: nothing more is asked now
+        return True  # stored, and the crisis resources were sent: nothing more is asked now
     for outgoing in answered:
         await send(context, outgoing)
+    return True
 
 
 async def _after_reflection(

@@ -1,0 +1,1 @@
+"""Goals and strategies: the SMART conversation's drafts, practitioner edits, history."""
