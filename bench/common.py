@@ -32,10 +32,47 @@ class Figure:
 
 
 def save(name: str, figures: list[Figure]) -> Path:
+    """Write one benchmark's figures to ``bench/results/<name>.json`` (a list of Figure
+    dicts); ``python -m bench.run`` gathers every file written during its run."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def load(path: Path) -> list[Figure]:
+    """The figures ``save`` wrote."""
+    return [Figure(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def command_line(module: str, argv: list[str] | None = None) -> str:
+    """How to reproduce this run: ``python -m <module>`` and the arguments it was given."""
+    arguments = sys.argv[1:] if argv is None else argv
+    return " ".join(["python -m", module, *arguments])
+
+
+def format_value(value: float) -> str:
+    """Enough digits to read, not more: 1234 → "1,234", 12.34 → "12.3", 3 → "3.00",
+    0.4567 → "0.457"."""
+    if value != value:  # NaN
+        return "–"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1 or value == 0:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def print_figures(figures: list[Figure]) -> None:
+    """One benchmark's own short table (the runner prints the combined one)."""
+    for figure in figures:
+        note = f"  ({figure.note})" if figure.note else ""
+        print(f"  {figure.measure:<52} {format_value(figure.value):>10} {figure.unit}{note}")
 
 
 def bot_environment(fake: FakeBotApi, database_url: str, **extra: str) -> dict[str, str]:

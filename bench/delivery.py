@@ -1,22 +1,21 @@
-"""Delivery benchmarks: fan-out, the sender's rate, memory and start-up with many clients.
+"""Delivery benchmarks: fan-out (one tick writing the outbox) and the sender's rate.
 
-    python bench/delivery.py            # everything (PostgreSQL parts skip without a server)
-    python bench/delivery.py --quick    # smaller runs
+    python -m bench.delivery            # everything (PostgreSQL parts skip without a server)
+    python -m bench.delivery --quick    # smaller runs
 
-Prints a table and writes bench/results/delivery.json. Figures, not tests: they
+Prints its figures and writes bench/results/delivery.json. Figures, not tests: they
 depend on the machine. The fake Bot API runs in its own process, so it does not
-share the bot's interpreter (and GIL).
+share the bot's interpreter (and GIL). Memory and start-up with many clients:
+``bench/scale.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.common import Figure, command_line, print_figures, save  # noqa: E402
 from bot.app import build_application, planning, running  # noqa: E402
 from bot.db import migrate  # noqa: E402
 from bot.db.base import utcnow  # noqa: E402
@@ -291,115 +291,51 @@ def most_in_window(times: list[float], seconds: float) -> int:
     return most
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """Resident and peak resident memory of a process, in MB (Linux /proc)."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(value.split()[0]) / 1024
-    return values["VmRSS"], values["VmHWM"]
-
-
-async def memory_and_startup(folder: Path, clients: int) -> dict[str, Any]:
-    """A real `python -m bot run` with ``clients`` enrolled: time to its first poll, RSS."""
-    async with Database("sqlite", folder) as database:
-        await seed(database.url, clients, due_now=False)
-        with FakeProcess(0, overall=None) as fake:
-            env = {
-                **os.environ,
-                "BOT_TOKEN": fake.token,
-                "TELEGRAM_API_URL": fake.url,
-                "DATABASE_URL": database.url,
-                "POLLING_TIMEOUT": "1",
-                "LOG_LEVEL": "WARNING",
-            }
-            started = time.monotonic()
-            process = subprocess.Popen(  # noqa: ASYNC220 (a benchmark, nothing else runs)
-                [sys.executable, "-m", "bot", "run"],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                ready = None
-                while ready is None and time.monotonic() - started < 60:
-                    first_poll = fake.ask("first_poll")
-                    ready = None if first_poll is None else first_poll - started
-                    await asyncio.sleep(0.02)
-                await asyncio.sleep(5)  # a few ticks and polls later
-                rss, peak = rss_mb(process.pid)
-            finally:
-                process.terminate()
-                process.wait(20)
-    return {
-        "clients": clients,
-        "ready_seconds": None if ready is None else round(ready, 2),
-        "rss_mb": round(rss, 1),
-        "peak_rss_mb": round(peak, 1),
-    }
-
-
-async def main(quick: bool) -> dict[str, Any]:
+async def main(quick: bool) -> list[Figure]:
     backends = ["sqlite"] + (["postgresql"] if await postgres_available() else [])
-    results: dict[str, Any] = {
-        "command": "python bench/delivery.py" + (" --quick" if quick else ""),
-        "machine": (
-            f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"load average {os.getloadavg()[0]:.1f} at start"
-        ),
-        "fanout": [],
-        "sender": [],
-    }
+    figures: list[Figure] = []
+
+    def figure(measure: str, value: float, unit: str, note: str = "") -> None:
+        figures.append(Figure("delivery", measure, value, unit, COMMAND, note))
+
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         for backend in backends:
-            results["fanout"].append(await fanout(backend, folder, 2_000 if quick else 10_000))
+            row = await fanout(backend, folder, 2_000 if quick else 10_000)
+            figure(f"fan-out: {row['clients']:,} due → outbox rows, {backend}", row["seconds"], "s")
         for backend in backends:
             for rate, messages in (
                 (1000.0, 1000 if quick else 5000),
                 (30.0, 150 if quick else 300),
             ):
-                results["sender"].append(await sender_rate(backend, folder, rate, messages))
-        results["bare_ptb"] = await bare_ptb_rate(1000 if quick else 3000)
-        results["memory"] = await memory_and_startup(folder, 10_000 if quick else 100_000)
-    return results
-
-
-def print_table(results: dict[str, Any]) -> None:
-    print(f"Delivery benchmarks — {results['machine']}")
-    print("\nFan-out (one tick; target < 2 s for 10,000)")
-    for row in results["fanout"]:
-        print(f"  {row['backend']:<10} {row['clients']:>7,} clients due → {row['seconds']:.2f} s")
-    print("\nSender against the fake Bot API (target ≥ 90% of configured; never above)")
-    for row in results["sender"]:
-        print(
-            f"  {row['backend']:<10} configured {row['configured_per_second']:>6.0f}/s  "
-            f"achieved {row['achieved_per_second']:>7.1f}/s ({row['share_of_configured']:.0%})  "
-            f"most in any 1 s: {row['most_in_any_second']:>4}  429s: {row['flood_control_429s']}"
+                row = await sender_rate(backend, folder, rate, messages)
+                figure(
+                    f"sender at a configured {rate:,.0f}/s, {backend}",
+                    row["achieved_per_second"],
+                    "messages/s",
+                    f"{row['share_of_configured']:.0%} of configured, "
+                    f"most in any 1 s: {row['most_in_any_second']}, "
+                    f"429s: {row['flood_control_429s']}",
+                )
+        bare = await bare_ptb_rate(1000 if quick else 3000)
+        figure(
+            "bare PTB client, no limiter or database, same fake (ceiling)",
+            bare["per_second"],
+            "messages/s",
         )
-    bare = results["bare_ptb"]
-    print(
-        f"  (ceiling here: a bare PTB client, no limiter, no database, {bare['messages']:,} "
-        f"sends to the same fake → {bare['per_second']}/s)"
-    )
-    memory = results["memory"]
-    print(
-        f"\n`python -m bot run` with {memory['clients']:,} enrolled clients "
-        "(targets: RSS < 200 MB, ready < 3 s)\n"
-        f"  ready after {memory['ready_seconds']} s, RSS {memory['rss_mb']} MB "
-        f"(peak {memory['peak_rss_mb']} MB)"
-    )
+    return figures
 
+
+COMMAND = command_line("bench.delivery")
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
     arguments = parser.parse_args()
-    figures = asyncio.run(main(arguments.quick))
-    print_table(figures)
-    out = ROOT / "bench" / "results" / "delivery.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
+    results = asyncio.run(main(arguments.quick))
+    print_figures(results)
+    print(f"written to {save('delivery', results)}")

@@ -15,10 +15,19 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import Figure, bot_environment, postgres_database, process, save, wait_for
+from bench.common import (
+    Figure,
+    bot_environment,
+    command_line,
+    postgres_database,
+    print_figures,
+    process,
+    save,
+    wait_for,
+)
 from bot.offline.fake_bot_api import FakeBotApi
 
-COMMAND = "python -m bench.updates"
+COMMAND = command_line("bench.updates")
 USERS = 400
 
 
@@ -82,8 +91,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=2000)
     args = parser.parse_args()
     figures = run(args.updates)
-    for figure in figures:
-        print(f"{figure.measure:<45} {figure.value:>10.2f} {figure.unit}")
+    print_figures(figures)
     print(f"written to {save('updates', figures)}")
 
 
