@@ -101,13 +101,16 @@ def process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Pope
         stop(child)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Seconds until ``condition`` held; raises if it did not within ``timeout``."""
+def wait_for(
+    condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.005
+) -> float:
+    """Seconds until ``condition`` held (checked every ``interval``); raises if it did not
+    within ``timeout``."""
     start = time.perf_counter()
     while not condition():
         if time.perf_counter() - start > timeout:
             raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+        time.sleep(interval)
     return time.perf_counter() - start
 
 
