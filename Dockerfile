@@ -19,7 +19,6 @@ RUN groupadd --system between \
     && install -d -o between -g between -m 0700 /data
 
 WORKDIR /app
-# Dependencies first (this layer is reused while only the code changes).
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install .
