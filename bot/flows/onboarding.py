@@ -689,6 +689,10 @@ async def saved(
             ),
             event="client.joined",
         )
+    # The intake questions come right after (imported here: that flow uses this one).
+    from bot.flows.measures import start_intake
+
+    await start_intake(context, session, user, out)
 
 
 def preferences_summary(context: BotContext, user: User) -> str:
