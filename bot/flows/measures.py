@@ -381,9 +381,8 @@ async def _schedule(
         out.say(
             t._(
                 "Only the lead practitioner of {client} can schedule questionnaires. "
-                "/measure {name} shows the results.",
+                "You can see the results with /measure.",
                 client=label,
-                name=label,
             )
         )
         return
