@@ -347,3 +347,29 @@ async def test_an_unanswered_measure_expires_and_its_buttons_say_so(
         assignment = await session.scalar(select(MeasureAssignment))
     assert assignment.stopped_at is not None and assignment.next_due_at is None
     assert user.id == assignment.user_id
+
+
+async def test_a_client_paused_at_the_slot_misses_it(fake_api: FakeBotApi, bot: BotApplication):
+    lead, _row = await practitioner(fake_api, bot, 9450)
+    await onboard_client(fake_api, lead, 9451, alias="Kim")
+    lead.send("/measure Kim wellbeing fortnightly")
+    assert "every two weeks" in (await lead.expect_one()).plain_text
+    user = await user_row(bot, 9451)
+    now = utcnow()
+    async with services(bot).sessions() as session, session.begin():
+        assignment = await session.scalar(select(MeasureAssignment))
+        assignment.next_due_at = now - timedelta(minutes=1)
+        slot = assignment.next_slot_date
+        row = await session.get(type(user), user.id)
+        row.paused_until = now + timedelta(days=3)
+    assert await run_job(bot, now) == (1, 0)
+    async with services(bot).sessions() as session:
+        opened = await session.scalar(
+            select(func.count())
+            .select_from(MeasureAdministration)
+            .where(MeasureAdministration.measure_id == "wellbeing")
+        )
+        assignment = await session.scalar(select(MeasureAssignment))
+    assert opened == 0
+    assert assignment.last_slot_date == slot
+    assert assignment.next_slot_date == slot + timedelta(days=14)

@@ -141,7 +141,10 @@ class Measure(BaseModel):
                 problems.append(f"item {item.id!r} names an unknown option set {item.options!r}")
             for option in self.option_sets.get(item.options, ()):
                 if option.item is not None and option.item not in ids:
-                    problems.append(f"item {item.id!r}: an option names an unknown item")
+                    problems.append(
+                        f"item {item.id!r}: option {option.value} names an unknown item "
+                        f"{option.item!r}"
+                    )
             if item.kind is ItemKind.CHOICE and (item.reverse or item.subscales):
                 problems.append(f"choice item {item.id!r} cannot be reversed or in a subscale")
         if self.scoring is not None:
