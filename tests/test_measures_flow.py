@@ -149,6 +149,13 @@ async def test_the_intake_is_answered_and_seeds_a_goal(
     # a changed answer to an item already passed replaces it (still one row)
     query = press_forged(fake_api, client, shown, callbacks.answer(admin_id, 0, 5))
     await answer_of(client, query)
+    # a made-up tap for an item not asked yet is refused
+    query = press_forged(fake_api, client, shown, callbacks.answer(admin_id, 6, 3))
+    assert (await answer_of(client, query))["text"] == {
+        "en": "This button no longer works. /help shows what you can do.",
+        "de": "Diese Schaltfläche funktioniert nicht mehr. /help zeigt, was du tun kannst.",
+        "es": "Este botón ya no funciona. /help muestra lo que puedes hacer.",
+    }[language]
     stored = await answers(bot, admin_id)
     assert len(stored) == 3 and stored["mood"].value == 5 and stored["worry"].skipped
     assert (await administration_of(bot, id=admin_id)).current_item == 3
