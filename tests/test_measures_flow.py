@@ -5,6 +5,7 @@ a restart, seeding a goal, seen by the practitioner), and a scheduled weekly mea
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -380,3 +381,24 @@ async def test_a_client_paused_at_the_slot_misses_it(fake_api: FakeBotApi, bot: 
     assert opened == 0
     assert assignment.last_slot_date == slot
     assert assignment.next_slot_date == slot + timedelta(days=14)
+
+
+async def test_a_new_check_in_time_moves_the_next_measure(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    lead, _row = await practitioner(fake_api, bot, 9460)
+    client = await onboard_client(fake_api, lead, 9461, language="de", alias="Kim")
+    lead.send("/measure Kim wellbeing monthly")
+    assert "every month" in (await lead.expect_one()).plain_text
+    await client.expect_one(timeout=10)  # told
+    client.send("/settings")
+    menu = await client.expect_one()
+    client.press(menu, "st:open:checkin")
+    await client.expect_one()
+    client.send("20 Uhr")
+    assert "Check-in: 20:00" in (await client.expect_one()).plain_text
+    async with services(bot).sessions() as session:
+        assignment = await session.scalar(select(MeasureAssignment))
+    local = assignment.next_due_at.astimezone(ZoneInfo("Europe/Vienna"))
+    assert (local.hour, local.minute) == (20, 0)
+    assert assignment.next_slot_date == local.date()

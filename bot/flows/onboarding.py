@@ -44,6 +44,7 @@ from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
 from bot.i18n import N_, Translator
 from bot.lessons import schedule as lesson_schedule
+from bot.measures import scheduling as measure_scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -647,6 +648,12 @@ async def saved(
         await reschedule_user(
             session,
             user.id,
+            now=utcnow(),
+            default_timezone=context.services.settings.default_timezone,
+        )
+        await measure_scheduling.reschedule(
+            session,
+            user,
             now=utcnow(),
             default_timezone=context.services.settings.default_timezone,
         )

@@ -9,8 +9,8 @@ repeated run is harmless), queues one outbox row each and advances every
 assignment of the batch in one executemany: nothing is queried per client.
 
 A client paused at the slot's time, stopped or unreachable misses that slot (no
-catching up). The next slot is planned when a slot fires, with the client's zone
-and times then: a change of check-in time applies from the slot after the next.
+catching up). The next slot is planned when a slot fires; a change of the client's
+zone or times re-plans it (:func:`reschedule`, called by /settings).
 """
 
 from __future__ import annotations
@@ -150,6 +150,25 @@ async def stop(
     assignment.next_slot_date = None
     await session.flush()
     return assignment
+
+
+async def reschedule(
+    session: AsyncSession, user: User, *, now: datetime, default_timezone: str
+) -> None:
+    """Re-plan the client's pending slots after a change of time zone, check-in time or
+    quiet hours (call it where ``bot.delivery.reschedule_user`` is called). No commit."""
+    for assignment in await assignments_of(session, user.id):
+        served = assignment.last_slot_date
+        slot = plan(
+            assignment.cadence if served else None,
+            _when(user),
+            after=now,
+            served=served,
+            default_timezone=default_timezone,
+        )
+        assignment.next_due_at = slot.due_at
+        assignment.next_slot_date = slot.local_date
+    await session.flush()
 
 
 async def assignments_of(session: AsyncSession, client_id: int) -> list[MeasureAssignment]:
