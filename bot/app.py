@@ -48,6 +48,7 @@ from bot.flows import (
     group_chats,
     invite_link,
     lessons,
+    measures,
     onboarding,
     pause,
     practitioner_invite,
@@ -59,6 +60,9 @@ from bot.flows import (
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
 from bot.lessons import delivery as lesson_delivery
+from bot.measures import delivery as measure_delivery
+from bot.measures.catalog import check_measures
+from bot.measures.model import Measure
 from bot.safety import alerts as safety_alerts
 from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
@@ -78,11 +82,19 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 SENDER_KEY = "delivery_sender"
 TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
+MEASURE_JOB_NAME = "measures.plan"
 
 
-def build_renderers(content: ContentLibrary) -> Renderers:
+def build_renderers(
+    content: ContentLibrary, measures_by_id: dict[str, Measure] | None = None
+) -> Renderers:
     """What each kind of outbox message says (rendered at send time, in the user's language)."""
     renderers = Renderers()
+    renderers.register(
+        measure_delivery.KIND,
+        measure_delivery.renderer(measures_by_id or {}),
+        measure_delivery.on_sent,
+    )
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
     renderers.register(checkin_reminder.KIND, checkin_reminder.render)
     renderers.register(notices.KIND, notices.render)
@@ -93,6 +105,7 @@ def build_renderers(content: ContentLibrary) -> Renderers:
 def build_services(settings: Settings) -> Services:
     crypto.configure(crypto.cipher_from_settings(settings))
     content = load_content_library(settings)
+    measures_by_id = load_measures(settings)
     database = create_engine(settings.database_url)
     return Services(
         settings=settings,
@@ -102,7 +115,8 @@ def build_services(settings: Settings) -> Services:
         content=content,
         crisis=load_matcher(SUPPORTED_LOCALES),
         crisis_resources=load_resources(SUPPORTED_LOCALES),
-        renderers=build_renderers(content),
+        renderers=build_renderers(content, measures_by_id),
+        measures=measures_by_id,
     )
 
 
@@ -138,6 +152,14 @@ def load_content_library(settings: Settings) -> ContentLibrary:
             f"file programs/{settings.default_program}.yaml in {settings.content_dir}"
         )
     return library
+
+
+def load_measures(settings: Settings) -> dict[str, Measure]:
+    """The questionnaires. A bad file is logged and left out, like a bad lesson."""
+    found, problems = check_measures(settings.content_dir / "measures")
+    for problem in problems:
+        logger.warning("event=content.problem path=measures/%s", problem.path.name)
+    return found
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -228,6 +250,8 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         CommandHandler("lessons", practitioner_lessons.lessons, filters=private)
     )
+    application.add_handler(CommandHandler("intake", measures.intake, filters=private))
+    application.add_handler(CommandHandler("measure", measures.measure, filters=private))
     # Everyone enrolled.
     application.add_handler(CommandHandler("team", care_team.team, filters=private))
     application.add_handler(CommandHandler("settings", settings.show, filters=private))
@@ -249,6 +273,7 @@ def register_handlers(application: BotApplication) -> None:
         (r"^ct:[yn]:", care_team.decide),
         (r"^ct:rm:", care_team.remove),
         (practitioner_lessons.CALLBACK_PATTERN, practitioner_lessons.assign_button),
+        (measures.CALLBACK_PATTERN, measures.on_button),
         (r"^pz:", pause.pause_button),
         (r"^stop:", pause.stop_button),
         (r"^del:", data_rights.delete_button),
@@ -328,6 +353,13 @@ def start_delivery(application: BotApplication) -> None:
         name=LESSON_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+    application.job_queue.run_repeating(
+        measure_planning,
+        interval=interval,
+        first=0,
+        name=MEASURE_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
     application.bot_data[SENDER_KEY].start()
 
 
@@ -344,6 +376,22 @@ async def lesson_planning(context: BotContext) -> None:
         window=timedelta(minutes=settings.prompt_window_minutes),
     )
     context.application.bot_data[SENDER_KEY].wake()
+
+
+async def measure_planning(context: BotContext) -> None:
+    """Open the scheduled measures that are due (sent at each client's time), expire the
+    ones left unanswered past their window."""
+    services = context.services
+    settings = services.settings
+    opened, _expired = await measure_delivery.run(
+        services.sessions,
+        services.measures,
+        now=utcnow(),
+        default_timezone=settings.default_timezone,
+        batch_size=settings.delivery_batch_size,
+    )
+    if opened:
+        context.application.bot_data[SENDER_KEY].wake()
 
 
 async def delivery_tick(context: BotContext) -> None:

@@ -25,6 +25,9 @@ class AuditAction(StrEnum):
     LESSONS_VIEW = "lessons.view"
     PROGRAM_ASSIGN = "program.assign"
     LESSON_SEND = "lesson.send"
+    INTAKE_VIEW = "intake.view"
+    MEASURE_VIEW = "measure.view"
+    MEASURE_ASSIGN = "measure.assign"
 
 
 async def record(

@@ -152,7 +152,8 @@ async def _enrollment_scene(
         "Lucía (es)", lucia, "Sí, es correcto", lambda: lucia.press(confirm, "Sí, es correcto"), 2
     )
     await turn("Lucía (es)", lucia, "8:30", lambda: lucia.send("8:30"))
-    await turn("Lucía (es)", lucia, "22-7", lambda: lucia.send("22-7"))
+    # "all set", then the first intake question
+    await turn("Lucía (es)", lucia, "22-7", lambda: lucia.send("22-7"), 2)
     for message in await weber.expect(1, timeout=10):
         out("Between → Eva")
         _print_reply(message, out)

@@ -11,6 +11,7 @@ from bot.delivery.renderers import Renderers
 from bot.domain.crisis import CrisisMatcher
 from bot.domain.crisis_resources import CrisisResources
 from bot.i18n import Catalogs
+from bot.measures.model import Measure
 from bot.settings import Settings
 
 
@@ -25,3 +26,5 @@ class Services:
     crisis_resources: CrisisResources
     # What each kind of scheduled or queued message says, filled in bot/app.py.
     renderers: Renderers = field(default_factory=Renderers)
+    # Questionnaires by id (content/measures/), valid files only.
+    measures: dict[str, Measure] = field(default_factory=dict)

@@ -108,7 +108,7 @@ async def onboard_client(
     client.press(checkin, "ob:ci:0800")
     quiet = await client.expect_one()
     client.press(quiet, "ob:qh:2200-0700")
-    await client.expect_one()  # all set
+    await client.expect(2)  # all set, and the first intake question
     await practitioner_user.expect_one()  # "has joined"
     return client
 

@@ -9,11 +9,12 @@ async def test_demo_prints_a_transcript_in_three_languages():
     lines: list[str] = []
     replies = await demo.play(out=lines.append)
     transcript = "\n".join(lines)
-    assert replies == 19
+    assert replies == 20
     assert "Welcome to Between, Dr. Weber!" in transcript
     assert "[a QR code image]" in transcript
     assert "¡Todo listo!" in transcript
     assert "Lucía has joined and finished setting up." in transcript
+    assert "1 de 9" in transcript  # the intake's first question
     assert "Ana (en) → /start" in transcript
     assert "I am not an emergency service" in transcript
     assert "Ich bin Between" in transcript

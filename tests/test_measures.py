@@ -127,6 +127,7 @@ def test_intake_mean_of_life_areas_and_the_focus_choice_is_not_scored(shipped):
         ("not_yaml", "not valid YAML"),
         ("wrong_name", "differs from the file name"),
         ("too_many_missing", "item ids must be unique"),
+        ("unknown_option_item", "item 'focus': option 2 names an unknown item 'sleep'"),
     ],
 )
 def test_broken_measure_files_are_reported(file, expected):

@@ -34,6 +34,8 @@ PRACTITIONER_MENU: tuple[tuple[str, str], ...] = (
     ("clients", N_("Your clients")),
     ("lessons", N_("A client's lessons and reflections")),
     ("assign", N_("Choose a program of lessons for a client")),
+    ("intake", N_("A client's answers to the intake questions")),
+    ("measure", N_("Schedule questionnaires, see their results")),
     ("team", N_("A client's care team")),
     ("colleague", N_("Invite a colleague as a practitioner")),
     ("settings", N_("Language and time zone")),

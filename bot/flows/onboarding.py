@@ -44,6 +44,7 @@ from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
 from bot.i18n import N_, Translator
 from bot.lessons import schedule as lesson_schedule
+from bot.measures import scheduling as measure_scheduling
 
 logger = logging.getLogger(__name__)
 
@@ -650,6 +651,12 @@ async def saved(
             now=utcnow(),
             default_timezone=context.services.settings.default_timezone,
         )
+        await measure_scheduling.reschedule(
+            session,
+            user,
+            now=utcnow(),
+            default_timezone=context.services.settings.default_timezone,
+        )
         out.say(
             _("Saved. This applies from the next scheduled message.")
             + "\n\n"
@@ -689,6 +696,10 @@ async def saved(
             ),
             event="client.joined",
         )
+    # The intake questions come right after (imported here: that flow uses this one).
+    from bot.flows.measures import start_intake
+
+    await start_intake(context, session, user, out)
 
 
 def preferences_summary(context: BotContext, user: User) -> str:

@@ -37,6 +37,9 @@ class Option(BaseModel):
 
     value: int
     label: Localized | None = None  # None: the button shows the number itself
+    # The item this option stands for, e.g. the life areas of the intake's "what would
+    # you like to work on" (the goal conversation starts from that item's area).
+    item: Identifier | None = None
 
     def text(self, locale: str) -> str:
         return self.label.get(locale) if self.label else str(self.value)
@@ -136,6 +139,12 @@ class Measure(BaseModel):
         for item in self.items:
             if item.options not in self.option_sets:
                 problems.append(f"item {item.id!r} names an unknown option set {item.options!r}")
+            for option in self.option_sets.get(item.options, ()):
+                if option.item is not None and option.item not in ids:
+                    problems.append(
+                        f"item {item.id!r}: option {option.value} names an unknown item "
+                        f"{option.item!r}"
+                    )
             if item.kind is ItemKind.CHOICE and (item.reverse or item.subscales):
                 problems.append(f"choice item {item.id!r} cannot be reversed or in a subscale")
         if self.scoring is not None:

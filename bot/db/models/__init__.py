@@ -30,11 +30,20 @@ from bot.db.models.goals import (
     StrategyFrequency,
 )
 from bot.db.models.lessons import LessonDelivery, LessonQuizAnswer, ProgramEnrollment
+from bot.db.models.measures import (
+    AdministrationStatus,
+    Cadence,
+    MeasureAdministration,
+    MeasureAnswer,
+    MeasureAssignment,
+)
 from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
 __all__ = [
+    "AdministrationStatus",
     "AuditEvent",
+    "Cadence",
     "CareTeamMember",
     "Checkin",
     "CheckinSource",
@@ -50,6 +59,9 @@ __all__ = [
     "InviteKind",
     "LessonDelivery",
     "LessonQuizAnswer",
+    "MeasureAdministration",
+    "MeasureAnswer",
+    "MeasureAssignment",
     "MembershipState",
     "OutboxMessage",
     "OutboxStatus",
