@@ -25,6 +25,11 @@ class AuditAction(StrEnum):
     LESSONS_VIEW = "lessons.view"
     PROGRAM_ASSIGN = "program.assign"
     LESSON_SEND = "lesson.send"
+    GOALS_VIEW = "goals.view"
+    GOAL_CREATE = "goal.create"
+    GOAL_CHANGE = "goal.change"  # new wording, or paused / resumed / achieved / dropped
+    GOAL_GAS = "goal.gas"
+    STRATEGY_ADD = "strategy.add"
 
 
 async def record(
