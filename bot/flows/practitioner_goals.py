@@ -94,7 +94,7 @@ async def _named_client(
         t._(
             "I can't find “{name}” among your clients. /clients lists them by the "
             "names you gave them.",
-            name=html.escape(" ".join(words[:2])[:ECHO_LENGTH]),
+            name=html.escape(words[0][:ECHO_LENGTH] if words else ""),
         )
     )
     return None
@@ -143,8 +143,9 @@ def _usage(t: Translator, problem: Problem, command: str) -> str:
             "the strategy."
         )
     return t._(
-        "Like this: /goal Anna Walk 20 minutes after lunch — or /goal Anna edit 2 <new "
-        "wording>, /goal Anna pause 2, resume 2, achieve 2, drop 2 (numbers from /goals Anna)."
+        "Like this: /goal Anna Walk 20 minutes after lunch. To change goal 2 (numbers from "
+        "/goals Anna): /goal Anna edit 2 Walk 15 minutes; /goal Anna pause 2, resume 2, "
+        "achieve 2 or drop 2."
     )
 
 
