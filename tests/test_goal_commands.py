@@ -25,7 +25,7 @@ MON, TUE, WED, THU, FRI, SAT, SUN = (1 << day for day in range(7))
 
 
 def test_alias_splits_try_the_longest_name_first_and_at_most_four_words():
-    words = "Anna M. from Linz walk daily".split()
+    words = ["Anna", "M.", "from", "Linz", "walk", "daily"]
     assert [alias for alias, _rest in alias_splits(words)] == [
         "Anna M. from Linz",
         "Anna M. from",
@@ -34,7 +34,7 @@ def test_alias_splits_try_the_longest_name_first_and_at_most_four_words():
     ]
     assert list(alias_splits(["Anna"])) == [("Anna", [])]
     assert list(alias_splits([])) == []
-    assert dict(alias_splits("Anna M. 2 +1 x".split()))["Anna M."] == ["2", "+1", "x"]
+    assert dict(alias_splits(["Anna", "M.", "2", "+1", "x"]))["Anna M."] == ["2", "+1", "x"]
 
 
 @pytest.mark.parametrize(
@@ -79,13 +79,15 @@ def test_not_gas_levels(typed: str):
 
 
 def test_parse_gas():
-    assert parse_gas("2 +1 Walks four days a week".split()) == Gas(2, 1, "Walks four days a week")
-    assert parse_gas("1 -2 Stays in bed".split()) == Gas(1, -2, "Stays in bed")
+    assert parse_gas(["2", "+1", "Walks", "four", "days", "a", "week"]) == Gas(
+        2, 1, "Walks four days a week"
+    )
+    assert parse_gas(["1", "-2", "Stays", "in", "bed"]) == Gas(1, -2, "Stays in bed")
     assert parse_gas([]) == Problem.NO_NUMBER
-    assert parse_gas("two +1 x".split()) == Problem.NO_NUMBER
-    assert parse_gas("2 +3 Too good".split()) == Problem.BAD_LEVEL
-    assert parse_gas("2".split()) == Problem.BAD_LEVEL
-    assert parse_gas("2 +1".split()) == Problem.NO_TEXT
+    assert parse_gas(["two", "+1", "x"]) == Problem.NO_NUMBER
+    assert parse_gas(["2", "+3", "Too", "good"]) == Problem.BAD_LEVEL
+    assert parse_gas(["2"]) == Problem.BAD_LEVEL
+    assert parse_gas(["2", "+1"]) == Problem.NO_TEXT
 
 
 @pytest.mark.parametrize(
@@ -127,12 +129,12 @@ def test_weekdays_in_order():
 
 
 def test_parse_strategy():
-    assert parse_strategy("2 mon,wed,fri A walk after lunch".split()) == StrategyArgs(
+    assert parse_strategy(["2", "mon,wed,fri", "A", "walk", "after", "lunch"]) == StrategyArgs(
         2, Frequency(FrequencyKind.WEEKDAYS, weekdays=MON | WED | FRI), "A walk after lunch"
     )
-    assert parse_strategy("1 3/week Stretch".split()) == StrategyArgs(
+    assert parse_strategy(["1", "3/week", "Stretch"]) == StrategyArgs(
         1, Frequency(FrequencyKind.TIMES_PER_WEEK, times_per_week=3), "Stretch"
     )
-    assert parse_strategy("x daily Stretch".split()) == Problem.NO_NUMBER
-    assert parse_strategy("1 sometimes Stretch".split()) == Problem.BAD_FREQUENCY
-    assert parse_strategy("1 daily".split()) == Problem.NO_TEXT
+    assert parse_strategy(["x", "daily", "Stretch"]) == Problem.NO_NUMBER
+    assert parse_strategy(["1", "sometimes", "Stretch"]) == Problem.BAD_FREQUENCY
+    assert parse_strategy(["1", "daily"]) == Problem.NO_TEXT
