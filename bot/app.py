@@ -58,6 +58,7 @@ from bot.flows import (
     settings,
     welcome,
 )
+from bot.goals import delivery as goal_delivery
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
 from bot.lessons import delivery as lesson_delivery
@@ -89,6 +90,7 @@ def build_renderers(content: ContentLibrary) -> Renderers:
     renderers.register(checkin_reminder.KIND, checkin_reminder.render)
     renderers.register(notices.KIND, notices.render)
     renderers.register(safety_alerts.KIND, safety_alerts.render)
+    renderers.register(goal_delivery.KIND, goal_delivery.render)
     return renderers
 
 

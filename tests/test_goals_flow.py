@@ -357,3 +357,17 @@ class _Context:
 def test_callback_data_fits():
     assert len(f"gl:c:{10**12 - 1}:10".encode()) <= 64
     assert button_data  # imported helper used above
+
+
+async def test_a_redelivered_answer_is_not_stored_twice(fake_api: FakeBotApi, bot: BotApplication):
+    _lead, client = await _client(fake_api, bot, 7071, "en")
+    await _start(client, SEEN["en"])
+    answer = client.send("Walk 20 minutes after lunch")
+    assert SEEN["en"]["low"] in (await client.expect_one()).plain_text
+    # Telegram delivers the same message again (the bot stopped before confirming it)
+    fake_api._world.publish("message", lambda: dict(answer))
+    await client.expect_nothing(0.5)
+    [goal] = await _goals(bot, 7071)
+    assert goal.title == "Walk 20 minutes after lunch"
+    assert goal.anchor_low is None
+    assert goal.draft_step == f"low:{answer['message_id']}"

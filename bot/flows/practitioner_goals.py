@@ -20,7 +20,7 @@ import html
 import logging
 from collections.abc import Awaitable, Callable
 
-from babel.dates import format_date, get_day_names
+from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
@@ -30,13 +30,15 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Goal, GoalStatus, Role, TeamRole, User, UserStatus
 from bot.domain import goal_commands as commands
-from bot.domain.goal_commands import Frequency, FrequencyKind, Problem, Verb
+from bot.domain.goal_commands import Problem, Verb
 from bot.enrollment import authorization
 from bot.enrollment.authorization import VisibleClient
 from bot.enrollment.client_lookup import find_clients
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.goals import conversation, manage
+from bot.goals import delivery as goal_notices
+from bot.goals.delivery import frequency_text
 from bot.i18n import N_, Translator
 
 logger = logging.getLogger(__name__)
@@ -57,16 +59,6 @@ def _practitioner(context: BotContext) -> User | None:
 
 async def _not_for_you(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(context.t._("This command is for practitioners."))
-
-
-def frequency_text(t: Translator, frequency: Frequency) -> str:
-    if frequency.kind == FrequencyKind.DAILY:
-        return t._("daily")
-    if frequency.kind == FrequencyKind.TIMES_PER_WEEK:
-        count = frequency.times_per_week or 0
-        return t.ngettext("{count} time a week", "{count} times a week", count)
-    names = get_day_names("abbreviated", locale=t.locale)
-    return ", ".join(str(names[day]) for day in frequency.days)
 
 
 # --------------------------------------------------------------------------- naming a client
@@ -155,55 +147,6 @@ def _no_goal(t: Translator, label: str, number: int) -> str:
         client=label,
         number=number,
     )
-
-
-async def _tell_client(
-    out: Outgoing,
-    context: BotContext,
-    session: AsyncSession,
-    user: User,
-    client: User,
-    kind: str,
-    goal: Goal,
-) -> None:
-    """The client hears of a change in their own language, through the outbox."""
-    catalogs = context.services.catalogs
-    their = catalogs.translator(catalogs.resolve(client.locale, None))
-    name = html.escape(await authorization.practitioner_name(session, user.id))
-    title = html.escape(goal.title or "")
-    texts: dict[str, Callable[[], str]] = {
-        "created": lambda: their._(
-            "{name} added a goal for you: <b>{goal}</b>. /goals shows your goals.",
-            name=name,
-            goal=title,
-        ),
-        "edited": lambda: their._(
-            "{name} reworded one of your goals. It now reads: <b>{goal}</b>.",
-            name=name,
-            goal=title,
-        ),
-        Verb.PAUSE: lambda: their._(
-            "{name} paused your goal <b>{goal}</b> for now. It stays saved, and I won't ask "
-            "about it until it's picked up again.",
-            name=name,
-            goal=title,
-        ),
-        Verb.RESUME: lambda: their._(
-            "{name} picked up your goal <b>{goal}</b> again.", name=name, goal=title
-        ),
-        Verb.ACHIEVE: lambda: their._(
-            "{name} marked your goal <b>{goal}</b> as achieved. Well done: that took real effort.",
-            name=name,
-            goal=title,
-        ),
-        Verb.DROP: lambda: their._(
-            "{name} set your goal <b>{goal}</b> aside. That's okay: goals change as we learn "
-            "what helps.",
-            name=name,
-            goal=title,
-        ),
-    }
-    out.notice(client.telegram_id, texts[kind](), event=f"goal.{kind}")
 
 
 # --------------------------------------------------------------------------- /goals <client>
@@ -348,7 +291,9 @@ async def _goal(
                 goal=html.escape(made.title),
             )
         )
-        await _tell_client(out, context, session, user, client, "created", made)
+        await goal_notices.tell_client(
+            session, client, made, goal_notices.CREATED, by_id=user.id, now=now
+        )
         logger.info("event=goal.created client_id=%s goal_id=%s by=%s", client.id, made.id, user.id)
         return
     target = await manage.goal_number(session, client.id, parsed.number)
@@ -374,7 +319,9 @@ async def _goal(
                 goal=html.escape(target.title or ""),
             )
         )
-        await _tell_client(out, context, session, user, client, "edited", target)
+        await goal_notices.tell_client(
+            session, client, target, goal_notices.EDITED, by_id=user.id, now=now
+        )
         logger.info("event=goal.edited goal_id=%s by=%s", target.id, user.id)
         return
     if not manage.may_change(target, parsed.verb):
@@ -403,7 +350,9 @@ async def _goal(
             status=t._(STATUS[target.status]),
         )
     )
-    await _tell_client(out, context, session, user, client, parsed.verb, target)
+    await goal_notices.tell_client(
+        session, client, target, parsed.verb.value, by_id=user.id, now=now
+    )
     logger.info(
         "event=goal.status goal_id=%s status=%s by=%s", target.id, target.status.value, user.id
     )
@@ -502,17 +451,13 @@ async def _strategy(
             often=frequency_text(t, parsed.frequency),
         )
     )
-    catalogs = context.services.catalogs
-    their = catalogs.translator(catalogs.resolve(client.locale, None))
-    out.notice(
-        client.telegram_id,
-        their._(
-            "{name} added a step toward your goal <b>{goal}</b>: {strategy} ({often}).",
-            name=html.escape(await authorization.practitioner_name(session, user.id)),
-            goal=html.escape(target.title or ""),
-            strategy=html.escape(made.title),
-            often=frequency_text(their, parsed.frequency),
-        ),
-        event="goal.strategy",
+    await goal_notices.tell_client(
+        session,
+        client,
+        target,
+        goal_notices.STRATEGY,
+        by_id=user.id,
+        now=utcnow(),
+        strategy_id=made.id,
     )
     logger.info("event=strategy.added goal_id=%s strategy_id=%s by=%s", target.id, made.id, user.id)
