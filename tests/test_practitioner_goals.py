@@ -13,6 +13,7 @@ from bot.app import BotApplication
 from bot.audit import AuditAction
 from bot.db.models import (
     AuditEvent,
+    OutboxMessage,
     CareTeamMember,
     GasLevel,
     Goal,
@@ -146,6 +147,9 @@ async def test_the_lead_adds_a_goal_with_gas_levels_and_a_strategy(
         raw_levels = (await session.execute(text("SELECT description FROM goal_gas_levels"))).all()
     assert all("Walk" not in value and "walk" not in value for row in raw for value in row)
     assert all("desk" not in value for (value,) in raw_levels)
+    notices = [row for row in await _all(bot, OutboxMessage) if row.kind == "goal_change"]
+    assert len(notices) == 3  # created, two strategies; the payload holds ids, never text
+    assert all("walk" not in json.dumps(row.payload).lower() for row in notices)
     actions = [(row.actor_user_id, row.action) for row in await _all(bot, AuditEvent)]
     assert actions == [
         (lead_row.id, AuditAction.GOAL_CREATE),
