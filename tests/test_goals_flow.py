@@ -9,20 +9,21 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.app import BotApplication, build_application, running
-from bot.db.models import Goal, GoalStatus
+from bot.db.base import utcnow
+from bot.db.models import Goal, GoalStatus, LessonDelivery
 from bot.flows import goals as goal_flow
 from bot.flows.outgoing import Outgoing
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser, SentMessage
 from bot.settings import Settings
 from tests.enrollment_helpers import (
     answer_of,
-    button_data,
     onboard_client,
     practitioner,
     press_forged,
     services,
     user_row,
 )
+from tests.lesson_helpers import deliver, delivery_row
 
 # What the client sees, per language (the catalogs are the source; these pin the wording).
 SEEN = {
@@ -356,7 +357,7 @@ class _Context:
 
 def test_callback_data_fits():
     assert len(f"gl:c:{10**12 - 1}:10".encode()) <= 64
-    assert button_data  # imported helper used above
+    assert len(f"gl:s:{10**12 - 1}:small".encode()) <= 64
 
 
 async def test_a_redelivered_answer_is_not_stored_twice(fake_api: FakeBotApi, bot: BotApplication):
@@ -371,3 +372,29 @@ async def test_a_redelivered_answer_is_not_stored_twice(fake_api: FakeBotApi, bo
     assert goal.title == "Walk 20 minutes after lunch"
     assert goal.anchor_low is None
     assert goal.draft_step == f"low:{answer['message_id']}"
+
+
+async def test_a_reflection_asked_after_the_goal_question_gets_the_text(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """Two open questions: the one asked last takes what the client types."""
+    _lead, client = await _client(fake_api, bot, 7081, "en")
+    row = await user_row(bot, 7081)
+    await _start(client, SEEN["en"])  # the goal's "what" question is open
+    lesson = "thoughts-feelings-actions"
+    await deliver(bot, client, row.id, lesson)
+    async with services(bot).sessions() as session, session.begin():
+        delivery = await session.get(LessonDelivery, (await delivery_row(bot, row.id, lesson)).id)
+        delivery.reflection_asked_at = utcnow()  # "Done" was pressed: the reflection is asked
+    client.send("I noticed my thoughts racing before the call")
+    await client.expect(2)  # thanks, and the lesson's quiz
+    assert (await delivery_row(bot, row.id, lesson)).reflection_text == (
+        "I noticed my thoughts racing before the call"
+    )
+    [goal] = await _goals(bot, 7081)
+    assert goal.title is None
+    # the reflection is answered: the goal's question takes the next text
+    client.send("Walk 20 minutes after lunch")
+    assert SEEN["en"]["low"] in (await client.expect_one()).plain_text
+    [goal] = await _goals(bot, 7081)
+    assert goal.title == "Walk 20 minutes after lunch"

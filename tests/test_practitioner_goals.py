@@ -13,13 +13,13 @@ from bot.app import BotApplication
 from bot.audit import AuditAction
 from bot.db.models import (
     AuditEvent,
-    OutboxMessage,
     CareTeamMember,
     GasLevel,
     Goal,
     GoalRevision,
     GoalStatus,
     MembershipState,
+    OutboxMessage,
     Strategy,
     StrategyFrequency,
     TeamRole,
@@ -290,6 +290,7 @@ async def test_bad_input_gets_a_kind_answer(fake_api: FakeBotApi, bot: BotApplic
         "/strategy Anna 1 sometimes Walk": "how often (daily, 3/week",
         "/goals Nobody": "I can't find “Nobody” among your clients",
         "/goals": "Tell me whose goals to show",
+        "/goals Anna extra": "I can't find “Anna extra” among your clients",
     }
     for command, expected in answers.items():
         lead.send(command)

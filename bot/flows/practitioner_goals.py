@@ -72,24 +72,33 @@ async def _named_client(
         matches = await find_clients(session, user.id, typed)
         if len(matches) == 1:
             return matches[0], rest
-        if len(matches) > 1:
-            out.say(
-                t._(
-                    "More than one of your clients is called “{name}”. Please use their number "
-                    "instead: {numbers}.",
-                    name=html.escape(typed[:ECHO_LENGTH]),
-                    numbers=", ".join(str(match.client.id) for match in matches),
-                )
-            )
+        if matches:
+            _not_one(out, t, typed, matches)
             return None
+    _not_one(out, t, words[0] if words else "", [])
+    return None
+
+
+def _not_one(out: Outgoing, t: Translator, typed: str, matches: list[VisibleClient]) -> None:
+    """Nobody, or more than one client, answers to what was typed: say what to do."""
+    name = html.escape(" ".join(typed.split())[:ECHO_LENGTH])
+    if not matches:
+        out.say(
+            t._(
+                "I can't find “{name}” among your clients. /clients lists them by the "
+                "names you gave them.",
+                name=name,
+            )
+        )
+        return
     out.say(
         t._(
-            "I can't find “{name}” among your clients. /clients lists them by the "
-            "names you gave them.",
-            name=html.escape(words[0][:ECHO_LENGTH] if words else ""),
+            "More than one of your clients is called “{name}”. Please use their number "
+            "instead: {numbers}.",
+            name=name,
+            numbers=", ".join(str(match.client.id) for match in matches),
         )
     )
-    return None
 
 
 async def _lead_of(
@@ -169,7 +178,7 @@ async def list_goals(update: Update, context: BotContext) -> None:
     async with context.services.sessions() as session, session.begin():
         matches = await find_clients(session, user.id, typed)
         if len(matches) != 1:
-            await _named_client(out, t, session, user, list(context.args))
+            _not_one(out, t, typed, matches)
         elif await authorization.may_see(session, user.id, matches[0].client.id):
             found = matches[0]
             client_id = found.client.id

@@ -91,7 +91,13 @@ async def draft_for(session: AsyncSession, goal_id: int, user_id: int) -> Goal |
 
 
 async def begin(session: AsyncSession, user_id: int, area: str | None) -> Goal:
-    return await start_draft(session, user_id, area=area)
+    """A fresh draft at the first question (an unfinished one is started over)."""
+    goal = await start_draft(session, user_id, area=area)
+    goal.title = goal.anchor_low = goal.anchor_high = goal.why = None
+    goal.confidence = None
+    goal.target_date = None
+    await session.flush()
+    return goal
 
 
 class Outcome(StrEnum):
