@@ -45,18 +45,21 @@ from bot.flows import (
     data_rights,
     fallback,
     free_text,
+    goals,
     group_chats,
     invite_link,
     lessons,
     measures,
     onboarding,
     pause,
+    practitioner_goals,
     practitioner_invite,
     practitioner_lessons,
     reminders,
     settings,
     welcome,
 )
+from bot.goals import delivery as goal_delivery
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
 from bot.lessons import delivery as lesson_delivery
@@ -99,6 +102,7 @@ def build_renderers(
     renderers.register(checkin_reminder.KIND, checkin_reminder.render)
     renderers.register(notices.KIND, notices.render)
     renderers.register(safety_alerts.KIND, safety_alerts.render)
+    renderers.register(goal_delivery.KIND, goal_delivery.render)
     return renderers
 
 
@@ -252,8 +256,15 @@ def register_handlers(application: BotApplication) -> None:
     )
     application.add_handler(CommandHandler("intake", measures.intake, filters=private))
     application.add_handler(CommandHandler("measure", measures.measure, filters=private))
+    application.add_handler(CommandHandler("goal", practitioner_goals.goal, filters=private))
+    application.add_handler(CommandHandler("gas", practitioner_goals.gas, filters=private))
+    application.add_handler(
+        CommandHandler("strategy", practitioner_goals.strategy, filters=private)
+    )
     # Everyone enrolled.
     application.add_handler(CommandHandler("team", care_team.team, filters=private))
+    # A client's own goals; a practitioner's /goals <client>.
+    application.add_handler(CommandHandler("goals", goals.goals_command, filters=private))
     application.add_handler(CommandHandler("settings", settings.show, filters=private))
     # Clients.
     application.add_handler(CommandHandler("pause", pause.pause, filters=private))
@@ -277,6 +288,7 @@ def register_handlers(application: BotApplication) -> None:
         (r"^pz:", pause.pause_button),
         (r"^stop:", pause.stop_button),
         (r"^del:", data_rights.delete_button),
+        (goals.PATTERN, goals.on_button),
     )
     for pattern, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -285,7 +297,9 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
     # Free text: offered to each conversation that may be waiting for it, in this
     # order; else the general reply. Every path passes the crisis check.
-    text_takers = (lessons.take_reflection,)
+    # The goal conversation comes first: the client is in it, one question at a time;
+    # its taker yields to a lesson reflection asked after its own last question.
+    text_takers = (goals.take_answer, lessons.take_reflection)
     application.add_handler(
         MessageHandler(private & filters.TEXT, free_text.dispatcher(text_takers))
     )

@@ -28,6 +28,11 @@ class AuditAction(StrEnum):
     INTAKE_VIEW = "intake.view"
     MEASURE_VIEW = "measure.view"
     MEASURE_ASSIGN = "measure.assign"
+    GOALS_VIEW = "goals.view"
+    GOAL_CREATE = "goal.create"
+    GOAL_CHANGE = "goal.change"  # new wording, or paused / resumed / achieved / dropped
+    GOAL_GAS = "goal.gas"
+    STRATEGY_ADD = "strategy.add"
 
 
 async def record(

@@ -223,6 +223,15 @@ class Settings(BaseSettings):
         int,
         Field(ge=1, le=90, description="Days an invite link works before it expires (single use)."),
     ] = 7
+    max_active_goals: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=10,
+            description="Most active goals a client has at once; beyond that a new goal "
+            "waits (paused) until one is achieved, paused or dropped.",
+        ),
+    ] = 3
     bot_username: Annotated[
         str | None,
         Field(

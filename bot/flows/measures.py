@@ -44,12 +44,11 @@ from bot.delivery.renderers import Rendered
 from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import find_clients
-from bot.flows import fallback
+from bot.flows import fallback, goals
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_lessons import ECHO_LENGTH
 from bot.flows.practitioner_lessons import _one as one_client
-from bot.goals.drafts import start_draft
 from bot.i18n import N_, Translator
 from bot.measures import administrations, callbacks, messages
 from bot.measures import scheduling as measure_scheduling
@@ -101,13 +100,8 @@ async def start_intake(
 async def begin_goal(
     context: BotContext, session: AsyncSession, user: User, out: Outgoing, *, area: str
 ) -> None:
-    """The goal conversation for the area the client chose first.
-
-    INTEGRATION SEAM: replace the body with
-    ``await bot.flows.goals.begin(context, session, user, out, area=area)``.
-    Until then the DRAFT goal is seeded with the area and nothing more is said.
-    """
-    await start_draft(session, user.id, area=area)
+    """The goal conversation, starting from the area the client chose first."""
+    await goals.begin(context, session, user, out, area=area)
 
 
 async def _intake_done(

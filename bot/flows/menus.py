@@ -19,6 +19,7 @@ from bot.i18n import N_
 logger = logging.getLogger(__name__)
 
 CLIENT_MENU: tuple[tuple[str, str], ...] = (
+    ("goals", N_("Your goals, and setting a new one")),
     ("learn", N_("Your lessons, to read again")),
     ("settings", N_("Language, time zone, check-in time, quiet hours")),
     ("pause", N_("Take a break for a few days")),
@@ -36,6 +37,10 @@ PRACTITIONER_MENU: tuple[tuple[str, str], ...] = (
     ("assign", N_("Choose a program of lessons for a client")),
     ("intake", N_("A client's answers to the intake questions")),
     ("measure", N_("Schedule questionnaires, see their results")),
+    ("goals", N_("A client's goals, numbered")),
+    ("goal", N_("Add or change a client's goal")),
+    ("gas", N_("Describe a goal's attainment levels (-2 to +2)")),
+    ("strategy", N_("Add a strategy to a client's goal")),
     ("team", N_("A client's care team")),
     ("colleague", N_("Invite a colleague as a practitioner")),
     ("settings", N_("Language and time zone")),
