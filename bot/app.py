@@ -28,12 +28,13 @@ from telegram.ext import (
 )
 
 from bot import crypto, errors, middleware
+from bot.checkins import delivery as checkin_delivery
 from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
 from bot.db.base import utcnow
 from bot.db.session import create_engine, create_session_factory
-from bot.delivery import checkin_reminder, notices
 from bot.delivery import engine as delivery_engine
+from bot.delivery import notices
 from bot.delivery.rate_limiter import TelegramRateLimiter
 from bot.delivery.renderers import Renderers
 from bot.delivery.scheduling import Planning
@@ -41,6 +42,7 @@ from bot.delivery.sender import Sender, SenderConfig
 from bot.enrollment import timezones
 from bot.flows import (
     care_team,
+    checkins,
     client_invite,
     data_rights,
     fallback,
@@ -78,13 +80,19 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 SENDER_KEY = "delivery_sender"
 TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
+CHECKIN_JOB_NAME = "checkins.sweep"
 
 
-def build_renderers(content: ContentLibrary) -> Renderers:
+def build_renderers(content: ContentLibrary, settings: Settings) -> Renderers:
     """What each kind of outbox message says (rendered at send time, in the user's language)."""
     renderers = Renderers()
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
-    renderers.register(checkin_reminder.KIND, checkin_reminder.render)
+    renderers.register(
+        checkin_delivery.KIND,
+        checkin_delivery.render,
+        checkin_delivery.on_sent(timedelta(hours=settings.checkin_window_hours)),
+    )
+    renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)
     renderers.register(safety_alerts.KIND, safety_alerts.render)
     return renderers
@@ -102,7 +110,7 @@ def build_services(settings: Settings) -> Services:
         content=content,
         crisis=load_matcher(SUPPORTED_LOCALES),
         crisis_resources=load_resources(SUPPORTED_LOCALES),
-        renderers=build_renderers(content),
+        renderers=build_renderers(content, settings),
     )
 
 
@@ -214,6 +222,9 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", welcome.start, filters=private))
     application.add_handler(CommandHandler("help", welcome.help_command, filters=private))
     application.add_handler(CommandHandler("learn", lessons.learn, filters=private))
+    application.add_handler(CommandHandler("checkin", checkins.checkin_command, filters=private))
+    application.add_handler(CommandHandler("progress", checkins.progress, filters=private))
+    application.add_handler(CallbackQueryHandler(checkins.on_button, pattern=checkins.PATTERN))
     application.add_handler(
         CallbackQueryHandler(lessons.on_button, pattern=lesson_callbacks.PATTERN)
     )
@@ -260,7 +271,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
     # Free text: offered to each conversation that may be waiting for it, in this
     # order; else the general reply. Every path passes the crisis check.
-    text_takers = (lessons.take_reflection,)
+    text_takers = (lessons.take_reflection, checkins.take_note)
     application.add_handler(
         MessageHandler(private & filters.TEXT, free_text.dispatcher(text_takers))
     )
@@ -328,7 +339,29 @@ def start_delivery(application: BotApplication) -> None:
         name=LESSON_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+    application.job_queue.run_repeating(
+        checkin_sweep,
+        interval=settings.checkin_sweep_seconds,
+        first=settings.checkin_sweep_seconds,
+        name=CHECKIN_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
     application.bot_data[SENDER_KEY].start()
+
+
+async def checkin_sweep(context: BotContext) -> None:
+    """Close expired check-ins (missed, streaks updated) and queue their one nudge."""
+    services = context.services
+    settings = services.settings
+    result = await checkin_delivery.sweep(
+        services.sessions,
+        now=utcnow(),
+        nudge_after=timedelta(hours=settings.checkin_nudge_after_hours),
+        grace_days=settings.streak_grace_days,
+        default_timezone=settings.default_timezone,
+    )
+    if result.nudged:
+        context.application.bot_data[SENDER_KEY].wake()
 
 
 async def lesson_planning(context: BotContext) -> None:

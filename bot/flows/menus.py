@@ -19,6 +19,8 @@ from bot.i18n import N_
 logger = logging.getLogger(__name__)
 
 CLIENT_MENU: tuple[tuple[str, str], ...] = (
+    ("checkin", N_("Check in now (once a day)")),
+    ("progress", N_("Your ratings as a chart, and your streak")),
     ("learn", N_("Your lessons, to read again")),
     ("settings", N_("Language, time zone, check-in time, quiet hours")),
     ("pause", N_("Take a break for a few days")),
