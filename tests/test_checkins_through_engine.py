@@ -18,7 +18,9 @@ from bot.db.models import (
     Checkin,
     CheckinSource,
     CheckinStatus,
+    Goal,
     GoalRating,
+    GoalStatus,
     OutboxMessage,
     OutboxStatus,
     Schedule,
@@ -324,3 +326,48 @@ async def test_scheduled_checkins_arrive_at_local_time_in_three_zones_across_dst
             assert rendered.buttons[0][0].callback_data.startswith(
                 "ck:" + row.payload["local_date"].replace("-", "")
             )
+
+
+async def test_a_queued_nudge_is_withdrawn_once_the_client_answers(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    now = utcnow()
+    local = now.astimezone(ZoneInfo("Europe/Berlin"))
+    user_id = await make_client(
+        bot,
+        7701,
+        quiet_start=(local - timedelta(hours=1)).time().replace(second=0, microsecond=0),
+        quiet_end=(local + timedelta(hours=2)).time().replace(second=0, microsecond=0),
+    )
+    await add_goal(bot, user_id, "Sleep")
+    client = fake_api.user(7701)
+    client.send("/checkin")
+    prompt = await client.expect_one()
+    async with services_of(bot).sessions() as session, session.begin():
+        await session.execute(update(Checkin).values(opened_at=now - timedelta(hours=5)))
+    assert (await sweep(bot, now)).nudged == 1  # due when the quiet hours end
+    client.press(prompt, "5")
+    await edited(client, prompt)
+    async with services_of(bot).sessions() as session:
+        nudge = await session.scalar(select(OutboxMessage))
+    assert nudge.kind == checkin_delivery.NUDGE_KIND and nudge.status is OutboxStatus.EXPIRED
+
+
+async def test_a_goal_paused_mid_checkin_gives_way_to_the_note(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    user_id = await make_client(bot, 7801)
+    first = await add_goal(bot, user_id, "Sleep")
+    second = await add_goal(bot, user_id, "Walk")
+    client = fake_api.user(7801)
+    client.send("/checkin")
+    prompt = await client.expect_one()
+    client.press(prompt, "5")
+    assert "Walk" in (await edited(client, prompt)).plain_text
+    async with services_of(bot).sessions() as session, session.begin():
+        goal = await session.get(Goal, second)
+        goal.status = GoalStatus.PAUSED
+    client.send("/checkin")  # the open question again: the note now
+    again = await client.expect_one()
+    assert [label for label, _ in again.buttons] == ["No note today"]
+    assert first != second

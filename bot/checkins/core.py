@@ -63,6 +63,13 @@ class Plan:
         index = self.steps.index(step)
         return self.steps[index + 1] if index + 1 < len(self.steps) else DONE
 
+    def resolve(self, step: str | None) -> str:
+        """The step to show: a question no longer planned (a goal paused meanwhile) gives
+        way to the note; an empty plan is done."""
+        if step is not None and (step in self.steps or step == DONE):
+            return step
+        return NOTE if self.steps else DONE
+
     def position(self, step: str) -> tuple[int, int]:
         """1-based number of a goal or strategy question among its kind, and their count."""
         kind = step.split(":", 1)[0]
@@ -299,6 +306,19 @@ async def answer_strategy(
     answer.done = done
     answer.answered_at = now
     return Recorded("changed")
+
+
+async def withdraw_nudge(session: AsyncSession, checkin_id: int, *, now: datetime) -> None:
+    """Answered or skipped: a nudge still queued for this check-in is not sent."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.key == f"checkin_nudge:{checkin_id}",
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.EXPIRED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def user_goal(session: AsyncSession, user_id: int, goal_id: int) -> Goal | None:

@@ -52,7 +52,7 @@ async def render(context: RenderContext) -> Rendered:
         old = await checkin_reminder.render(context)
         return Rendered(text=f"{old.text}\n\n{messages.no_goals(context.t)}", buttons=old.buttons)
     existing = await core.find(context.session, context.user_id, local_date)
-    step = existing.step if existing is not None and existing.step else plan.first
+    step = plan.resolve(existing.step) if existing is not None else plan.first
     return messages.question(
         context.t, plan, step, local_date, skip=existing is None or step == plan.first
     )

@@ -132,9 +132,8 @@ async def checkin_command(update: Update, context: BotContext) -> None:
         elif existing.step in (None, core.DONE):
             reply = messages.already_done(context.t, await core.summary(session, existing))
         else:  # started and not finished: the open question again
-            reply = messages.question(
-                context.t, plan, existing.step, today, skip=existing.step == plan.first
-            )
+            step = plan.resolve(existing.step)
+            reply = messages.question(context.t, plan, step, today, skip=step == plan.first)
     if isinstance(reply, str):
         await message.reply_text(reply)
     else:
@@ -198,7 +197,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         elif op == "x":
             reply = await _skip(session, checkin, plan, now, context)
         elif op == "q":
-            step = checkin.step or plan.first
+            step = plan.resolve(checkin.step or plan.first)
             reply = (
                 messages.question(t, plan, step, day, skip=step == plan.first)
                 if step != core.DONE
@@ -255,6 +254,7 @@ async def _after_answer(session, checkin: Checkin, plan, step: str, recorded, no
     if recorded.outcome == "same":
         return "", t._("Already noted. ✓")
     if recorded.first_answer:
+        await core.withdraw_nudge(session, checkin.id, now=now)
         await streaks.recompute(
             session,
             [checkin.user_id],
@@ -292,6 +292,7 @@ async def _skip(session, checkin: Checkin, plan, now: datetime, context: BotCont
     if checkin.status is CheckinStatus.OPEN:
         checkin.status = CheckinStatus.SKIPPED
         checkin.step = core.DONE
+        await core.withdraw_nudge(session, checkin.id, now=now)
         await streaks.recompute(
             session,
             [checkin.user_id],
