@@ -19,6 +19,7 @@ BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
     ("updates per second", [sys.executable, "-m", "bench.updates"]),
     ("delivery", [sys.executable, "bench/delivery.py"]),
     ("crisis check", [sys.executable, "bench/crisis.py"]),
+    ("check-in answers", [sys.executable, "-m", "bench.checkins"]),
 )
 
 
@@ -31,6 +32,8 @@ def main() -> int:
     for name, command in BENCHMARKS:
         if args.quick and name == "delivery":
             command = [*command, "--quick"]
+        if args.quick and name == "check-in answers":
+            command = [*command, "--clients", "100"]
         if args.quick and name == "updates per second":
             command = [*command, "--updates", "500"]
         print(f"== {name}: {' '.join(command[1:])}", flush=True)
