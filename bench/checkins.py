@@ -22,8 +22,8 @@ from sqlalchemy import insert, select
 
 from bench.common import Figure, bot_environment, postgres_database, process, save, wait_for
 from bot import crypto
-from bot.db.models import Goal, GoalStatus, Role, User, UserStatus
 from bot.db.migrate import upgrade
+from bot.db.models import Goal, GoalStatus, Role, User, UserStatus
 from bot.db.session import create_engine, create_session_factory
 from bot.offline.fake_bot_api import FakeBotApi
 
