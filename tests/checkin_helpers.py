@@ -18,6 +18,7 @@ from bot.db.models import (
     GoalRating,
     GoalStatus,
     Role,
+    SafetyFlag,
     Strategy,
     StrategyFrequency,
     User,
@@ -159,3 +160,15 @@ async def answer_of(client: FakeUser, query_id: str) -> dict:
             return answer
         await asyncio.sleep(0.01)
     raise AssertionError("the callback query was not answered")
+
+
+async def safety_flags(bot: BotApplication, count: int) -> list[SafetyFlag]:
+    """The safety flags stored, once there are ``count`` (written after the reply)."""
+    rows: list[SafetyFlag] = []
+    for _ in range(100):
+        async with services_of(bot).sessions() as session:
+            rows = list(await session.scalars(select(SafetyFlag).order_by(SafetyFlag.id)))
+        if len(rows) >= count:
+            break
+        await asyncio.sleep(0.05)
+    return rows

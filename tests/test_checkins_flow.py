@@ -34,6 +34,7 @@ from tests.checkin_helpers import (
     edited,
     make_client,
     past_days,
+    safety_flags,
     services_of,
     today_in,
 )
@@ -468,3 +469,23 @@ async def test_progress_without_ratings_is_a_kind_text(fake_api: FakeBotApi, bot
     reply = await client.expect_one()
     assert reply.method == "sendMessage"
     assert "/checkin" in reply.plain_text
+
+
+async def test_a_note_in_crisis_is_stored_then_answered_with_the_crisis_resources(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    user_id = await make_client(bot, 6101)
+    await add_goal(bot, user_id, "Mood")
+    client = fake_api.user(6101)
+    client.send("/checkin")
+    prompt = await client.expect_one()
+    client.press(prompt, "1")
+    await edited(client, prompt)
+    client.send("I can't do this anymore, I want to kill myself")
+    reply = await client.expect_one()
+    assert reply.plain_text.startswith("Thank you for telling me.")
+    assert "Thank you — your check-in is saved." not in reply.plain_text
+    checkin = await checkin_of(bot, user_id, today_in())
+    assert checkin.note == "I can't do this anymore, I want to kill myself"
+    assert checkin.step == "done"
+    assert [flag.user_id for flag in await safety_flags(bot, 1)] == [user_id]
