@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from babel.dates import format_date
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
@@ -195,7 +196,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         elif checkin.status is CheckinStatus.SKIPPED:
             reply = messages.skipped(t)
         elif op == "x":
-            reply = await _skip(session, checkin, plan, now, context)
+            reply = await _skip(session, checkin, now, context)
         elif op == "q":
             step = plan.resolve(checkin.step or plan.first)
             reply = (
@@ -248,7 +249,15 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.message.reply_text(messages.low_twice(t))
 
 
-async def _after_answer(session, checkin: Checkin, plan, step: str, recorded, now, context):
+async def _after_answer(
+    session: AsyncSession,
+    checkin: Checkin,
+    plan: core.Plan,
+    step: str,
+    recorded: core.Recorded,
+    now: datetime,
+    context: BotContext,
+) -> tuple[Rendered | str, str | None]:
     """After an answer: the next question (same answer again: only a toast)."""
     t = context.t
     if recorded.outcome == "same":
@@ -271,7 +280,9 @@ async def _after_answer(session, checkin: Checkin, plan, step: str, recorded, no
     return messages.question(t, plan, checkin.step, checkin.local_date, skip=False), None
 
 
-async def _thanks(session, checkin: Checkin, now: datetime, context: BotContext) -> str:
+async def _thanks(
+    session: AsyncSession, checkin: Checkin, now: datetime, context: BotContext
+) -> str:
     celebration = await streaks.celebrate(
         session,
         checkin.user_id,
@@ -287,7 +298,7 @@ async def _thanks(session, checkin: Checkin, now: datetime, context: BotContext)
     return messages.thanks(context.t, checkin.user_id, celebration)
 
 
-async def _skip(session, checkin: Checkin, plan, now: datetime, context: BotContext) -> str:
+async def _skip(session: AsyncSession, checkin: Checkin, now: datetime, context: BotContext) -> str:
     """Skip today: nothing answered yet → SKIPPED (no blame, no count); else finish here."""
     if checkin.status is CheckinStatus.OPEN:
         checkin.status = CheckinStatus.SKIPPED
