@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from bot.app import SENDER_KEY, BotApplication, planning
 from bot.checkins import delivery as checkin_delivery
+from bot.checkins import streaks as checkin_streaks
 from bot.db.base import utcnow
 from bot.db.models import (
     Checkin,
@@ -242,7 +243,10 @@ async def test_no_nudge_when_answered_and_none_in_quiet_hours(
     assert row.expires_at == now + timedelta(hours=7)
 
 
-async def test_the_sweep_marks_missed_and_updates_streaks_in_bulk(bot: BotApplication):
+async def test_the_sweep_marks_missed_and_updates_streaks_in_bulk(
+    bot: BotApplication, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(checkin_streaks, "CHUNK", 1)  # several chunks, as with many clients
     now = utcnow()
     today = today_in()
     users = [await make_client(bot, 7500 + n) for n in range(3)]

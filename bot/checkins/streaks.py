@@ -21,6 +21,8 @@ from bot.domain.streaks import Day, Streak, milestone_reached, streak
 
 #: Longer than the longest milestone (365) plus the pauses a year may hold.
 HISTORY_DAYS = 400
+#: Clients recomputed per query.
+CHUNK = 500
 
 _DAY = {
     CheckinStatus.ANSWERED: Day.ANSWERED,
@@ -33,14 +35,22 @@ _DAY = {
 async def recompute(
     session: AsyncSession, user_ids: Iterable[int], *, now: datetime, grace_days: int
 ) -> dict[int, Streak]:
-    """Recompute and store the streaks of ``user_ids`` (two queries, any number of users).
+    """Recompute and store the streaks of ``user_ids`` (two queries per 500 clients).
 
     The best is never lowered; the last celebrated milestone is forgotten when the
     streak falls below it, so reaching it again is celebrated again. Does not commit.
     """
     ids = sorted(set(user_ids))
-    if not ids:
-        return {}
+    results: dict[int, Streak] = {}
+    # In chunks: memory stays bounded when a sweep closes thousands of check-ins at once.
+    for start in range(0, len(ids), CHUNK):
+        results.update(await _recompute_chunk(session, ids[start : start + CHUNK], now, grace_days))
+    return results
+
+
+async def _recompute_chunk(
+    session: AsyncSession, ids: list[int], now: datetime, grace_days: int
+) -> dict[int, Streak]:
     since = now.date() - timedelta(days=HISTORY_DAYS)
     rows = await session.execute(
         select(Checkin.user_id, Checkin.local_date, Checkin.status).where(
