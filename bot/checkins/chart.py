@@ -3,7 +3,7 @@
 Matplotlib's object API (``Figure`` + the Agg canvas, no pyplot state), so it is
 safe to run in a worker thread (``asyncio.to_thread``): drawing takes tens of
 milliseconds, which must not block the event loop. Input is plain data, labels
-already translated.
+already translated. matplotlib is imported on first use, not at start.
 """
 
 from __future__ import annotations
@@ -11,13 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from io import BytesIO
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 _LEGEND_CHARS = 32
 
@@ -34,6 +27,13 @@ def ratings_png(
     date_label: dict[date, str],
 ) -> bytes:
     """One line per goal (label → (date, value) points); returns PNG bytes."""
+    # Imported here: matplotlib costs start-up time and memory that only /progress needs.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 4.5), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
