@@ -36,6 +36,7 @@ from bot.domain.checkins import strategy_due, two_low_in_a_row, week_start
 
 NOTE = "note"
 DONE = "done"
+LOW_RATING_LOOKBACK = timedelta(days=7)
 
 
 def _insert_ignoring(session: AsyncSession, table: Any, *keys: str) -> Insert:
@@ -277,6 +278,8 @@ async def rate_goal(
             GoalRating.goal_id == goal.id,
             GoalRating.user_id == checkin.user_id,
             GoalRating.local_date < checkin.local_date,
+            # "In a row": the goal's previous rating, if it is at most a week old.
+            GoalRating.local_date >= checkin.local_date - LOW_RATING_LOOKBACK,
         )
         .order_by(GoalRating.local_date.desc())
         .limit(1)
