@@ -199,6 +199,7 @@ async def test_a_double_tap_a_redelivered_update_and_an_edited_note_record_once(
         (ratings[0].id, 7, 9)
     ]
     assert checkin.note == "first words"
+    await client.expect_nothing()
     assert len(client.messages()) == 3  # prompt, thanks, "already": nothing for the repeats
 
 
