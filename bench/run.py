@@ -45,6 +45,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench.delivery", quick=("--quick",)),
     Benchmark("bench.crisis"),
     Benchmark("bench.scale", quick=("--quick",)),
+    Benchmark("bench.checkins", quick=("--clients", "100")),
 )
 
 

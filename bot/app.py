@@ -28,12 +28,13 @@ from telegram.ext import (
 )
 
 from bot import crypto, errors, middleware
+from bot.checkins import delivery as checkin_delivery
 from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
 from bot.db.base import utcnow
 from bot.db.session import create_engine, create_session_factory
-from bot.delivery import checkin_reminder, notices
 from bot.delivery import engine as delivery_engine
+from bot.delivery import notices
 from bot.delivery.rate_limiter import TelegramRateLimiter
 from bot.delivery.renderers import Renderers
 from bot.delivery.scheduling import Planning
@@ -41,6 +42,7 @@ from bot.delivery.sender import Sender, SenderConfig
 from bot.enrollment import timezones
 from bot.flows import (
     care_team,
+    checkins,
     client_invite,
     data_rights,
     fallback,
@@ -86,10 +88,13 @@ SENDER_KEY = "delivery_sender"
 TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
 MEASURE_JOB_NAME = "measures.plan"
+CHECKIN_JOB_NAME = "checkins.sweep"
 
 
 def build_renderers(
-    content: ContentLibrary, measures_by_id: dict[str, Measure] | None = None
+    content: ContentLibrary,
+    settings: Settings,
+    measures_by_id: dict[str, Measure] | None = None,
 ) -> Renderers:
     """What each kind of outbox message says (rendered at send time, in the user's language)."""
     renderers = Renderers()
@@ -99,7 +104,12 @@ def build_renderers(
         measure_delivery.on_sent,
     )
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
-    renderers.register(checkin_reminder.KIND, checkin_reminder.render)
+    renderers.register(
+        checkin_delivery.KIND,
+        checkin_delivery.render,
+        checkin_delivery.on_sent(timedelta(hours=settings.checkin_window_hours)),
+    )
+    renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)
     renderers.register(safety_alerts.KIND, safety_alerts.render)
     renderers.register(goal_delivery.KIND, goal_delivery.render)
@@ -119,7 +129,7 @@ def build_services(settings: Settings) -> Services:
         content=content,
         crisis=load_matcher(SUPPORTED_LOCALES),
         crisis_resources=load_resources(SUPPORTED_LOCALES),
-        renderers=build_renderers(content, measures_by_id),
+        renderers=build_renderers(content, settings, measures_by_id),
         measures=measures_by_id,
     )
 
@@ -240,6 +250,9 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", welcome.start, filters=private))
     application.add_handler(CommandHandler("help", welcome.help_command, filters=private))
     application.add_handler(CommandHandler("learn", lessons.learn, filters=private))
+    application.add_handler(CommandHandler("checkin", checkins.checkin_command, filters=private))
+    application.add_handler(CommandHandler("progress", checkins.progress, filters=private))
+    application.add_handler(CallbackQueryHandler(checkins.on_button, pattern=checkins.PATTERN))
     application.add_handler(
         CallbackQueryHandler(lessons.on_button, pattern=lesson_callbacks.PATTERN)
     )
@@ -298,8 +311,9 @@ def register_handlers(application: BotApplication) -> None:
     # Free text: offered to each conversation that may be waiting for it, in this
     # order; else the general reply. Every path passes the crisis check.
     # The goal conversation comes first: the client is in it, one question at a time;
-    # its taker yields to a lesson reflection asked after its own last question.
-    text_takers = (goals.take_answer, lessons.take_reflection)
+    # its taker yields to a lesson reflection asked after its own last question. A
+    # check-in note is taken only while that check-in's note question is open.
+    text_takers = (goals.take_answer, lessons.take_reflection, checkins.take_note)
     application.add_handler(
         MessageHandler(private & filters.TEXT, free_text.dispatcher(text_takers))
     )
@@ -374,7 +388,29 @@ def start_delivery(application: BotApplication) -> None:
         name=MEASURE_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+    application.job_queue.run_repeating(
+        checkin_sweep,
+        interval=settings.checkin_sweep_seconds,
+        first=settings.checkin_sweep_seconds,
+        name=CHECKIN_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
     application.bot_data[SENDER_KEY].start()
+
+
+async def checkin_sweep(context: BotContext) -> None:
+    """Close expired check-ins (missed, streaks updated) and queue their one nudge."""
+    services = context.services
+    settings = services.settings
+    result = await checkin_delivery.sweep(
+        services.sessions,
+        now=utcnow(),
+        nudge_after=timedelta(hours=settings.checkin_nudge_after_hours),
+        grace_days=settings.streak_grace_days,
+        default_timezone=settings.default_timezone,
+    )
+    if result.nudged:
+        context.application.bot_data[SENDER_KEY].wake()
 
 
 async def lesson_planning(context: BotContext) -> None:

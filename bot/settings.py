@@ -200,6 +200,40 @@ class Settings(BaseSettings):
             "that it is marked expired, never sent late.",
         ),
     ] = 180
+    checkin_window_hours: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=24,
+            description="How long a check-in can be answered after it was sent (or started "
+            "with /checkin); after that it counts as missed and its buttons say so.",
+        ),
+    ] = 12
+    checkin_nudge_after_hours: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=23,
+            description="One gentle nudge this many hours after a check-in was sent, if "
+            "nothing was answered (never in quiet hours; must be shorter than the window).",
+        ),
+    ] = 4
+    checkin_sweep_seconds: Annotated[
+        int,
+        Field(
+            ge=10,
+            le=3600,
+            description="How often expired check-ins are marked missed and nudges are queued.",
+        ),
+    ] = 300
+    streak_grace_days: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=3,
+            description="Missed check-in days forgiven per 7 days before a streak breaks.",
+        ),
+    ] = 1
     polling_timeout: Annotated[
         int, Field(ge=0, le=50, description="Long-polling timeout in seconds for getUpdates.")
     ] = 10

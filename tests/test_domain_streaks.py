@@ -149,3 +149,42 @@ def test_two_answers_on_one_long_fall_back_day_count_once():
     second = datetime.combine(fall_back, time(2, 30), tzinfo=tz).replace(fold=1)
     assert first.astimezone(UTC) != second.astimezone(UTC)
     assert local_dates([first, second], "Europe/Berlin") == [fall_back]
+
+
+# --- check-ins (bot/checkins): a single miss between answers, pauses, and DST together
+
+
+@given(st.lists(st.sampled_from([A, P, N]), min_size=1, max_size=40), st.integers(0, 40))
+def test_one_miss_in_an_otherwise_answered_history_is_always_forgiven(history, at):
+    at = min(at, len(history))
+    if A not in history[:at]:
+        return  # a miss before the first answer breaks nothing anyway
+    with_miss = [*history[:at], M, *history[at:]]
+    result = streak(days(*with_miss), grace_days=1)
+    assert result.current == history.count(A)
+    assert result.broken_on is None and len(result.graced) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(ZONES),
+    st.sampled_from(DST_STARTS),
+    st.lists(st.sampled_from([A, A, A, M]), min_size=1, max_size=20),
+    st.integers(1, 14),
+    st.times(),
+)
+def test_a_pause_across_a_dst_change_neither_breaks_nor_counts(zone, start, before, pause, at):
+    """Days before a pause, a pause of ``pause`` days (no check-in rows: invisible) that
+    may span a DST change, then one answer: the streak goes on as if no time had passed,
+    as long as the pause moves no miss out of a grace window."""
+    tz = ZoneInfo(zone)
+    asked = days(*before, start=start)
+    resumed = start + timedelta(days=len(before) + pause)
+    instant = datetime.combine(resumed, at, tzinfo=tz).astimezone(UTC)
+    (answered_on,) = local_dates([instant], zone)
+    assert answered_on == resumed  # the answer belongs to the local date it was given on
+    after_pause = streak([*asked, (answered_on, A)])
+    no_pause = streak(days(*before, A, start=start))
+    if M not in before:
+        assert after_pause.current == no_pause.current == before.count(A) + 1
+    assert after_pause.current >= no_pause.current  # a pause can only spread misses apart

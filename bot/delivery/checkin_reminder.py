@@ -1,7 +1,9 @@
-"""The daily check-in reminder: the first scheduled kind, sent at the user's checkin_time.
+"""The daily check-in's scheduled kind, sent at the user's checkin_time.
 
-It invites a moment of noticing and can always be skipped. The check-in itself
-(ratings per goal) is a later feature that will take over this kind's renderer.
+The kind keeps its name so existing schedules keep working; its renderer is now the
+check-in itself (``bot.checkins.delivery.render``: the first goal's 0–10 question).
+What is left here is the gentle reminder a client without active goals still gets,
+and the "Skip today" button of reminders sent before check-ins existed.
 """
 
 from __future__ import annotations

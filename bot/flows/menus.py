@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 CLIENT_MENU: tuple[tuple[str, str], ...] = (
     ("goals", N_("Your goals, and setting a new one")),
+    ("checkin", N_("Check in now (once a day)")),
+    ("progress", N_("Your ratings as a chart, and your streak")),
     ("learn", N_("Your lessons, to read again")),
     ("settings", N_("Language, time zone, check-in time, quiet hours")),
     ("pause", N_("Take a break for a few days")),

@@ -1,0 +1,109 @@
+"""Check-in answers per second, end to end: N clients each press a rating at once.
+
+The bot runs as its own process (as in production) against the in-process fake Bot
+API, on SQLite and, when reachable, PostgreSQL. Clients and their goals are written
+to the database first; each client sends /checkin and gets the first question; then
+all N press "7" at once, and the clock runs until N messages were edited into the
+next question (each press: the sender checked, the rating upserted, the next step
+stored, the message edited).
+
+Usage: python -m bench.checkins [--clients 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from bench.common import Figure, bot_environment, postgres_database, process, save, wait_for
+from bot import crypto
+from bot.db.migrate import upgrade
+from bot.db.models import Goal, GoalStatus, Role, User, UserStatus
+from bot.db.session import create_engine, create_session_factory
+from bot.offline.fake_bot_api import FakeBotApi
+
+COMMAND = "python -m bench.checkins"
+FIRST_ID = 30_000
+
+
+async def prepare(database_url: str, clients: int, key: str) -> None:
+    """Migrated database, ``clients`` active clients with one active goal each."""
+    crypto.configure(crypto.Cipher([key]))
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        sessions = create_session_factory(engine)
+        async with sessions() as session, session.begin():
+            await session.execute(
+                insert(User),
+                [
+                    {
+                        "telegram_id": FIRST_ID + i,
+                        "role": Role.CLIENT,
+                        "status": UserStatus.ACTIVE,
+                        "locale": ("en", "de", "es")[i % 3],
+                        "timezone": "Europe/Berlin",
+                    }
+                    for i in range(clients)
+                ],
+            )
+            user_ids = list(await session.scalars(select(User.id)))
+            session.add_all(
+                Goal(user_id=user_id, title="Sleep", status=GoalStatus.ACTIVE)
+                for user_id in user_ids
+            )
+    finally:
+        await engine.dispose()
+
+
+def measure(database_url: str, clients: int) -> float:
+    with FakeBotApi() as fake:
+        env = bot_environment(fake, database_url)
+        asyncio.run(prepare(database_url, clients, env["ENCRYPTION_KEYS"]))
+        with process([sys.executable, "-m", "bot", "run"], env) as child:
+            wait_for(lambda: bool(fake.calls("getUpdates")), 60, "the bot to start polling")
+            if child.poll() is not None:
+                raise RuntimeError(child.stderr.read().decode()[-2000:])
+            users = [fake.user(FIRST_ID + i) for i in range(clients)]
+            for user in users:
+                user.send("/checkin")
+            wait_for(lambda: fake.sent_count() >= clients, 300, "every first question")
+            prompts = [user.messages()[0] for user in users]
+            for user, prompt in zip(users, prompts, strict=True):
+                user.press(prompt, "7")
+            seconds = wait_for(
+                lambda: len(fake.calls("editMessageText")) >= clients, 300, "every answer"
+            )
+    return clients / seconds
+
+
+def run(clients: int) -> list[Figure]:
+    figures = []
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        rate = measure(url, clients)
+        figures.append(Figure("checkins", "answers, SQLite", rate, "answers/s", COMMAND))
+    with postgres_database() as postgres_url:
+        if postgres_url:
+            rate = measure(postgres_url, clients)
+            figures.append(Figure("checkins", "answers, PostgreSQL", rate, "answers/s", COMMAND))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=400)
+    args = parser.parse_args()
+    figures = run(args.clients)
+    for figure in figures:
+        print(f"{figure.measure:<45} {figure.value:>10.2f} {figure.unit}")
+    print(f"written to {save('checkins', figures)}")
+
+
+if __name__ == "__main__":
+    main()

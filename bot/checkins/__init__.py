@@ -1,0 +1,7 @@
+"""Check-ins: the daily minute of self-rating, its response window, streaks and /progress.
+
+Modules: ``core`` (opening a check-in, its steps, recording answers), ``streaks``
+(recomputing a client's streak when a day resolves), ``delivery`` (the scheduled
+prompt's renderer, the missed-sweep and the one nudge), ``messages`` (what is said),
+``chart`` (the /progress image). Use cases take a session and never commit.
+"""

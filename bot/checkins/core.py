@@ -1,0 +1,395 @@
+"""Opening a check-in, its questions one at a time, and recording answers idempotently.
+
+A check-in is one row per client and local date. Its questions are, in order: each
+active goal (0–10), each strategy due that day (done / not today), an optional note.
+The open question is ``Checkin.step`` ("goal:<id>", "strategy:<id>", "note", "done"),
+so a restart or a second instance resumes it. Every answer is an upsert: the same
+answer again (a double tap, a redelivered update) changes nothing; a different answer
+inside the window replaces the value and, for ratings, writes a ``RatingChange``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Checkin,
+    CheckinSource,
+    CheckinStatus,
+    Goal,
+    GoalRating,
+    GoalStatus,
+    OutboxMessage,
+    OutboxStatus,
+    RatingChange,
+    Schedule,
+    Strategy,
+    StrategyAnswer,
+)
+from bot.domain.checkins import strategy_due, two_low_in_a_row, week_start
+
+NOTE = "note"
+DONE = "done"
+LOW_RATING_LOOKBACK = timedelta(days=7)
+
+
+def _insert_ignoring(session: AsyncSession, table: Any, *keys: str) -> Insert:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(keys))
+
+
+@dataclass
+class Plan:
+    """The questions of one client's check-in on one date."""
+
+    goals: dict[int, Goal] = field(default_factory=dict)
+    strategies: dict[int, Strategy] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def first(self) -> str:
+        return self.steps[0] if self.steps else DONE
+
+    def after(self, step: str | None) -> str:
+        """The question after ``step`` (a step no longer planned: the note)."""
+        if step not in self.steps:
+            return NOTE if step not in (NOTE, DONE) else DONE
+        index = self.steps.index(step)
+        return self.steps[index + 1] if index + 1 < len(self.steps) else DONE
+
+    def resolve(self, step: str | None) -> str:
+        """The step to show: a question no longer planned (a goal paused meanwhile) gives
+        way to the note; an empty plan is done."""
+        if step is not None and (step in self.steps or step == DONE):
+            return step
+        return NOTE if self.steps else DONE
+
+    def position(self, step: str) -> tuple[int, int]:
+        """1-based number of a goal or strategy question among its kind, and their count."""
+        kind = step.split(":", 1)[0]
+        same = [s for s in self.steps if s.startswith(f"{kind}:")]
+        return (same.index(step) + 1 if step in same else 0), len(same)
+
+
+async def plan(session: AsyncSession, user_id: int, local_date: date) -> Plan:
+    """Active goals (oldest first), then the strategies due on ``local_date``, then the note."""
+    goals = list(
+        await session.scalars(
+            select(Goal)
+            .where(Goal.user_id == user_id, Goal.status == GoalStatus.ACTIVE)
+            .order_by(Goal.id)
+        )
+    )
+    result = Plan(goals={goal.id: goal for goal in goals})
+    if not goals:
+        return result
+    strategies = list(
+        await session.scalars(
+            select(Strategy)
+            .where(Strategy.goal_id.in_(result.goals), Strategy.active.is_(True))
+            .order_by(Strategy.goal_id, Strategy.id)
+        )
+    )
+    done_this_week: dict[int, int] = {}
+    if any(s.frequency == "times_per_week" for s in strategies):
+        rows = await session.execute(
+            select(StrategyAnswer.strategy_id, func.count())
+            .join(Checkin, Checkin.id == StrategyAnswer.checkin_id)
+            .where(
+                Checkin.user_id == user_id,
+                Checkin.local_date >= week_start(local_date),
+                Checkin.local_date < local_date,
+                StrategyAnswer.done.is_(True),
+            )
+            .group_by(StrategyAnswer.strategy_id)
+        )
+        done_this_week = dict(rows.all())
+    due = [
+        s
+        for s in strategies
+        if strategy_due(
+            s.frequency,
+            local_date,
+            weekdays=s.weekdays,
+            times_per_week=s.times_per_week,
+            done_this_week=done_this_week.get(s.id, 0),
+        )
+    ]
+    result.strategies = {s.id: s for s in due}
+    result.steps = [f"goal:{g.id}" for g in goals] + [f"strategy:{s.id}" for s in due] + [NOTE]
+    return result
+
+
+async def find(session: AsyncSession, user_id: int, local_date: date) -> Checkin | None:
+    return await session.scalar(
+        select(Checkin).where(Checkin.user_id == user_id, Checkin.local_date == local_date)
+    )
+
+
+async def open_checkin(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    local_date: date,
+    source: CheckinSource,
+    now: datetime,
+    window: timedelta,
+    first_step: str,
+) -> tuple[Checkin, bool]:
+    """The check-in of that date, opened now unless it exists; returns (row, opened now).
+
+    INSERT … ON CONFLICT DO NOTHING: two instances (or a press racing the sent hook)
+    open it once. Does not commit.
+    """
+    inserted = await session.execute(
+        _insert_ignoring(session, Checkin.__table__, "user_id", "local_date")
+        .values(
+            user_id=user_id,
+            local_date=local_date,
+            source=source,
+            status=CheckinStatus.OPEN,
+            opened_at=now,
+            closes_at=now + window,
+            step=first_step,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Checkin.__table__.c.id)
+    )
+    opened = inserted.first() is not None
+    checkin = await find(session, user_id, local_date)
+    assert checkin is not None
+    return checkin, opened
+
+
+async def was_prompted(session: AsyncSession, user_id: int, local_date: date) -> bool:
+    """Whether a scheduled check-in for that date was sent (checks a pressed button)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.kind == "checkin_reminder",
+            OutboxMessage.key.like(f"checkin_reminder:{user_id}:%:{local_date.isoformat()}"),
+            OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.SENDING]),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def skip_scheduled_prompt(
+    session: AsyncSession, user_id: int, local_date: date, *, now: datetime
+) -> list[int]:
+    """After an early check-in: the scheduled prompt for that date is not sent.
+
+    The check-in schedule treats the date as served (``last_slot_date``; the caller
+    then calls ``reschedule_user``), and a prompt already queued for it is expired.
+    Returns the ids of the schedules changed.
+    """
+    schedules = list(
+        await session.scalars(
+            select(Schedule).where(Schedule.user_id == user_id, Schedule.kind == "checkin_reminder")
+        )
+    )
+    for schedule in schedules:
+        if schedule.last_slot_date is None or schedule.last_slot_date < local_date:
+            schedule.last_slot_date = local_date
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.kind == "checkin_reminder",
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.key.like(f"checkin_reminder:{user_id}:%:{local_date.isoformat()}"),
+        )
+        .values(status=OutboxStatus.EXPIRED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return [schedule.id for schedule in schedules]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What an answer did: ``new``, ``changed`` or ``same`` (nothing written)."""
+
+    outcome: str
+    first_answer: bool = False  # this answer made the day count (status ANSWERED)
+    low_twice: bool = False  # two very low ratings of this goal in a row
+
+
+async def _first_answer(checkin: Checkin, now: datetime) -> bool:
+    if checkin.status is CheckinStatus.OPEN:
+        checkin.status = CheckinStatus.ANSWERED
+        checkin.answered_at = now
+        return True
+    return False
+
+
+async def rate_goal(
+    session: AsyncSession, checkin: Checkin, goal: Goal, value: int, *, now: datetime
+) -> Recorded:
+    """Record (or change) the 0–10 rating of ``goal`` in ``checkin``. Does not commit."""
+    if not 0 <= value <= 10:
+        raise ValueError("a rating is 0..10")
+    inserted = await session.execute(
+        _insert_ignoring(session, GoalRating.__table__, "checkin_id", "goal_id")
+        .values(
+            checkin_id=checkin.id,
+            goal_id=goal.id,
+            user_id=checkin.user_id,
+            local_date=checkin.local_date,
+            goal_version=goal.version,
+            value=value,
+            answered_at=now,
+        )
+        .returning(GoalRating.__table__.c.id)
+    )
+    if inserted.first() is not None:
+        outcome = "new"
+    else:
+        rating = await session.scalar(
+            select(GoalRating).where(
+                GoalRating.checkin_id == checkin.id, GoalRating.goal_id == goal.id
+            )
+        )
+        assert rating is not None
+        if rating.value == value:
+            return Recorded("same")
+        session.add(
+            RatingChange(
+                rating_id=rating.id, previous_value=rating.value, new_value=value, changed_at=now
+            )
+        )
+        rating.value = value
+        rating.goal_version = goal.version
+        rating.answered_at = now
+        outcome = "changed"
+    first = await _first_answer(checkin, now)
+    previous = await session.scalar(
+        select(GoalRating.value)
+        .where(
+            GoalRating.goal_id == goal.id,
+            GoalRating.user_id == checkin.user_id,
+            GoalRating.local_date < checkin.local_date,
+            # "In a row": the goal's previous rating, if it is at most a week old.
+            GoalRating.local_date >= checkin.local_date - LOW_RATING_LOOKBACK,
+        )
+        .order_by(GoalRating.local_date.desc())
+        .limit(1)
+    )
+    return Recorded(outcome, first_answer=first, low_twice=two_low_in_a_row(previous, value))
+
+
+async def answer_strategy(
+    session: AsyncSession, checkin: Checkin, strategy_id: int, done: bool, *, now: datetime
+) -> Recorded:
+    """Record (or change) whether a strategy was done that day. Does not commit."""
+    inserted = await session.execute(
+        _insert_ignoring(session, StrategyAnswer.__table__, "checkin_id", "strategy_id")
+        .values(checkin_id=checkin.id, strategy_id=strategy_id, done=done, answered_at=now)
+        .returning(StrategyAnswer.__table__.c.id)
+    )
+    if inserted.first() is not None:
+        return Recorded("new")
+    answer = await session.scalar(
+        select(StrategyAnswer).where(
+            StrategyAnswer.checkin_id == checkin.id, StrategyAnswer.strategy_id == strategy_id
+        )
+    )
+    assert answer is not None
+    if answer.done == done:
+        return Recorded("same")
+    answer.done = done
+    answer.answered_at = now
+    return Recorded("changed")
+
+
+async def withdraw_nudge(session: AsyncSession, checkin_id: int, *, now: datetime) -> None:
+    """Answered or skipped: a nudge still queued for this check-in is not sent."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.key == f"checkin_nudge:{checkin_id}",
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.EXPIRED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def user_goal(session: AsyncSession, user_id: int, goal_id: int) -> Goal | None:
+    """One of this client's goals that can be rated (not a draft), else None."""
+    return await session.scalar(
+        select(Goal).where(
+            Goal.id == goal_id, Goal.user_id == user_id, Goal.status != GoalStatus.DRAFT
+        )
+    )
+
+
+async def user_strategy(session: AsyncSession, user_id: int, strategy_id: int) -> Strategy | None:
+    return await session.scalar(
+        select(Strategy)
+        .join(Goal, Goal.id == Strategy.goal_id)
+        .where(Strategy.id == strategy_id, Goal.user_id == user_id)
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    ratings: list[tuple[Goal, int]]
+    strategies: list[tuple[Strategy, bool]]
+    has_note: bool
+
+
+async def summary(session: AsyncSession, checkin: Checkin) -> Summary:
+    """What was answered in a check-in (for "you already checked in today")."""
+    ratings = (
+        await session.execute(
+            select(Goal, GoalRating.value)
+            .join(GoalRating, GoalRating.goal_id == Goal.id)
+            .where(GoalRating.checkin_id == checkin.id)
+            .order_by(Goal.id)
+        )
+    ).all()
+    strategies = (
+        await session.execute(
+            select(Strategy, StrategyAnswer.done)
+            .join(StrategyAnswer, StrategyAnswer.strategy_id == Strategy.id)
+            .where(StrategyAnswer.checkin_id == checkin.id)
+            .order_by(Strategy.id)
+        )
+    ).all()
+    return Summary(
+        ratings=[(goal, value) for goal, value in ratings],
+        strategies=[(strategy, done) for strategy, done in strategies],
+        has_note=checkin.note is not None,
+    )
+
+
+async def awaiting_note(session: AsyncSession, user_id: int, now: datetime) -> Checkin | None:
+    """The client's check-in whose open question is the note, while its window is open."""
+    return await session.scalar(
+        select(Checkin)
+        .where(
+            Checkin.user_id == user_id,
+            Checkin.step == NOTE,
+            Checkin.status.in_([CheckinStatus.OPEN, CheckinStatus.ANSWERED]),
+            Checkin.closes_at > now,
+        )
+        .order_by(Checkin.local_date.desc())
+        .limit(1)
+    )
+
+
+async def note_already_saved(session: AsyncSession, user_id: int, message_id: int) -> bool:
+    found = await session.scalar(
+        select(Checkin.id).where(Checkin.user_id == user_id, Checkin.note_message_id == message_id)
+    )
+    return found is not None
