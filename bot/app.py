@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -53,12 +53,15 @@ from bot.flows import (
     practitioner_invite,
     practitioner_lessons,
     reminders,
+    review,
     settings,
     welcome,
 )
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
 from bot.lessons import delivery as lesson_delivery
+from bot.review import alerts as review_alerts
+from bot.review import digest as review_digest
 from bot.safety import alerts as safety_alerts
 from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
@@ -80,9 +83,15 @@ TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
 
 
-def build_renderers(content: ContentLibrary) -> Renderers:
+def build_renderers(content: ContentLibrary, default_timezone: str = "UTC") -> Renderers:
     """What each kind of outbox message says (rendered at send time, in the user's language)."""
     renderers = Renderers()
+    renderers.register(
+        review_digest.KIND,
+        review_digest.renderer(content, default_timezone),
+        on_sent=review_digest.on_sent,
+    )
+    renderers.register(review_alerts.KIND, review_alerts.render)
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
     renderers.register(checkin_reminder.KIND, checkin_reminder.render)
     renderers.register(notices.KIND, notices.render)
@@ -102,7 +111,7 @@ def build_services(settings: Settings) -> Services:
         content=content,
         crisis=load_matcher(SUPPORTED_LOCALES),
         crisis_resources=load_resources(SUPPORTED_LOCALES),
-        renderers=build_renderers(content),
+        renderers=build_renderers(content, settings.default_timezone),
     )
 
 
@@ -228,6 +237,15 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         CommandHandler("lessons", practitioner_lessons.lessons, filters=private)
     )
+    for command, callback in (
+        ("digest", review.digest_now),
+        ("client", review.client_view),
+        ("note", review.note),
+        ("gas", review.gas_score),
+        ("export", review.export_client),
+        ("audit", review.audit_log),
+    ):
+        application.add_handler(CommandHandler(command, callback, filters=private))
     # Everyone enrolled.
     application.add_handler(CommandHandler("team", care_team.team, filters=private))
     application.add_handler(CommandHandler("settings", settings.show, filters=private))
@@ -347,10 +365,28 @@ async def lesson_planning(context: BotContext) -> None:
 
 
 async def delivery_tick(context: BotContext) -> None:
-    """Write due prompts to the outbox, expire stale ones, and wake the sender."""
+    """Write due prompts to the outbox, expire stale ones, queue the practitioners'
+    alerts (and digest schedules for new practitioners), and wake the sender."""
     services = context.services
+    await review_sweep(services, now=utcnow())
     await delivery_engine.tick(services.sessions, planning(services.settings))
     context.application.bot_data[SENDER_KEY].wake()
+
+
+async def review_sweep(services: Services, *, now: datetime) -> None:
+    """Alerts that cannot wait, and a weekly digest schedule for every practitioner."""
+    settings = services.settings
+    thresholds = review_alerts.Thresholds(
+        drop_points=settings.alert_drop_points, missed_in_row=settings.alert_missed_in_a_row
+    )
+    try:
+        async with services.sessions() as session, session.begin():
+            await review_digest.ensure_schedules(
+                session, now=now, default_timezone=settings.default_timezone
+            )
+            await review_alerts.sweep(session, now=now, thresholds=thresholds)
+    except Exception:  # never stop the tick: prompts must still go out
+        logger.exception("event=review.sweep_failed")
 
 
 async def on_stop(application: BotApplication) -> None:

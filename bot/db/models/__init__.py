@@ -30,6 +30,7 @@ from bot.db.models.goals import (
     StrategyFrequency,
 )
 from bot.db.models.lessons import LessonDelivery, LessonQuizAnswer, ProgramEnrollment
+from bot.db.models.review import GasScore, TeamNote, Watermark
 from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
@@ -41,6 +42,7 @@ __all__ = [
     "CheckinStatus",
     "ConversationStep",
     "GasLevel",
+    "GasScore",
     "Goal",
     "GoalRating",
     "GoalRevision",
@@ -63,8 +65,10 @@ __all__ = [
     "StrategyAnswer",
     "StrategyFrequency",
     "StreakState",
+    "TeamNote",
     "TeamRole",
     "User",
     "UserEvent",
     "UserStatus",
+    "Watermark",
 ]
