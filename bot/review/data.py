@@ -100,6 +100,7 @@ class ClientReview:
     status: UserStatus
     adherence: Adherence = field(default_factory=lambda: Adherence(0, 0))
     missed_in_row: int = 0
+    missed_in_week: int = 0
     last_checkin: date | None = None
     streak: int = 0
     best_streak: int = 0
@@ -118,9 +119,21 @@ class ClientReview:
         return AttentionSignals(
             flags=len(self.flags),
             declines=sum(1 for goal in self.goals if goal.trend is Trend.DOWN),
-            missed=self.adherence.scheduled - self.adherence.answered,
+            missed=self.missed_in_week,
             unreachable=self.status is UserStatus.UNREACHABLE,
         )
+
+
+async def last_checkins(session: AsyncSession, client_ids: list[int]) -> dict[int, date]:
+    """Client id → the local date of their last answered check-in (one query)."""
+    if not client_ids:
+        return {}
+    rows = await session.execute(
+        select(Checkin.user_id, func.max(Checkin.local_date))
+        .where(Checkin.user_id.in_(client_ids), Checkin.status == CheckinStatus.ANSWERED)
+        .group_by(Checkin.user_id)
+    )
+    return dict(rows.all())
 
 
 def utc_range(week_start: date, week_end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -239,6 +252,7 @@ async def load_review(
     for user_id, review in reviews.items():
         days = statuses.get(user_id, [])
         review.adherence = adherence(s for d, s in days if week.contains(d))
+        review.missed_in_week = sum(1 for d, s in days if week.contains(d) and s == "missed")
         review.missed_in_row = missed_run(days)[0]
         review.last_checkin = last_answered.get(user_id)
 
