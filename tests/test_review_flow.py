@@ -343,7 +343,7 @@ async def test_alerts_arrive_once_each(fake_api: FakeBotApi, bot: BotApplication
                     status=CheckinStatus.MISSED,
                     opened_at=old,
                     closes_at=old,
-                    updated_at=now - timedelta(minutes=n),
+                    updated_at=now,
                 )
             )
         session.add(UserEvent(user_id=cleo, kind="unreachable", occurred_at=now))

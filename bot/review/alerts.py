@@ -51,6 +51,9 @@ RECENT_DAYS = 14
 MIN_RECENT = 3
 # A first run (no watermark yet) looks back this far, not over all history.
 FIRST_LOOK_BACK = timedelta(days=1)
+# Each sweep re-reads this much before its watermark: a row stamped before the last
+# sweep but committed after it is still seen (the outbox keys drop the repeats).
+OVERLAP = timedelta(minutes=10)
 RATINGS = "alerts.ratings"
 CHECKINS = "alerts.checkins"
 
@@ -63,7 +66,7 @@ class Thresholds:
 
 async def _watermark(session: AsyncSession, name: str, now: datetime) -> datetime:
     row = await session.get(Watermark, name)
-    return row.value if row is not None else now - FIRST_LOOK_BACK
+    return row.value - OVERLAP if row is not None else now - FIRST_LOOK_BACK
 
 
 async def _advance(session: AsyncSession, name: str, value: datetime) -> None:
