@@ -100,8 +100,8 @@ async def test_the_digest_has_every_part_ordered_by_attention_with_a_chart(
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("de", ("Check-ins: 4 von 7 beantwortet (57 %)", "GAS-T-Wert: 62,4", "3,0")),
-        ("es", ("Check-ins: 4 de 7 respondidos (57 %)", "Puntuación T de GAS: 62,4", "3,0")),
+        ("de", ("Check-ins: 4 von 7 beantwortet (57\xa0%)", "GAS-T-Wert: 62,4", "3,0")),
+        ("es", ("Check-ins: 4 de 7 respondidos (57\xa0%)", "Puntuación T de GAS: 62,4", "3,0")),
     ],
 )
 async def test_the_digest_in_the_practitioners_language(
