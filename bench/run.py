@@ -19,6 +19,7 @@ BENCHMARKS: tuple[tuple[str, list[str]], ...] = (
     ("updates per second", [sys.executable, "-m", "bench.updates"]),
     ("delivery", [sys.executable, "bench/delivery.py"]),
     ("crisis check", [sys.executable, "bench/crisis.py"]),
+    ("weekly digest", [sys.executable, "bench/digest.py", "--postgres"]),
 )
 
 
