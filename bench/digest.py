@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert  # noqa: E402
+from sqlalchemy import event, insert
 
-from bench.common import Figure, save  # noqa: E402
-from bench.delivery import Database, postgres_available  # noqa: E402
-from bot import crypto  # noqa: E402
-from bot.content.library import load_content  # noqa: E402
-from bot.db.models import (  # noqa: E402
+from bench.common import Figure, save
+from bench.delivery import Database, postgres_available
+from bot import crypto
+from bot.content.library import load_content
+from bot.db.models import (
     CareTeamMember,
     Checkin,
     Goal,
@@ -38,10 +38,10 @@ from bot.db.models import (  # noqa: E402
     TeamRole,
     User,
 )
-from bot.db.session import create_engine, create_session_factory  # noqa: E402
-from bot.i18n import Catalogs  # noqa: E402
-from bot.review import digest  # noqa: E402
-from bot.settings import SUPPORTED_LOCALES, load_settings  # noqa: E402
+from bot.db.session import create_engine, create_session_factory
+from bot.i18n import Catalogs
+from bot.review import digest
+from bot.settings import SUPPORTED_LOCALES, load_settings
 
 GOALS = 3
 DAYS = 56

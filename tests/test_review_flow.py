@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 import zipfile
 from datetime import timedelta
@@ -208,6 +209,11 @@ async def test_the_client_view_notes_and_the_team(fake_api: FakeBotApi, bot: Bot
         texts = list(await session.scalars(select(TeamNote.text).order_by(TeamNote.id)))
     assert texts == [h.NOTE, "Called the <clinic> today"]
     await anna.expect_nothing(0.3)  # never to the client
+    # … but the client's own data export holds what is written about them
+    anna.send("/mydata")
+    archive = zipfile.ZipFile(io.BytesIO((await anna.expect_one(timeout=10)).file))
+    exported = json.loads(archive.read("team_notes.json"))
+    assert sorted(n["text"] for n in exported) == sorted(texts)
 
     doctor.send("/client anna")
     messages = await doctor.expect(2, timeout=20)
@@ -278,7 +284,7 @@ async def test_gas_levels_and_export(fake_api: FakeBotApi, bot: BotApplication):
 
 
 async def test_bad_input_gets_a_readable_answer(fake_api: FakeBotApi, bot: BotApplication):
-    doctor, row = await _lead(fake_api, bot, 8161)
+    doctor, _row = await _lead(fake_api, bot, 8161)
     other, other_row = await _lead(fake_api, bot, 8162)
 
     doctor.send("/digest")  # no clients
@@ -314,8 +320,28 @@ async def test_bad_input_gets_a_readable_answer(fake_api: FakeBotApi, bot: BotAp
     assert "Dan — unreachable" in listing
 
 
-async def test_alerts_arrive_once_each(fake_api: FakeBotApi, bot: BotApplication):
-    doctor, row = await _lead(fake_api, bot, 8171)
+ALERTS = {
+    "en": (
+        "Anna rated a goal 3 today, against a recent mean of 7.0",
+        "Ben has missed 3 check-ins in a row",
+        "I can't reach Cleo any more",
+    ),
+    "de": (
+        "Anna hat ein Ziel heute mit 3 bewertet, bei einem jüngsten Mittel von 7,0",
+        "Ben hat 3 Check-ins in Folge verpasst",
+        "Ich erreiche Cleo nicht mehr",
+    ),
+    "es": (
+        "Anna valoró hoy un objetivo con 3, frente a una media reciente de 7,0",
+        "Ben ha perdido 3 check-ins seguidos",
+        "Ya no puedo contactar con Cleo",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es"])
+async def test_alerts_arrive_once_each(fake_api: FakeBotApi, bot: BotApplication, language: str):
+    doctor, row = await _lead(fake_api, bot, 8171, language=language)
     services = h.services(bot)
     now = utcnow()
     yesterday = h.today() - timedelta(days=1)
@@ -354,9 +380,8 @@ async def test_alerts_arrive_once_each(fake_api: FakeBotApi, bot: BotApplication
     await review_sweep(services, now=utcnow())
     bot.bot_data[SENDER_KEY].wake()
     alerts = [m.plain_text for m in await doctor.expect(3, timeout=20)]
-    assert any("Anna rated a goal 3 today, against a recent mean of 7.0" in a for a in alerts)
-    assert any("Ben has missed 3 check-ins in a row" in a for a in alerts)
-    assert any("I can't reach Cleo any more" in a for a in alerts)
+    for expected in ALERTS[language]:
+        assert sum(expected in a for a in alerts) == 1, (expected, alerts)
 
     # again, and on another instance's sweep: nothing new
     async with services.sessions() as session, session.begin():
