@@ -391,3 +391,81 @@ async def test_alerts_arrive_once_each(fake_api: FakeBotApi, bot: BotApplication
     await review_sweep(services, now=utcnow() + timedelta(seconds=1))
     bot.bot_data[SENDER_KEY].wake()
     await doctor.expect_nothing(1.0)
+
+
+async def test_the_practitioner_chooses_the_digest_day_and_time(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    doctor, row = await _lead(fake_api, bot, 8181, language="de")
+    doctor.send("/digest Freitag 18:30")
+    assert (await doctor.expect_one()).plain_text == (
+        "Deine Wochenübersicht kommt jetzt jeden Freitag um 18:30."
+    )
+    doctor.send("/digest someday 99:00")
+    assert "/digest montag 08:00" in (await doctor.expect_one()).plain_text
+    async with h.services(bot).sessions() as session:
+        schedules = list(
+            await session.scalars(
+                select(Schedule).where(Schedule.user_id == row.id, Schedule.kind == "digest")
+            )
+        )
+    assert len(schedules) == 1
+    assert schedules[0].weekdays == 1 << 4
+    due = schedules[0].next_due_at
+    assert (due.weekday(), due.hour, due.minute) == (4, 18, 30)  # UTC is the local zone here
+
+
+async def test_two_hundred_clients(fake_api: FakeBotApi, bot: BotApplication):
+    doctor, row = await _lead(fake_api, bot, 8191)
+    async with h.services(bot).sessions() as session, session.begin():
+        for n in range(200):
+            client = await h.client(session, row.id, 819000 + n, f"Person {n:03d}")
+            goal = await h.goal(session, client, "Sleep")
+            await h.day(
+                session,
+                client,
+                h.today() - timedelta(days=1),
+                CheckinStatus.ANSWERED,
+                {goal: n % 11},
+            )
+    doctor.send("/clients")
+    listing = [await doctor.expect_one(timeout=20)]
+    while "Person 099" not in listing[-1].plain_text:
+        listing.append(await doctor.expect_one(timeout=20))
+    assert "The first 100 of 200." in listing[0].plain_text
+    assert "Person 100" not in "".join(m.plain_text for m in listing)
+    assert all(len(m.plain_text) <= 4096 for m in listing)
+    doctor.send("/digest")
+    texts = [(await doctor.expect_one(timeout=20)).plain_text]
+    while "Person 199" not in texts[-1]:  # the last client (no one needs attention: no chart)
+        texts.append((await doctor.expect_one(timeout=20)).plain_text)
+    await doctor.expect_nothing(0.5)
+    assert len(texts) >= 3 and all(len(t) <= 4096 for t in texts)
+    everything = "\n".join(texts)
+    for n in range(200):
+        assert everything.count(f"\nPerson {n:03d}\n") == 1
+    assert "No client needs special attention this week." in texts[0]
+
+
+async def test_reliable_change_from_the_measures_seam(
+    fake_api: FakeBotApi, bot: BotApplication, monkeypatch: pytest.MonkeyPatch
+):
+    from bot.review import measures
+
+    doctor, row = await _lead(fake_api, bot, 8201)
+    cases = await h.caseload(bot, row.id, 82000)
+
+    async def totals(session, clients, week):
+        return {
+            cases.anna: [measures.MeasureTotal("phq9", 18, 9, 0.84, 4.0)],
+            cases.ben: [measures.MeasureTotal("gad7", 10, 8, 0.84, 4.0)],
+            cases.cleo: [measures.MeasureTotal("who5", 10, 14, None, None)],
+        }
+
+    monkeypatch.setattr(measures, "measure_totals", totals)
+    doctor.send("/digest")
+    text = (await doctor.expect(2, timeout=20))[0].plain_text
+    # S_diff = √2 · 4 · √0.16 = 2.2627; (9 − 18) / 2.2627 = −3.98; (8 − 10) / 2.2627 = −0.88
+    assert "phq9: 18.0 → 9.0, reliable change (RCI -3.98)" in text
+    assert "gad7: 10.0 → 8.0, within measurement error (RCI -0.88)" in text
+    assert "who5: 10.0 → 14.0" in text

@@ -20,7 +20,7 @@ import logging
 import re
 from datetime import timedelta
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_time, get_day_names
 from sqlalchemy import select
 from telegram import InputFile, Update
 
@@ -78,6 +78,9 @@ async def digest_now(update: Update, context: BotContext) -> None:
     if user is None:
         await _not_for_you(update, context)
         return
+    if context.args:
+        await _digest_preference(update, context, user)
+        return
     _zone, today = _today(context, user)
     services = context.services
     async with services.sessions() as session, session.begin():
@@ -98,6 +101,40 @@ async def digest_now(update: Update, context: BotContext) -> None:
             caption=context.t._("Ratings of the last 8 weeks: clients needing attention"),
         )
     logger.info("event=digest.sent_now by=%s clients=%s", user.id, len(built.client_ids))
+
+
+async def _digest_preference(update: Update, context: BotContext, user: User) -> None:
+    """/digest <weekday> <HH:MM>: when the weekly digest comes (local time)."""
+    t = context.t
+    services = context.services
+    chosen = digest.parse_preference(" ".join(context.args), services.catalogs.locales)
+    if chosen is None:
+        await update.effective_message.reply_text(
+            t._(
+                "To choose when your weekly digest comes, send a day and a time, like "
+                "/digest monday 08:00. /digest alone sends it now."
+            )
+        )
+        return
+    weekday, at = chosen
+    async with services.sessions() as session, session.begin():
+        practitioner = await session.get(User, user.id)
+        await digest.set_preference(
+            session,
+            practitioner,
+            weekday=weekday,
+            at=at,
+            now=utcnow(),
+            default_timezone=services.settings.default_timezone,
+        )
+    logger.info("event=digest.preference_set by=%s weekday=%s", user.id, weekday)
+    await update.effective_message.reply_text(
+        t._(
+            "Your weekly digest now comes every {day} at {time}.",
+            day=get_day_names("wide", locale=t.locale)[weekday],
+            time=format_time(at, "short", locale=t.locale),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- /client

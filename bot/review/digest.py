@@ -13,14 +13,15 @@ Scheduled digests are outbox rows of kind ``digest`` from a ``schedules`` row of
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names
 from babel.numbers import format_decimal, format_percent
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -45,6 +46,8 @@ from bot.review import chart
 from bot.review.data import ClientReview, GoalReview, load_review
 
 KIND = "digest"
+# Serialises ensure_schedules across instances (PostgreSQL): any constant 64-bit number.
+ADVISORY_LOCK = 0x6469676573
 DEFAULT_WEEKDAYS = 0b0000001  # Monday
 DEFAULT_TIME = time(8, 0)
 # A reflection or note quoted in the digest is cut here (the client view shows more).
@@ -384,11 +387,64 @@ async def on_sent(session: AsyncSession, sent: SentContext) -> None:
     await audit.record_many(session, sent.user_id, AuditAction.DIGEST, ids)
 
 
+def parse_preference(typed: str, locales: Sequence[str]) -> tuple[int, time] | None:
+    """``"monday 7:30"``, ``"Mo 07:30"``, ``"miércoles 9:00"`` → (weekday 0–6, time)."""
+    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:.h](\d{2})\s*", typed)
+    if match is None:
+        return None
+    wanted = match[1].casefold().rstrip(".")
+    hour, minute = int(match[2]), int(match[3])
+    if hour > 23 or minute > 59:
+        return None
+    for locale in locales:
+        for width in ("wide", "abbreviated", "short"):
+            for weekday, name in get_day_names(width, locale=locale).items():
+                if name.casefold().rstrip(".") == wanted:
+                    return weekday, time(hour, minute)
+    return None
+
+
+async def set_preference(
+    session: AsyncSession,
+    user: User,
+    *,
+    weekday: int,
+    at: time,
+    now: datetime,
+    default_timezone: str,
+) -> Schedule:
+    """The practitioner's digest day and local time, from the next such slot. No commit."""
+    await ensure_schedules(session, now=now, default_timezone=default_timezone)
+    schedule = await session.scalar(
+        select(Schedule).where(Schedule.user_id == user.id, Schedule.kind == KIND)
+    )
+    assert schedule is not None
+    schedule.weekdays = 1 << weekday
+    schedule.local_time = at
+    slot = _plan(
+        after=now,
+        weekdays=schedule.weekdays,
+        local_time=at,
+        checkin_time=None,
+        timezone=user.timezone,
+        quiet_start=user.quiet_start,
+        quiet_end=user.quiet_end,
+        after_date=schedule.last_slot_date,
+        default_timezone=default_timezone,
+    )
+    schedule.next_due_at = slot.due_at if slot else None
+    schedule.next_slot_date = slot.local_date if slot else None
+    return schedule
+
+
 async def ensure_schedules(session: AsyncSession, *, now: datetime, default_timezone: str) -> int:
     """A ``digest`` schedule (Monday 08:00 local) for every practitioner who has none.
 
-    One query to find them, one insert for all. Does not commit.
+    One query to find them, one insert for all. Does not commit. On PostgreSQL a
+    transaction lock keeps two instances from both adding one for the same practitioner.
     """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK)))
     missing = (
         await session.execute(
             select(User)
