@@ -131,3 +131,28 @@ def test_a_drop_is_measured_against_the_14_days_before():
     assert drops([(2, 7, date(2026, 11, 16), 3)], history, 3)[0][3] == pytest.approx(19 / 3)
     # fewer than three earlier ratings: no alert
     assert drops([(3, 7, date(2026, 11, 6), 0)], history, 3) == []
+
+
+def test_charts_and_reports_show_any_text_as_typed():
+    from bot.review import chart, export
+
+    line = chart.Line("Save $50 by $DATE", ((date(2026, 11, 2), 3), (date(2026, 11, 3), 4)))
+    png = chart.png_bytes([chart.Panel("A $x", (line,))], y_label="rating")
+    assert png.startswith(b"\x89PNG")
+    pdf = export.pdf_report(
+        "Anna $", "costs $5 and \\frac{", [chart.Panel("x$", (line,))], y_label="r"
+    )
+    assert pdf.startswith(b"%PDF")
+
+
+def test_the_digest_day_and_time_in_any_language():
+    from datetime import time
+
+    from bot.review.digest import parse_preference
+
+    locales = ("en", "de", "es")
+    assert parse_preference("monday 7:30", locales) == (0, time(7, 30))
+    assert parse_preference("Freitag 18.15", locales) == (4, time(18, 15))
+    assert parse_preference("miércoles 9:00", locales) == (2, time(9, 0))
+    assert parse_preference("someday 9:00", locales) is None
+    assert parse_preference("monday 25:00", locales) is None

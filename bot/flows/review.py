@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 NOTE_LENGTH = 2000
 AUDIT_ROWS = 30
 HISTORY_WEEKS = 12
-_GAS_ARGS = re.compile(r"^(.+?)\s+(\d{1,2})\s+([+-−]?[0-2])$")
+_GAS_ARGS = re.compile(r"^(.+?)\s+(\d{1,2})\s+([-+−]?[0-2])$")
 
 
 def _practitioner(context: BotContext) -> User | None:

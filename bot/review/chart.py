@@ -35,6 +35,11 @@ class Panel:
     lines: tuple[Line, ...]
 
 
+def _plain(label: str) -> str:
+    """A label shown as typed: a ``$`` would otherwise start matplotlib's math mode."""
+    return label.replace("$", r"\$")
+
+
 def figure(panels: list[Panel], *, y_label: str) -> Figure:
     shown = panels[:MAX_PANELS] or [Panel("", ())]
     fig = Figure(figsize=(8, 2.6 * len(shown)), dpi=90)
@@ -43,10 +48,17 @@ def figure(panels: list[Panel], *, y_label: str) -> Figure:
         for line in panel.lines:
             if line.points:
                 days, values = zip(*line.points, strict=True)
-                ax.plot(days, values, marker="o", markersize=2.5, linewidth=1.2, label=line.label)
-        ax.set_title(panel.title, fontsize=10, loc="left")
+                ax.plot(
+                    days,
+                    values,
+                    marker="o",
+                    markersize=2.5,
+                    linewidth=1.2,
+                    label=_plain(line.label),
+                )
+        ax.set_title(_plain(panel.title), fontsize=10, loc="left")
         ax.set_ylim(-0.5, 10.5)
-        ax.set_ylabel(y_label, fontsize=8)
+        ax.set_ylabel(_plain(y_label), fontsize=8)
         ax.grid(True, alpha=0.3)
         ax.tick_params(labelsize=7)
         if any(line.points for line in panel.lines):

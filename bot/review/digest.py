@@ -309,7 +309,7 @@ def compose(
         block = client_block(t, review, zone=zone, library=library)
         if position == 0 and urgent:
             block = f"{_(NEEDS_ATTENTION)}\n\n{block}"
-        if (position == len(urgent) and position > 0) or (position == 0 and not urgent):
+        if urgent and position == len(urgent):
             block = f"{_(EVERYONE_ELSE)}\n\n{block}"
         blocks.append(block)
     return split_messages("\n".join(header), blocks)

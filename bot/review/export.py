@@ -223,6 +223,7 @@ def pdf_report(title: str, summary: str, panels: list[chart.Panel], *, y_label: 
                 va="top",
                 family="DejaVu Sans",
                 fontsize=9,
+                parse_math=False,
             )
             pdf.savefig(page)
         if panels:
