@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,8 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+# matplotlib promises no thread safety: one drawing at a time (each takes well under a second).
+DRAWING = threading.Lock()
 # More panels than this make a phone screen unreadable: the most urgent come first.
 MAX_PANELS = 6
 
@@ -70,7 +73,8 @@ def figure(panels: list[Panel], *, y_label: str) -> Figure:
 
 def png_bytes(panels: list[Panel], *, y_label: str) -> bytes:
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure(panels, y_label=y_label)).print_png(buffer)
+    with DRAWING:
+        FigureCanvasAgg(figure(panels, y_label=y_label)).print_png(buffer)
     return buffer.getvalue()
 
 

@@ -404,6 +404,13 @@ def parse_preference(typed: str, locales: Sequence[str]) -> tuple[int, time] | N
     return None
 
 
+async def _lock(session: AsyncSession) -> None:
+    """On PostgreSQL, one transaction at a time makes digest schedules: two instances never
+    both add one for the same practitioner."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK)))
+
+
 async def set_preference(
     session: AsyncSession,
     user: User,
@@ -414,11 +421,13 @@ async def set_preference(
     default_timezone: str,
 ) -> Schedule:
     """The practitioner's digest day and local time, from the next such slot. No commit."""
-    await ensure_schedules(session, now=now, default_timezone=default_timezone)
+    await _lock(session)
     schedule = await session.scalar(
         select(Schedule).where(Schedule.user_id == user.id, Schedule.kind == KIND)
     )
-    assert schedule is not None
+    if schedule is None:
+        schedule = Schedule(user_id=user.id, kind=KIND)
+        session.add(schedule)
     schedule.weekdays = 1 << weekday
     schedule.local_time = at
     slot = _plan(
@@ -438,19 +447,24 @@ async def set_preference(
 
 
 async def ensure_schedules(session: AsyncSession, *, now: datetime, default_timezone: str) -> int:
-    """A ``digest`` schedule (Monday 08:00 local) for every practitioner who has none.
+    """A ``digest`` schedule (Monday 08:00 local) for every practitioner with a client
+    and no schedule yet (someone without clients gets no weekly "nothing to review").
 
-    One query to find them, one insert for all. Does not commit. On PostgreSQL a
-    transaction lock keeps two instances from both adding one for the same practitioner.
+    One query to find them, one insert for all. Does not commit.
     """
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK)))
+    await _lock(session)
     missing = (
         await session.execute(
             select(User)
             .join(Practitioner, Practitioner.user_id == User.id)
             .where(
                 User.role == Role.PRACTITIONER,
+                select(CareTeamMember.id)
+                .where(
+                    CareTeamMember.practitioner_id == User.id,
+                    CareTeamMember.state == MembershipState.ACTIVE,
+                )
+                .exists(),
                 ~select(Schedule.id)
                 .where(Schedule.user_id == User.id, Schedule.kind == KIND)
                 .exists(),

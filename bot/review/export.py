@@ -212,7 +212,7 @@ def pdf_report(title: str, summary: str, panels: list[chart.Panel], *, y_label: 
     """Text pages (the summary), then the chart page."""
     buffer = io.BytesIO()
     lines = [title, "", *summary.split("\n")]
-    with PdfPages(buffer) as pdf:
+    with chart.DRAWING, PdfPages(buffer) as pdf:
         for start in range(0, len(lines), LINES_PER_PAGE):
             page = Figure(figsize=(8.27, 11.69))
             FigureCanvasPdf(page)
