@@ -215,6 +215,12 @@ async def test_the_client_view_notes_and_the_team(fake_api: FakeBotApi, bot: Bot
     exported = json.loads(archive.read("team_notes.json"))
     assert sorted(n["text"] for n in exported) == sorted(texts)
 
+    # the colleague's digest holds Anna (by the colleague's own alias) and the week's note
+    colleague.send("/digest")
+    digest_text = (await colleague.expect(2, timeout=20))[0].plain_text
+    assert "\nA. from Dr W\n" in digest_text and h.NOTE in digest_text
+    assert "\nBen\n" not in digest_text  # not on Ben's team
+
     doctor.send("/client anna")
     messages = await doctor.expect(2, timeout=20)
     view = "\n".join(m.plain_text for m in messages if m.method == "sendMessage")
