@@ -475,3 +475,47 @@ async def test_reliable_change_from_the_measures_seam(
     assert "phq9: 18.0 → 9.0, reliable change (RCI -3.98)" in text
     assert "gad7: 10.0 → 8.0, within measurement error (RCI -0.88)" in text
     assert "who5: 10.0 → 14.0" in text
+
+
+async def test_the_digest_reads_with_the_same_number_of_queries_for_any_caseload(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    from sqlalchemy import event
+
+    from bot.db.models import User
+    from bot.db.session import create_engine, create_session_factory
+    from bot.review import digest
+
+    _doctor, row = await _lead(fake_api, bot, 8211)
+    services = h.services(bot)
+    counted = []
+
+    def count(*_args: object) -> None:
+        counted.append(1)
+
+    async def queries() -> int:
+        # An engine of its own: the bot's tick and sender keep using theirs meanwhile.
+        engine = create_engine(services.settings.database_url)
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            async with create_session_factory(engine)() as session:
+                doctor = await session.get(User, row.id)
+                counted.clear()
+                await digest.build(
+                    session,
+                    doctor,
+                    services.catalogs.translator("en"),
+                    today=h.today(),
+                    library=services.content,
+                    default_timezone="UTC",
+                )
+                return len(counted)
+        finally:
+            await engine.dispose()
+
+    await h.caseload(bot, row.id, 821000)
+    four = await queries()
+    assert 5 < four < 20  # the bulk reads, counted
+    await h.caseload(bot, row.id, 822000)
+    await h.caseload(bot, row.id, 823000)
+    assert await queries() == four  # twelve clients: no query per client
