@@ -237,7 +237,7 @@ async def test_the_client_view_notes_and_the_team(fake_api: FakeBotApi, bot: Bot
     doctor.send("/audit Anna")
     log = (await doctor.expect_one()).plain_text
     assert "Access log of Anna" in log
-    assert "client.view" in log and "note.add" in log
+    assert "opened the client view" in log and "wrote a team note" in log
     assert (row.id, AuditAction.CLIENT_VIEW, cases.anna) in await _audit(bot)
     assert (colleague_row.id, AuditAction.NOTE_ADD, cases.anna) in await _audit(bot)
 

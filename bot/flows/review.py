@@ -44,6 +44,7 @@ from bot.domain.schedule import zone_or_default
 from bot.enrollment.client_lookup import find_clients
 from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_lessons import _one
+from bot.i18n import N_
 from bot.review import chart, digest, export
 from bot.review.data import REVIEWED, load_review
 
@@ -52,6 +53,17 @@ logger = logging.getLogger(__name__)
 NOTE_LENGTH = 2000
 AUDIT_ROWS = 30
 HISTORY_WEEKS = 12
+ACTION_LABELS = {
+    AuditAction.LESSONS_VIEW.value: N_("read the lessons"),
+    AuditAction.PROGRAM_ASSIGN.value: N_("chose a program"),
+    AuditAction.LESSON_SEND.value: N_("sent a lesson"),
+    AuditAction.DIGEST.value: N_("weekly digest"),
+    AuditAction.CLIENT_VIEW.value: N_("opened the client view"),
+    AuditAction.EXPORT.value: N_("exported the record"),
+    AuditAction.NOTE_ADD.value: N_("wrote a team note"),
+    AuditAction.GAS_SCORE.value: N_("set a GAS level"),
+    AuditAction.AUDIT_VIEW.value: N_("read this log"),
+}
 _GAS_ARGS = re.compile(r"^(.+?)\s+(\d{1,2})\s+([-+−]?[0-2])$")
 
 
@@ -404,7 +416,8 @@ async def audit_log(update: Update, context: BotContext) -> None:
                 for event, name in rows:
                     when = format_datetime(event.created_at, "short", tzinfo=zone, locale=t.locale)
                     who = html.escape(name) if name else str(event.actor_user_id)
-                    lines.append(f"• {when} — {who} — {event.action}")
+                    action = ACTION_LABELS.get(event.action)
+                    lines.append(f"• {when} — {who} — {t._(action) if action else event.action}")
                 for part in split_messages("\n".join(lines), []):
                     out.say(part)
     await out.send(context)
