@@ -14,9 +14,11 @@ from bot.db.models import (
     Checkin,
     CheckinSource,
     CheckinStatus,
+    GasLevel,
     GasScore,
     Goal,
     GoalRating,
+    GoalRevision,
     GoalStatus,
     LessonDelivery,
     MembershipState,
@@ -36,6 +38,7 @@ from bot.domain.crisis import Severity
 LESSON = "thoughts-feelings-actions"
 REFLECTION = "I sleep better <b>after</b> walks"
 NOTE = "Discussed sleep hygiene & routines"
+GAS_PLUS_ONE = "Asleep by midnight 5 nights of 7"
 
 
 def services(bot: BotApplication):
@@ -164,6 +167,12 @@ async def caseload(bot: BotApplication, practitioner_id: int, base_telegram_id: 
         # an old rating outside the baseline (36 days ago) counts for nothing
         await day(session, anna, d[36], CheckinStatus.ANSWERED, {g1: 0})
         session.add(StreakState(user_id=anna, current=4, best=9, milestone=3))
+        session.add(
+            GoalRevision(
+                goal_id=g1, version=1, changed_at=at(d[30]), snapshot='{"title": "Sleep earlier"}'
+            )
+        )
+        session.add(GasLevel(goal_id=g1, level=1, description=GAS_PLUS_ONE))
         session.add_all(
             [
                 GasScore(goal_id=g1, level=0, rated_at=at(d[20])),  # superseded

@@ -227,7 +227,10 @@ async def test_the_client_view_notes_and_the_team(fake_api: FakeBotApi, bot: Bot
     assert messages[-1].method == "sendPhoto"
     assert "Anna: the last 7 days, and 12 weeks of ratings" in view
     assert "Called the <clinic> today" in view and h.NOTE in view
-    assert "Status: active, revised 0 times" in view
+    assert "Status: active, revised 1 time" in view  # goal 1
+    assert "Status: active, revised 0 times" in view  # goal 2
+    assert f"GAS level +1: {h.GAS_PLUS_ONE}" in view
+    assert "Until " in view and ": Sleep earlier" in view
     assert "Weekly means, oldest first:" in view
     assert "⚠️ 1 safety flag this week" in view
 

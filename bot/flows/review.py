@@ -184,7 +184,7 @@ async def client_view(update: Update, context: BotContext) -> None:
             if reviews:
                 review = reviews[0]
                 await audit.record(session, user.id, AuditAction.CLIENT_VIEW, review.client_id)
-                revisions = await export.revision_counts(session, review.client_id)
+                details = await export.goal_details(session, review.client_id)
                 blocks = [
                     digest.client_block(
                         t,
@@ -195,7 +195,7 @@ async def client_view(update: Update, context: BotContext) -> None:
                     )
                 ]
                 for goal in review.goals:
-                    blocks.append(digest.goal_history(t, goal, revisions.get(goal.goal_id, 0)))
+                    blocks.append(digest.goal_history(t, goal, details, zone))
                 header = t._(
                     "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",
                     client=digest.label(t, review),

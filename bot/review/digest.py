@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
@@ -44,6 +45,9 @@ from bot.domain.schedule import zone_or_default
 from bot.i18n import N_, Translator
 from bot.review import chart
 from bot.review.data import ClientReview, GoalReview, load_review
+
+if TYPE_CHECKING:
+    from bot.review.export import GoalDetails
 
 KIND = "digest"
 # Serialises ensure_schedules across instances (PostgreSQL): any constant 64-bit number.
@@ -123,11 +127,13 @@ def _goal_line(t: Translator, goal: GoalReview) -> str:
     return line
 
 
-def goal_history(t: Translator, goal: GoalReview, revisions: int) -> str:
-    """One goal in the client view: its status, revisions, and weekly means, oldest first."""
+def goal_history(t: Translator, goal: GoalReview, details: GoalDetails, zone: ZoneInfo) -> str:
+    """One goal in the client view: status, GAS level and what it means, earlier wordings,
+    and weekly means, oldest first."""
     _ = t._
     title = _quote(goal.title, 200) if goal.title else _("goal {number}", number=goal.number)
     lines = [f"<b>{goal.number}. {title}</b>"]
+    earlier = details.earlier.get(goal.goal_id, [])
     status = {
         GoalStatus.ACTIVE: _("active"),
         GoalStatus.PAUSED: _("paused"),
@@ -138,10 +144,22 @@ def goal_history(t: Translator, goal: GoalReview, revisions: int) -> str:
         t.ngettext(
             "Status: {status}, revised {count} time",
             "Status: {status}, revised {count} times",
-            revisions,
+            len(earlier),
             status=status,
         )
     )
+    if goal.gas_level is not None:
+        meaning = details.gas_levels.get((goal.goal_id, goal.gas_level))
+        level = _("GAS level {level}", level=f"{goal.gas_level:+d}")
+        lines.append(f"{level}: {_quote(meaning, 200)}" if meaning else level)
+    for revision in earlier[-3:]:
+        lines.append(
+            _(
+                "Until {date}: {title}",
+                date=_day(t, revision.changed_at, zone),
+                title=_quote(revision.title, 200) if revision.title else "—",
+            )
+        )
     weekly = weekly_means(goal.series)
     if weekly:
         lines.append(

@@ -14,21 +14,23 @@ import asyncio
 import csv
 import html
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages
 from matplotlib.figure import Figure
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.library import ContentLibrary
 from bot.db.models import (
     Checkin,
+    GasLevel,
     GasScore,
     Goal,
     GoalRating,
@@ -55,15 +57,47 @@ class ExportFiles:
     pdf: bytes
 
 
-async def revision_counts(session: AsyncSession, client_id: int) -> dict[int, int]:
-    """Goal id → how many earlier wordings it has."""
-    rows = await session.execute(
-        select(GoalRevision.goal_id, func.count())
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier wording of a goal."""
+
+    version: int
+    changed_at: datetime
+    title: str | None
+
+
+@dataclass
+class GoalDetails:
+    earlier: dict[int, list[Earlier]]  # goal id → earlier wordings, oldest first
+    gas_levels: dict[tuple[int, int], str]  # (goal id, level) → what that level means
+
+
+def _title(snapshot: str) -> str | None:
+    try:
+        value = json.loads(snapshot)
+    except ValueError:
+        return None
+    title = value.get("title") if isinstance(value, dict) else None
+    return title if isinstance(title, str) else None
+
+
+async def goal_details(session: AsyncSession, client_id: int) -> GoalDetails:
+    """Earlier wordings and GAS level descriptions of one client's goals (two queries)."""
+    details = GoalDetails({}, {})
+    for revision in await session.scalars(
+        select(GoalRevision)
         .join(Goal, Goal.id == GoalRevision.goal_id)
         .where(Goal.user_id == client_id)
-        .group_by(GoalRevision.goal_id)
-    )
-    return dict(rows.all())
+        .order_by(GoalRevision.goal_id, GoalRevision.version)
+    ):
+        details.earlier.setdefault(revision.goal_id, []).append(
+            Earlier(revision.version, revision.changed_at, _title(revision.snapshot))
+        )
+    for level in await session.scalars(
+        select(GasLevel).join(Goal, Goal.id == GasLevel.goal_id).where(Goal.user_id == client_id)
+    ):
+        details.gas_levels[(level.goal_id, level.level)] = level.description
+    return details
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
@@ -267,9 +301,9 @@ async def build(
     summary = digest.client_block(
         t, review, zone=zone, library=library, quote_length=digest.FULL_QUOTE_LENGTH
     )
-    revisions = await revision_counts(session, client_id)
+    details = await goal_details(session, client_id)
     for goal in review.goals:
-        summary += "\n\n" + digest.goal_history(t, goal, revisions.get(goal.goal_id, 0))
+        summary += "\n\n" + digest.goal_history(t, goal, details, zone)
     title = _plain_text(
         t._(
             "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",
