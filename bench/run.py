@@ -34,6 +34,7 @@ COMBINED = "all.json"
 class Benchmark:
     module: str  # run as `python -m <module>`
     quick: tuple[str, ...] = ()  # its arguments under `--quick`
+    always: tuple[str, ...] = ()  # its arguments on every run
 
     @property
     def name(self) -> str:
@@ -46,6 +47,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench.crisis"),
     Benchmark("bench.scale", quick=("--quick",)),
     Benchmark("bench.checkins", quick=("--clients", "100")),
+    Benchmark("bench.digest", always=("--postgres",)),
 )
 
 
@@ -145,7 +147,7 @@ def main() -> int:
     for benchmark in BENCHMARKS:
         if args.only and benchmark.name not in args.only:
             continue
-        arguments = list(benchmark.quick) if args.quick else []
+        arguments = [*benchmark.always, *(benchmark.quick if args.quick else ())]
         print(f"== python -m {benchmark.module} {' '.join(arguments)}".rstrip(), flush=True)
         started = time.time()
         returncode = subprocess.run(

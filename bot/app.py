@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -58,6 +58,7 @@ from bot.flows import (
     practitioner_invite,
     practitioner_lessons,
     reminders,
+    review,
     settings,
     welcome,
 )
@@ -68,6 +69,8 @@ from bot.lessons import delivery as lesson_delivery
 from bot.measures import delivery as measure_delivery
 from bot.measures.catalog import check_measures
 from bot.measures.model import Measure
+from bot.review import alerts as review_alerts
+from bot.review import digest as review_digest
 from bot.safety import alerts as safety_alerts
 from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
@@ -103,6 +106,12 @@ def build_renderers(
         measure_delivery.renderer(measures_by_id or {}),
         measure_delivery.on_sent,
     )
+    renderers.register(
+        review_digest.KIND,
+        review_digest.renderer(content, settings.default_timezone, measures_by_id),
+        on_sent=review_digest.on_sent,
+    )
+    renderers.register(review_alerts.KIND, review_alerts.render)
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
     renderers.register(
         checkin_delivery.KIND,
@@ -267,13 +276,20 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         CommandHandler("lessons", practitioner_lessons.lessons, filters=private)
     )
-    application.add_handler(CommandHandler("intake", measures.intake, filters=private))
-    application.add_handler(CommandHandler("measure", measures.measure, filters=private))
-    application.add_handler(CommandHandler("goal", practitioner_goals.goal, filters=private))
-    application.add_handler(CommandHandler("gas", practitioner_goals.gas, filters=private))
-    application.add_handler(
-        CommandHandler("strategy", practitioner_goals.strategy, filters=private)
-    )
+    for command, callback in (
+        ("intake", measures.intake),
+        ("measure", measures.measure),
+        ("goal", practitioner_goals.goal),
+        # Describes a level (with a description) or records the level reached (without).
+        ("gas", practitioner_goals.gas),
+        ("strategy", practitioner_goals.strategy),
+        ("digest", review.digest_now),
+        ("client", review.client_view),
+        ("note", review.note),
+        ("export", review.export_client),
+        ("audit", review.audit_log),
+    ):
+        application.add_handler(CommandHandler(command, callback, filters=private))
     # Everyone enrolled.
     application.add_handler(CommandHandler("team", care_team.team, filters=private))
     # A client's own goals; a practitioner's /goals <client>.
@@ -445,10 +461,28 @@ async def measure_planning(context: BotContext) -> None:
 
 
 async def delivery_tick(context: BotContext) -> None:
-    """Write due prompts to the outbox, expire stale ones, and wake the sender."""
+    """Write due prompts to the outbox, expire stale ones, queue the practitioners'
+    alerts (and digest schedules for new practitioners), and wake the sender."""
     services = context.services
+    await review_sweep(services, now=utcnow())
     await delivery_engine.tick(services.sessions, planning(services.settings))
     context.application.bot_data[SENDER_KEY].wake()
+
+
+async def review_sweep(services: Services, *, now: datetime) -> None:
+    """Alerts that cannot wait, and a weekly digest schedule for every practitioner."""
+    settings = services.settings
+    thresholds = review_alerts.Thresholds(
+        drop_points=settings.alert_drop_points, missed_in_row=settings.alert_missed_in_a_row
+    )
+    try:
+        async with services.sessions() as session, session.begin():
+            await review_digest.ensure_schedules(
+                session, now=now, default_timezone=settings.default_timezone
+            )
+            await review_alerts.sweep(session, now=now, thresholds=thresholds)
+    except Exception:  # never stop the tick: prompts must still go out
+        logger.exception("event=review.sweep_failed")
 
 
 async def on_stop(application: BotApplication) -> None:

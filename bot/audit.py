@@ -33,6 +33,12 @@ class AuditAction(StrEnum):
     GOAL_CHANGE = "goal.change"  # new wording, or paused / resumed / achieved / dropped
     GOAL_GAS = "goal.gas"
     STRATEGY_ADD = "strategy.add"
+    DIGEST = "digest"  # a weekly digest (or /digest) showed the client
+    CLIENT_VIEW = "client.view"
+    EXPORT = "client.export"
+    NOTE_ADD = "note.add"
+    GAS_SCORE = "gas.score"
+    AUDIT_VIEW = "audit.view"
 
 
 async def record(
@@ -50,3 +56,24 @@ async def record(
         "event=audit.recorded action=%s actor_id=%s client_id=%s", action.value, actor_id, client_id
     )
     return event
+
+
+async def record_many(
+    session: AsyncSession, actor_id: int, action: AuditAction, client_ids: list[int]
+) -> None:
+    """One row per client for one action (a digest reads many clients): one insert."""
+    action = AuditAction(action)
+    if not client_ids:
+        return
+    now = utcnow()
+    session.add_all(
+        AuditEvent(actor_user_id=actor_id, action=action.value, client_user_id=cid, created_at=now)
+        for cid in client_ids
+    )
+    await session.flush()
+    logger.info(
+        "event=audit.recorded action=%s actor_id=%s clients=%s",
+        action.value,
+        actor_id,
+        len(client_ids),
+    )

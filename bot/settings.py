@@ -234,6 +234,24 @@ class Settings(BaseSettings):
             description="Missed check-in days forgiven per 7 days before a streak breaks.",
         ),
     ] = 1
+    alert_drop_points: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=10,
+            description="A goal rated this many points (or more) below the client's mean of "
+            "the 14 days before alerts the lead practitioner at once.",
+        ),
+    ] = 3.0
+    alert_missed_in_a_row: Annotated[
+        int,
+        Field(
+            ge=2,
+            le=30,
+            description="This many scheduled check-ins missed in a row alert the lead "
+            "practitioner at once.",
+        ),
+    ] = 3
     polling_timeout: Annotated[
         int, Field(ge=0, le=50, description="Long-polling timeout in seconds for getUpdates.")
     ] = 10

@@ -31,11 +31,27 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A picture sent after the text (PNG bytes) with a short caption."""
+
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Rendered:
-    """A message: HTML text (user input escaped by the renderer) and rows of buttons."""
+    """A message: HTML text (user input escaped by the renderer) and rows of buttons.
+
+    A long message (a digest) adds ``more`` texts, sent after the first in order, and
+    may end with a ``photo``. The outbox row is sent when all of them are; the message
+    id kept is the first one's. A failure part-way retries the whole row, so a part
+    may then arrive twice (never lost), as with any ambiguous send.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    more: tuple[str, ...] = ()
+    photo: Photo | None = None
 
 
 @dataclass(frozen=True)

@@ -285,17 +285,32 @@ class Sender:
             # and two senders must never race for one row. Hand it back unsent.
             await self._retry(delivery, "lease too short", 0, count_attempt=False)
             return
+        timeouts = {
+            "read_timeout": timeout,
+            "write_timeout": timeout,
+            "connect_timeout": timeout,
+            "pool_timeout": timeout,
+        }
         try:
             message = await self._bot.send_message(
                 delivery.chat_id,
                 rendered.text,
                 reply_markup=_markup(rendered),
                 rate_limit_args=PER_CHAT,
-                read_timeout=timeout,
-                write_timeout=timeout,
-                connect_timeout=timeout,
-                pool_timeout=timeout,
+                **timeouts,
             )
+            for text in rendered.more:  # a long message's further parts, in order
+                await self._bot.send_message(
+                    delivery.chat_id, text, rate_limit_args=PER_CHAT, **timeouts
+                )
+            if rendered.photo is not None:
+                await self._bot.send_photo(
+                    delivery.chat_id,
+                    rendered.photo.data,
+                    caption=rendered.photo.caption or None,
+                    rate_limit_args=PER_CHAT,
+                    **timeouts,
+                )
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             await self._retry(delivery, "RetryAfter", seconds, count_attempt=False)

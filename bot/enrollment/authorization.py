@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CareTeamMember, MembershipState, Practitioner, TeamRole, User
@@ -85,6 +85,19 @@ async def visible_clients(session: AsyncSession, practitioner_id: int) -> list[V
         .limit(100)
     )
     return [VisibleClient(user, member.role, member.alias) for member, user in rows]
+
+
+async def count_visible_clients(session: AsyncSession, practitioner_id: int) -> int:
+    """How many clients this practitioner may see (``visible_clients`` shows a page)."""
+    return (
+        await session.scalar(
+            select(func.count()).where(
+                CareTeamMember.practitioner_id == practitioner_id,
+                CareTeamMember.state == MembershipState.ACTIVE,
+            )
+        )
+        or 0
+    )
 
 
 async def practitioner_name(session: AsyncSession, user_id: int) -> str:

@@ -17,18 +17,21 @@ import contextlib
 import html
 import logging
 
+from babel.dates import format_date
 from telegram import Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import MembershipState, Role, TeamRole, User, UserStatus
+from bot.domain.review import split_messages
 from bot.enrollment import authorization, care_teams, practitioners
 from bot.enrollment.care_teams import Proposal
 from bot.flows import keyboards
 from bot.flows.notify import notify
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
+from bot.review.data import last_checkins
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +81,31 @@ async def list_clients(update: Update, context: BotContext) -> None:
         UserStatus.STOPPED: _("stopped"),
         UserStatus.UNREACHABLE: _("unreachable"),
     }
-    lines = [_("<b>Your clients</b>")]
+    async with context.services.sessions() as session:
+        last = await last_checkins(session, [entry.client.id for entry in visible])
+        total = await authorization.count_visible_clients(session, user.id)
+    lines = []
     for entry in visible:
         role = _("lead") if entry.role == TeamRole.LEAD else _("team member")
+        seen = last.get(entry.client.id)
         lines.append(
             f"• {client_label(context.t, entry.alias, entry.client.id)} — "
-            f"{states[entry.client.status]} ({role})"
+            f"{states[entry.client.status]} ({role}) · "
+            + (
+                _("last check-in {date}", date=format_date(seen, "medium", locale=context.t.locale))
+                if seen
+                else _("no check-in yet")
+            )
         )
-    await update.effective_message.reply_text("\n".join(lines))
+    header = _("<b>Your clients</b>")
+    if total > len(visible):
+        header += "\n" + _(
+            "The first {shown} of {total}. /client and a name shows anyone.",
+            shown=len(visible),
+            total=total,
+        )
+    for part in split_messages(header, ["\n".join(lines)]):
+        await update.effective_message.reply_text(part)
 
 
 async def team(update: Update, context: BotContext) -> None:

@@ -35,6 +35,12 @@ CLIENT_MENU: tuple[tuple[str, str], ...] = (
 PRACTITIONER_MENU: tuple[tuple[str, str], ...] = (
     ("invite", N_("Invite a client (link and QR code)")),
     ("clients", N_("Your clients")),
+    ("digest", N_("The weekly digest now (or: /digest monday 08:00)")),
+    ("client", N_("One client: goals, check-ins, notes, chart")),
+    ("note", N_("A note for a client's care team")),
+    ("gas", N_("Set a goal's GAS level")),
+    ("export", N_("A client's record: CSV files and a PDF")),
+    ("audit", N_("Who read a client's data")),
     ("lessons", N_("A client's lessons and reflections")),
     ("assign", N_("Choose a program of lessons for a client")),
     ("intake", N_("A client's answers to the intake questions")),

@@ -34,6 +34,7 @@ from bot.domain.goal_commands import Problem, Verb
 from bot.enrollment import authorization
 from bot.enrollment.authorization import VisibleClient
 from bot.enrollment.client_lookup import find_clients
+from bot.flows import review
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.goals import conversation, manage
@@ -135,7 +136,8 @@ def _usage(t: Translator, problem: Problem, command: str) -> str:
     if command == "gas":
         return t._(
             "Like this: /gas Anna 2 +1 Walks four days a week — the client, the goal number "
-            "from /goals Anna, a level from -2 to +2, and what that level looks like."
+            "from /goals Anna, a level from -2 to +2, and what that level looks like. "
+            "Without a description, /gas Anna 2 +1 records the level goal 2 has reached now."
         )
     if command == "strategy":
         return t._(
@@ -379,7 +381,11 @@ def _full(t: Translator, label: str, active: int) -> str:
 
 
 async def gas(update: Update, context: BotContext) -> None:
-    """/gas <client> <n> <level -2..+2> <what that level looks like>."""
+    """/gas <client> <n> <level -2..+2> <what that level looks like> describes a level;
+    without a description, /gas <client> <n> <level> records the level reached now."""
+    if review.is_gas_score(context.args or []):
+        await review.gas_score(update, context)
+        return
     await _write(update, context, "gas", _gas)
 
 

@@ -37,6 +37,7 @@ from bot.db.models.measures import (
     MeasureAnswer,
     MeasureAssignment,
 )
+from bot.db.models.review import GasScore, TeamNote, Watermark
 from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
@@ -50,6 +51,7 @@ __all__ = [
     "CheckinStatus",
     "ConversationStep",
     "GasLevel",
+    "GasScore",
     "Goal",
     "GoalRating",
     "GoalRevision",
@@ -75,8 +77,10 @@ __all__ = [
     "StrategyAnswer",
     "StrategyFrequency",
     "StreakState",
+    "TeamNote",
     "TeamRole",
     "User",
     "UserEvent",
     "UserStatus",
+    "Watermark",
 ]

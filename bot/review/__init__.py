@@ -1,0 +1,1 @@
+"""The practitioner's review: digest, client view, alerts, exports and team notes."""

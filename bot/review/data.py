@@ -1,0 +1,361 @@
+"""Reading what a practitioner reviews, in bulk: a fixed number of queries whatever the
+number of clients (each query selects over the practitioner's active memberships, as a
+subquery, never one client at a time).
+
+:func:`load_review` returns plain values (:class:`ClientReview`); the arithmetic is in
+:mod:`bot.domain.review`, the wording in :mod:`bot.review.digest`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    CareTeamMember,
+    Checkin,
+    CheckinStatus,
+    GasScore,
+    Goal,
+    GoalRating,
+    GoalStatus,
+    LessonDelivery,
+    MembershipState,
+    SafetyFlag,
+    Strategy,
+    StrategyAnswer,
+    StreakState,
+    TeamNote,
+    TeamRole,
+    User,
+    UserStatus,
+)
+from bot.domain import gas
+from bot.domain.review import (
+    Adherence,
+    AttentionSignals,
+    ReliableChange,
+    Trend,
+    Week,
+    adherence,
+    mean,
+    missed_run,
+    reliable_change,
+    trend,
+)
+from bot.measures.model import Measure
+from bot.review import measures
+
+# Goals a practitioner reviews: everything but drafts (a dropped goal keeps its history).
+REVIEWED = (GoalStatus.ACTIVE, GoalStatus.PAUSED, GoalStatus.ACHIEVED, GoalStatus.DROPPED)
+# Notes and reflections shown in full in a digest: the newest few (the rest are counted).
+SHOWN_TEXTS = 3
+
+
+@dataclass
+class GoalReview:
+    goal_id: int
+    number: int  # 1, 2, … in the order the client's goals were made
+    title: str
+    status: GoalStatus
+    week_mean: float | None = None
+    baseline_mean: float | None = None
+    trend: Trend | None = None
+    gas_level: int | None = None
+    # (local date, value) over the chart's weeks, oldest first.
+    series: list[tuple[date, int]] = field(default_factory=list)
+
+
+@dataclass
+class Reflection:
+    lesson_id: str
+    answered_at: datetime
+    text: str
+
+
+@dataclass
+class Note:
+    created_at: datetime
+    author_id: int | None
+    text: str
+
+
+@dataclass
+class MeasureChange:
+    measure_id: str
+    baseline: float
+    current: float
+    change: ReliableChange | None  # None: the measure gives no reliability and norms
+
+
+@dataclass
+class ClientReview:
+    client_id: int
+    alias: str | None
+    role: TeamRole
+    status: UserStatus
+    adherence: Adherence = field(default_factory=lambda: Adherence(0, 0))
+    missed_in_row: int = 0
+    missed_in_week: int = 0
+    last_checkin: date | None = None
+    streak: int = 0
+    best_streak: int = 0
+    goals: list[GoalReview] = field(default_factory=list)
+    gas_t: float | None = None
+    strategies_done: int = 0
+    strategies_asked: int = 0
+    lessons_finished: list[str] = field(default_factory=list)
+    reflections: list[Reflection] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    flags: list[datetime] = field(default_factory=list)
+    measures: list[MeasureChange] = field(default_factory=list)
+
+    @property
+    def signals(self) -> AttentionSignals:
+        return AttentionSignals(
+            flags=len(self.flags),
+            declines=sum(1 for goal in self.goals if goal.trend is Trend.DOWN),
+            missed=self.missed_in_week,
+            unreachable=self.status is UserStatus.UNREACHABLE,
+        )
+
+
+async def last_checkins(session: AsyncSession, client_ids: list[int]) -> dict[int, date]:
+    """Client id → the local date of their last answered check-in (one query)."""
+    if not client_ids:
+        return {}
+    rows = await session.execute(
+        select(Checkin.user_id, func.max(Checkin.local_date))
+        .where(Checkin.user_id.in_(client_ids), Checkin.status == CheckinStatus.ANSWERED)
+        .group_by(Checkin.user_id)
+    )
+    return dict(rows.all())
+
+
+def utc_range(week_start: date, week_end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants of a run of local days: [start 00:00, day after end 00:00)."""
+    start = datetime.combine(week_start, time(0), zone)
+    end = datetime.combine(week_end + timedelta(days=1), time(0), zone)
+    return start, end
+
+
+def _clients(practitioner_id: int, client_id: int | None) -> Select[tuple[int]]:
+    query = select(CareTeamMember.client_id).where(
+        CareTeamMember.practitioner_id == practitioner_id,
+        CareTeamMember.state == MembershipState.ACTIVE,
+    )
+    if client_id is not None:
+        query = query.where(CareTeamMember.client_id == client_id)
+    return query
+
+
+async def load_review(
+    session: AsyncSession,
+    practitioner_id: int,
+    *,
+    week: Week,
+    zone: ZoneInfo,
+    client_id: int | None = None,
+    history_weeks: int | None = None,
+    all_texts: bool = False,
+    measures_by_id: Mapping[str, Measure] | None = None,
+) -> list[ClientReview]:
+    """Every client the practitioner may see (or just ``client_id``), in membership order.
+
+    ``history_weeks`` widens the rating series beyond the chart's eight weeks, and
+    ``all_texts`` reads every reflection and note, not just the week's (/client, /export).
+    """
+    clients = _clients(practitioner_id, client_id)
+    rows = await session.execute(
+        select(CareTeamMember, User)
+        .join(User, User.id == CareTeamMember.client_id)
+        .where(
+            CareTeamMember.practitioner_id == practitioner_id,
+            CareTeamMember.state == MembershipState.ACTIVE,
+            *([CareTeamMember.client_id == client_id] if client_id is not None else []),
+        )
+        .order_by(CareTeamMember.id)
+    )
+    reviews = {
+        user.id: ClientReview(user.id, member.alias, member.role, user.status)
+        for member, user in rows
+    }
+    if not reviews:
+        return []
+    series_start = week.chart_start
+    if history_weeks is not None:
+        series_start = min(series_start, week.end - timedelta(days=7 * history_weeks - 1))
+    since, until = utc_range(week.start, week.end, zone)
+    text_since = datetime(1970, 1, 1, tzinfo=zone) if all_texts else since
+
+    # Goals, oldest first, numbered per client.
+    goals: dict[int, GoalReview] = {}
+    for goal in await session.scalars(
+        select(Goal)
+        .where(Goal.user_id.in_(clients), Goal.status.in_(REVIEWED))
+        .order_by(Goal.user_id, Goal.id)
+    ):
+        review = reviews[goal.user_id]
+        entry = GoalReview(goal.id, len(review.goals) + 1, goal.title or "", goal.status)
+        review.goals.append(entry)
+        goals[goal.id] = entry
+
+    # Ratings over the longest window needed (chart, or baseline + week).
+    first_day = min(series_start, week.baseline_start)
+    week_values: dict[int, list[int]] = defaultdict(list)
+    baseline_values: dict[int, list[int]] = defaultdict(list)
+    for goal_id, day, value in await session.execute(
+        select(GoalRating.goal_id, GoalRating.local_date, GoalRating.value)
+        .where(
+            GoalRating.user_id.in_(clients),
+            GoalRating.local_date >= first_day,
+            GoalRating.local_date <= week.end,
+        )
+        .order_by(GoalRating.goal_id, GoalRating.local_date)
+    ):
+        entry = goals.get(goal_id)
+        if entry is None:
+            continue
+        if day >= series_start:
+            entry.series.append((day, value))
+        if week.contains(day):
+            week_values[goal_id].append(value)
+        elif week.in_baseline(day):
+            baseline_values[goal_id].append(value)
+    for goal_id, entry in goals.items():
+        entry.week_mean = mean(week_values[goal_id])
+        entry.baseline_mean = mean(baseline_values[goal_id])
+        entry.trend = trend(entry.week_mean, entry.baseline_mean)
+
+    # Check-ins: adherence in the week, the run of missed ones, the last answered.
+    statuses: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    for user_id, day, status in await session.execute(
+        select(Checkin.user_id, Checkin.local_date, Checkin.status).where(
+            Checkin.user_id.in_(clients),
+            Checkin.local_date >= week.baseline_start,
+            Checkin.local_date <= week.end,
+        )
+    ):
+        statuses[user_id].append((day, str(status.value)))
+    last_answered = dict(
+        (
+            await session.execute(
+                select(Checkin.user_id, func.max(Checkin.local_date))
+                .where(Checkin.user_id.in_(clients), Checkin.status == CheckinStatus.ANSWERED)
+                .group_by(Checkin.user_id)
+            )
+        ).all()
+    )
+    for user_id, review in reviews.items():
+        days = statuses.get(user_id, [])
+        review.adherence = adherence(s for d, s in days if week.contains(d))
+        review.missed_in_week = sum(1 for d, s in days if week.contains(d) and s == "missed")
+        review.missed_in_row = missed_run(days)[0]
+        review.last_checkin = last_answered.get(user_id)
+
+    for streak in await session.scalars(
+        select(StreakState).where(StreakState.user_id.in_(clients))
+    ):
+        reviews[streak.user_id].streak = streak.current
+        reviews[streak.user_id].best_streak = streak.best
+
+    # The newest GAS level of each goal.
+    newest = (
+        select(GasScore.goal_id, func.max(GasScore.id).label("last_id"))
+        .join(Goal, Goal.id == GasScore.goal_id)
+        .where(Goal.user_id.in_(clients))
+        .group_by(GasScore.goal_id)
+        .subquery()
+    )
+    for goal_id, level in await session.execute(
+        select(GasScore.goal_id, GasScore.level).join(newest, newest.c.last_id == GasScore.id)
+    ):
+        if goal_id in goals:
+            goals[goal_id].gas_level = level
+    for review in reviews.values():
+        levels = [g.gas_level for g in review.goals if g.gas_level is not None]
+        review.gas_t = gas.t_score(levels) if levels else None
+
+    # Strategies: done / answered in the week.
+    for user_id, done, count in await session.execute(
+        select(Checkin.user_id, StrategyAnswer.done, func.count())
+        .join(Checkin, Checkin.id == StrategyAnswer.checkin_id)
+        .join(Strategy, Strategy.id == StrategyAnswer.strategy_id)
+        .where(
+            Checkin.user_id.in_(clients),
+            Checkin.local_date >= week.start,
+            Checkin.local_date <= week.end,
+        )
+        .group_by(Checkin.user_id, StrategyAnswer.done)
+    ):
+        reviews[user_id].strategies_asked += count
+        if done:
+            reviews[user_id].strategies_done += count
+
+    # Lessons finished and reflections written in the week.
+    for delivery in await session.scalars(
+        select(LessonDelivery)
+        .where(
+            LessonDelivery.user_id.in_(clients),
+            (
+                and_(LessonDelivery.finished_at >= since, LessonDelivery.finished_at < until)
+                | and_(
+                    LessonDelivery.reflection_answered_at >= text_since,
+                    LessonDelivery.reflection_answered_at < until,
+                )
+            ),
+        )
+        .order_by(LessonDelivery.id)
+    ):
+        review = reviews[delivery.user_id]
+        if delivery.finished_at is not None and since <= delivery.finished_at < until:
+            review.lessons_finished.append(delivery.lesson_id)
+        answered = delivery.reflection_answered_at
+        if delivery.reflection_text and answered is not None and text_since <= answered < until:
+            review.reflections.append(
+                Reflection(delivery.lesson_id, answered, delivery.reflection_text)
+            )
+
+    for note in await session.scalars(
+        select(TeamNote)
+        .where(TeamNote.client_id.in_(clients), TeamNote.created_at >= text_since)
+        .where(TeamNote.created_at < until)
+        .order_by(TeamNote.created_at, TeamNote.id)
+    ):
+        reviews[note.client_id].notes.append(Note(note.created_at, note.author_id, note.text))
+
+    for user_id, created_at in await session.execute(
+        select(SafetyFlag.user_id, SafetyFlag.created_at)
+        .where(
+            SafetyFlag.user_id.in_(clients),
+            SafetyFlag.created_at >= since,
+            SafetyFlag.created_at < until,
+        )
+        .order_by(SafetyFlag.created_at)
+    ):
+        reviews[user_id].flags.append(created_at)
+
+    # Reliable change on the totals of measures that publish reliability and norms.
+    for user_id, totals in (
+        await measures.measure_totals(session, clients, week, measures_by_id or {})
+    ).items():
+        reviews[user_id].measures = [
+            MeasureChange(
+                total.measure_id,
+                total.baseline,
+                total.current,
+                reliable_change(
+                    total.baseline, total.current, reliability=total.reliability, sd=total.sd
+                )
+                if total.reliability is not None and total.sd is not None
+                else None,
+            )
+            for total in totals
+        ]
+    return list(reviews.values())

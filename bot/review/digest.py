@@ -1,0 +1,528 @@
+"""The weekly digest and the client view: wording, in the practitioner's language.
+
+The digest covers the seven local days before the day it is sent; clients who need
+attention (safety flags, a declining goal, missed check-ins, unreachable) come first,
+most urgent first. It is split into messages at client boundaries, and followed by a
+chart (PNG) of the last eight weeks of ratings of the clients who need attention.
+
+Scheduled digests are outbox rows of kind ``digest`` from a ``schedules`` row of kind
+``digest`` per practitioner (default Monday 08:00 local, see :func:`ensure_schedules`);
+``/digest`` sends the same digest at once as a reply.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, get_day_names
+from babel.numbers import format_decimal, format_percent
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot.audit import AuditAction
+from bot.content.library import ContentLibrary
+from bot.db.models import (
+    CareTeamMember,
+    GoalStatus,
+    MembershipState,
+    Practitioner,
+    Role,
+    Schedule,
+    User,
+    UserStatus,
+)
+from bot.delivery.renderers import Photo, RenderContext, Rendered, SentContext
+from bot.delivery.scheduling import _plan
+from bot.domain.review import Trend, Week, split_messages
+from bot.domain.schedule import zone_or_default
+from bot.i18n import N_, Translator
+from bot.measures.model import Measure
+from bot.review import chart
+from bot.review.data import ClientReview, GoalReview, load_review
+
+if TYPE_CHECKING:
+    from bot.review.export import GoalDetails
+
+KIND = "digest"
+# Serialises ensure_schedules across instances (PostgreSQL): any constant 64-bit number.
+ADVISORY_LOCK = 0x6469676573
+DEFAULT_WEEKDAYS = 0b0000001  # Monday
+DEFAULT_TIME = time(8, 0)
+# A reflection or note quoted in the digest is cut here (the client view shows more).
+QUOTE_LENGTH = 300
+FULL_QUOTE_LENGTH = 1500
+
+ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STEADY: "→"}
+NEEDS_ATTENTION = N_("<b>Needs your attention</b>")
+EVERYONE_ELSE = N_("<b>Everyone else</b>")
+
+
+@dataclass(frozen=True)
+class Digest:
+    messages: list[str]
+    chart: bytes | None
+    client_ids: list[int]
+
+
+def label_of(t: Translator, alias: str | None, client_id: int) -> str:
+    """The practitioner's alias for the client (escaped), else their number."""
+    return html.escape(alias) if alias else t._("client {number}", number=client_id)
+
+
+def label(t: Translator, review: ClientReview) -> str:
+    return label_of(t, review.alias, review.client_id)
+
+
+def _number(t: Translator, value: float) -> str:
+    return format_decimal(value, "0.0", locale=t.locale)
+
+
+def _day(t: Translator, value: date | datetime, zone: ZoneInfo | None = None) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(zone).date() if zone else value.date()
+    return format_date(value, "medium", locale=t.locale)
+
+
+def _quote(text: str, length: int) -> str:
+    text = " ".join(text.split())
+    return html.escape(text if len(text) <= length else text[: length - 1] + "…")
+
+
+def ordered(reviews: Sequence[ClientReview]) -> list[ClientReview]:
+    """Attention first (most urgent first), then everyone else, each by name."""
+    return sorted(
+        reviews, key=lambda r: (r.signals.sort_key(), (r.alias or "").casefold(), r.client_id)
+    )
+
+
+def _goal_line(t: Translator, goal: GoalReview) -> str:
+    _ = t._
+    title = _quote(goal.title, 80) if goal.title else _("goal {number}", number=goal.number)
+    if goal.week_mean is None:
+        line = _("{number}. {title}: no ratings this week", number=goal.number, title=title)
+    elif goal.trend is Trend.NEW or goal.baseline_mean is None:
+        line = _(
+            "{number}. {title}: {mean} this week (nothing earlier to compare)",
+            number=goal.number,
+            title=title,
+            mean=_number(t, goal.week_mean),
+        )
+    else:
+        line = _(
+            "{number}. {title}: {mean} this week, {baseline} the 4 weeks before {arrow}",
+            number=goal.number,
+            title=title,
+            mean=_number(t, goal.week_mean),
+            baseline=_number(t, goal.baseline_mean),
+            arrow=ARROWS[goal.trend],
+        )
+    if goal.gas_level is not None:
+        line += " · " + _("GAS level {level}", level=f"{goal.gas_level:+d}")
+    return line
+
+
+def goal_history(t: Translator, goal: GoalReview, details: GoalDetails, zone: ZoneInfo) -> str:
+    """One goal in the client view: status, GAS level and what it means, earlier wordings,
+    and weekly means, oldest first."""
+    _ = t._
+    title = _quote(goal.title, 200) if goal.title else _("goal {number}", number=goal.number)
+    lines = [f"<b>{goal.number}. {title}</b>"]
+    earlier = details.earlier.get(goal.goal_id, [])
+    status = {
+        GoalStatus.ACTIVE: _("active"),
+        GoalStatus.PAUSED: _("paused"),
+        GoalStatus.ACHIEVED: _("achieved"),
+        GoalStatus.DROPPED: _("dropped"),
+    }.get(goal.status, "")
+    lines.append(
+        t.ngettext(
+            "Status: {status}, revised {count} time",
+            "Status: {status}, revised {count} times",
+            len(earlier),
+            status=status,
+        )
+    )
+    if goal.gas_level is not None:
+        meaning = details.gas_levels.get((goal.goal_id, goal.gas_level))
+        level = _("GAS level {level}", level=f"{goal.gas_level:+d}")
+        lines.append(f"{level}: {_quote(meaning, 200)}" if meaning else level)
+    for revision in earlier[-3:]:
+        lines.append(
+            _(
+                "Until {date}: {title}",
+                date=_day(t, revision.changed_at, zone),
+                title=_quote(revision.title, 200) if revision.title else "—",
+            )
+        )
+    weekly = weekly_means(goal.series)
+    if weekly:
+        lines.append(
+            _(
+                "Weekly means, oldest first: {means}",
+                means=", ".join(f"{_day(t, start)} {_number(t, value)}" for start, value in weekly),
+            )
+        )
+    else:
+        lines.append(_("No ratings yet."))
+    return "\n".join(lines)
+
+
+def weekly_means(series: Sequence[tuple[date, int]]) -> list[tuple[date, float]]:
+    """Mean rating per calendar week (Monday first), oldest first."""
+    weeks: dict[date, list[int]] = {}
+    for day, value in series:
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(value)
+    return [(start, sum(v) / len(v)) for start, v in sorted(weeks.items())]
+
+
+def client_block(
+    t: Translator,
+    review: ClientReview,
+    *,
+    zone: ZoneInfo,
+    library: ContentLibrary,
+    quote_length: int = QUOTE_LENGTH,
+) -> str:
+    """Everything about one client's week, one line per part."""
+    _ = t._
+    lines = [f"<b>{label(t, review)}</b>"]
+    status = {
+        UserStatus.UNREACHABLE: _("⛔ I can't reach them: they may have blocked me."),
+        UserStatus.STOPPED: _("They have stopped the companion."),
+        UserStatus.ONBOARDING: _("Still setting up."),
+    }.get(review.status)
+    if status:
+        lines.append(status)
+    if review.flags:
+        lines.append(
+            t.ngettext(
+                "⚠️ {count} safety flag this week (last {date})",
+                "⚠️ {count} safety flags this week (last {date})",
+                len(review.flags),
+                date=_day(t, review.flags[-1], zone),
+            )
+        )
+    done = review.adherence
+    if done.scheduled:
+        lines.append(
+            _(
+                "Check-ins: {answered} of {scheduled} answered ({percent})",
+                answered=done.answered,
+                scheduled=done.scheduled,
+                percent=format_percent(done.ratio, locale=t.locale),
+            )
+        )
+    else:
+        lines.append(_("Check-ins: none were asked this week."))
+    if review.missed_in_row >= 2:
+        lines.append(
+            t.ngettext(
+                "{count} check-in missed in a row",
+                "{count} check-ins missed in a row",
+                review.missed_in_row,
+            )
+        )
+    lines.append(
+        _("Streak: {current} (best {best})", current=review.streak, best=review.best_streak)
+    )
+    if review.goals:
+        lines.extend(_goal_line(t, goal) for goal in review.goals)
+    else:
+        lines.append(_("No goals yet."))
+    if review.gas_t is not None:
+        lines.append(_("GAS T-score: {score}", score=_number(t, review.gas_t)))
+    for measure in review.measures:
+        if measure.change is None:
+            lines.append(
+                _(
+                    "{measure}: {baseline} → {current}",
+                    measure=html.escape(measure.measure_id),
+                    baseline=_number(t, measure.baseline),
+                    current=_number(t, measure.current),
+                )
+            )
+        else:
+            wording = (
+                _("{measure}: {baseline} → {current}, reliable change (RCI {rci})")
+                if measure.change.reliable
+                else _("{measure}: {baseline} → {current}, within measurement error (RCI {rci})")
+            )
+            lines.append(
+                wording.format(
+                    measure=html.escape(measure.measure_id),
+                    baseline=_number(t, measure.baseline),
+                    current=_number(t, measure.current),
+                    rci=format_decimal(measure.change.rci, "0.00", locale=t.locale),
+                )
+            )
+    if review.strategies_asked:
+        lines.append(
+            _(
+                "Strategies done: {done} of {asked}",
+                done=review.strategies_done,
+                asked=review.strategies_asked,
+            )
+        )
+    if review.lessons_finished:
+        titles = []
+        for lesson_id in review.lessons_finished:
+            lesson = library.lesson(lesson_id, t.locale)
+            titles.append(html.escape(lesson.meta.title if lesson else lesson_id))
+        lines.append(_("Lessons finished: {lessons}", lessons=", ".join(titles)))
+    if review.reflections:
+        lines.append(_("Reflections to read:"))
+        for reflection in review.reflections[-3:]:
+            lines.append(
+                f"  “{_quote(reflection.text, quote_length)}” "
+                f"({_day(t, reflection.answered_at, zone)})"
+            )
+    if review.notes:
+        lines.append(_("Team notes:"))
+        for note in review.notes[-3:]:
+            lines.append(f"  {_day(t, note.created_at, zone)}: {_quote(note.text, quote_length)}")
+    return "\n".join(lines)
+
+
+def compose(
+    t: Translator,
+    reviews: Sequence[ClientReview],
+    *,
+    week: Week,
+    zone: ZoneInfo,
+    library: ContentLibrary,
+) -> list[str]:
+    """The digest's messages, in order, each under Telegram's limit."""
+    _ = t._
+    header = [
+        _(
+            "<b>Weekly digest</b>, {start} – {end}",
+            start=_day(t, week.start),
+            end=_day(t, week.end),
+        )
+    ]
+    if not reviews:
+        header.append(
+            _("You have no clients yet, so there is nothing to review. /invite makes an invite.")
+        )
+        return split_messages("\n".join(header), [])
+    ordered_reviews = ordered(reviews)
+    urgent = [r for r in ordered_reviews if r.signals.needs_attention]
+    header.append(
+        t.ngettext(
+            "{count} client needs your attention first.",
+            "{count} clients need your attention first.",
+            len(urgent),
+        )
+        if urgent
+        else _("No client needs special attention this week.")
+    )
+    blocks: list[str] = []
+    for position, review in enumerate(ordered_reviews):
+        block = client_block(t, review, zone=zone, library=library)
+        if position == 0 and urgent:
+            block = f"{_(NEEDS_ATTENTION)}\n\n{block}"
+        if urgent and position == len(urgent):
+            block = f"{_(EVERYONE_ELSE)}\n\n{block}"
+        blocks.append(block)
+    return split_messages("\n".join(header), blocks)
+
+
+def chart_panels(t: Translator, reviews: Sequence[ClientReview]) -> list[chart.Panel]:
+    return [
+        chart.Panel(
+            html.unescape(label(t, review)),
+            tuple(
+                chart.Line(f"{goal.number}. {goal.title[:30]}", tuple(goal.series))
+                for goal in review.goals
+            ),
+        )
+        for review in reviews
+    ]
+
+
+async def build(
+    session: AsyncSession,
+    practitioner: User,
+    t: Translator,
+    *,
+    today: date,
+    library: ContentLibrary,
+    default_timezone: str,
+    measures_by_id: Mapping[str, Measure] | None = None,
+) -> Digest:
+    """The digest of the week before ``today`` (the practitioner's local date)."""
+    zone = zone_or_default(practitioner.timezone, default_timezone)
+    week = Week.before(today)
+    reviews = await load_review(
+        session, practitioner.id, week=week, zone=zone, measures_by_id=measures_by_id
+    )
+    messages = compose(t, reviews, week=week, zone=zone, library=library)
+    urgent = [r for r in ordered(reviews) if r.signals.needs_attention and r.goals]
+    picture = None
+    if urgent:
+        picture = await chart.png(chart_panels(t, urgent), y_label=t._("rating (0–10)"))
+    return Digest(messages, picture, [r.client_id for r in reviews])
+
+
+def renderer(
+    library: ContentLibrary,
+    default_timezone: str,
+    measures_by_id: Mapping[str, Measure] | None = None,
+):
+    """The outbox renderer of ``digest`` rows (payload: schedule id and local date)."""
+
+    async def render(context: RenderContext) -> Rendered:
+        practitioner = await context.session.get(User, context.user_id)
+        assert practitioner is not None
+        today = date.fromisoformat(context.payload["local_date"])
+        digest = await build(
+            context.session,
+            practitioner,
+            context.t,
+            today=today,
+            library=library,
+            default_timezone=default_timezone,
+            measures_by_id=measures_by_id,
+        )
+        first, *rest = digest.messages
+        photo = (
+            Photo(
+                digest.chart, context.t._("Ratings of the last 8 weeks: clients needing attention")
+            )
+            if digest.chart
+            else None
+        )
+        return Rendered(text=first, more=tuple(rest), photo=photo)
+
+    return render
+
+
+async def on_sent(session: AsyncSession, sent: SentContext) -> None:
+    """A digest sent is a read of every client in it: one access-log row each."""
+    clients = select(CareTeamMember.client_id).where(
+        CareTeamMember.practitioner_id == sent.user_id,
+        CareTeamMember.state == MembershipState.ACTIVE,
+    )
+    ids = list(await session.scalars(clients))
+    await audit.record_many(session, sent.user_id, AuditAction.DIGEST, ids)
+
+
+def parse_preference(typed: str, locales: Sequence[str]) -> tuple[int, time] | None:
+    """``"monday 7:30"``, ``"Mo 07:30"``, ``"miércoles 9:00"`` → (weekday 0–6, time)."""
+    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:.h](\d{2})\s*", typed)
+    if match is None:
+        return None
+    wanted = match[1].casefold().rstrip(".")
+    hour, minute = int(match[2]), int(match[3])
+    if hour > 23 or minute > 59:
+        return None
+    for locale in locales:
+        for width in ("wide", "abbreviated", "short"):
+            for weekday, name in get_day_names(width, locale=locale).items():
+                if name.casefold().rstrip(".") == wanted:
+                    return weekday, time(hour, minute)
+    return None
+
+
+async def _lock(session: AsyncSession) -> None:
+    """On PostgreSQL, one transaction at a time makes digest schedules: two instances never
+    both add one for the same practitioner."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK)))
+
+
+async def set_preference(
+    session: AsyncSession,
+    user: User,
+    *,
+    weekday: int,
+    at: time,
+    now: datetime,
+    default_timezone: str,
+) -> Schedule:
+    """The practitioner's digest day and local time, from the next such slot. No commit."""
+    await _lock(session)
+    schedule = await session.scalar(
+        select(Schedule).where(Schedule.user_id == user.id, Schedule.kind == KIND)
+    )
+    if schedule is None:
+        schedule = Schedule(user_id=user.id, kind=KIND)
+        session.add(schedule)
+    schedule.weekdays = 1 << weekday
+    schedule.local_time = at
+    slot = _plan(
+        after=now,
+        weekdays=schedule.weekdays,
+        local_time=at,
+        checkin_time=None,
+        timezone=user.timezone,
+        quiet_start=user.quiet_start,
+        quiet_end=user.quiet_end,
+        after_date=schedule.last_slot_date,
+        default_timezone=default_timezone,
+    )
+    schedule.next_due_at = slot.due_at if slot else None
+    schedule.next_slot_date = slot.local_date if slot else None
+    return schedule
+
+
+async def ensure_schedules(session: AsyncSession, *, now: datetime, default_timezone: str) -> int:
+    """A ``digest`` schedule (Monday 08:00 local) for every practitioner with a client
+    and no schedule yet (someone without clients gets no weekly "nothing to review").
+
+    One query to find them, one insert for all. Does not commit.
+    """
+    await _lock(session)
+    missing = (
+        await session.execute(
+            select(User)
+            .join(Practitioner, Practitioner.user_id == User.id)
+            .where(
+                User.role == Role.PRACTITIONER,
+                select(CareTeamMember.id)
+                .where(
+                    CareTeamMember.practitioner_id == User.id,
+                    CareTeamMember.state == MembershipState.ACTIVE,
+                )
+                .exists(),
+                ~select(Schedule.id)
+                .where(Schedule.user_id == User.id, Schedule.kind == KIND)
+                .exists(),
+            )
+        )
+    ).scalars()
+    rows = []
+    for user in missing:
+        slot = _plan(
+            after=now,
+            weekdays=DEFAULT_WEEKDAYS,
+            local_time=DEFAULT_TIME,
+            checkin_time=None,
+            timezone=user.timezone,
+            quiet_start=None,
+            quiet_end=None,
+            after_date=None,
+            default_timezone=default_timezone,
+        )
+        rows.append(
+            {
+                "user_id": user.id,
+                "kind": KIND,
+                "weekdays": DEFAULT_WEEKDAYS,
+                "local_time": DEFAULT_TIME,
+                "next_due_at": slot.due_at if slot else None,
+                "next_slot_date": slot.local_date if slot else None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    if rows:
+        await session.execute(insert(Schedule), rows)
+    return len(rows)
