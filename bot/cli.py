@@ -102,7 +102,15 @@ def _parser() -> argparse.ArgumentParser:
     rotate.set_defaults(handler=keys_rotate)
 
     demo = commands.add_parser(
-        "demo", help="an offline demo against a built-in fake Telegram (no token needed)"
+        "demo",
+        help="two simulated weeks against a built-in fake Telegram (no token, no network)",
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path("between-demo"), help="where to write the files it makes"
+    )
+    demo.add_argument("--days", type=int, default=14, help="simulated days, 1–14")
+    demo.add_argument(
+        "--chat", action="store_true", help="play the client yourself, in this terminal"
     )
     demo.set_defaults(handler=run_demo, needs_settings=False)
 
@@ -162,10 +170,10 @@ def keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def run_demo(_settings: None, _args: argparse.Namespace) -> int:
+def run_demo(_settings: None, args: argparse.Namespace) -> int:
     from bot import demo  # imports the fake Bot API, which `run` never needs
 
-    return demo.main()
+    return demo.run(folder=args.out, days=args.days, chat=args.chat)
 
 
 def print_status(settings: Settings, _args: argparse.Namespace) -> int:

@@ -61,14 +61,16 @@ async def tick(bot: BotApplication) -> None:
     bot.bot_data[SENDER_KEY].wake()
 
 
-async def due_schedule(bot: BotApplication, user_id: int, local_date: date) -> None:
+async def due_schedule(
+    bot: BotApplication, user_id: int, local_date: date, *, due_in: timedelta = timedelta(seconds=-1)
+) -> None:
     async with services_of(bot).sessions() as session, session.begin():
         session.add(
             Schedule(
                 user_id=user_id,
                 kind="checkin_reminder",
                 weekdays=127,
-                next_due_at=utcnow() - timedelta(seconds=1),
+                next_due_at=utcnow() + due_in,
                 next_slot_date=local_date,
             )
         )
@@ -146,7 +148,8 @@ async def test_after_an_early_checkin_the_scheduled_prompt_for_that_day_is_not_s
     user_id = await make_client(bot, 7201)
     await add_goal(bot, user_id, "Sleep")
     today = today_in()
-    await due_schedule(bot, user_id, today)
+    # Due later today (not yet: the bot's own tick must not send it before /checkin).
+    await due_schedule(bot, user_id, today, due_in=timedelta(minutes=30))
     async with services_of(bot).sessions() as session, session.begin():
         schedule_id = await session.scalar(select(Schedule.id))
         # A prompt for today already queued (later today): it must not go out either.

@@ -1,22 +1,59 @@
-"""The offline demo (the README's first command) plays its scenes and prints both sides."""
+"""The offline demo (the README's first command): a shortened run, and what it produced.
+
+Eight simulated days take in every kind of moment of the full two weeks: the
+enrollment, the intake, two SMART goals, check-ins with a milestone, missed
+evenings with their nudge, a welcome back, lessons, the Monday digest with its
+chart, and at the end the client's progress chart and the practitioner's export.
+"""
 
 from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
 
 from bot import demo
 
 
-async def test_demo_prints_a_transcript_in_three_languages():
+async def test_the_demo_plays_a_week_and_writes_its_files(tmp_path: Path):
     lines: list[str] = []
-    replies = await demo.play(out=lines.append)
+    result = await demo.play(out=lines.append, folder=tmp_path / "out", days=8)
     transcript = "\n".join(lines)
-    assert replies == 20
+
+    # Both sides of the conversations, in the practitioner's and the client's language.
     assert "Welcome to Between, Dr. Weber!" in transcript
-    assert "[a QR code image]" in transcript
+    assert "Lucía → scans the QR code" in transcript
     assert "¡Todo listo!" in transcript
-    assert "Lucía has joined and finished setting up." in transcript
-    assert "1 de 9" in transcript  # the intake's first question
-    assert "Ana (en) → /start" in transcript
-    assert "I am not an emergency service" in transcript
-    assert "Ich bin Between" in transcript
-    assert "Soy Between" in transcript
-    assert "Between left the group." in transcript
+    assert "1 de 9" in transcript  # the intake, one item at a time
+    assert "Busquemos un objetivo para las preocupaciones y el estrés." in transcript
+    assert "¿Te gustaría hacerlo más pequeño?" in transcript  # confidence 5: a smaller step
+    assert transcript.count("Tu objetivo está listo") == 2
+    assert "Strategy for goal 2 of Lucía" in transcript
+    assert transcript.count("Tu check-in 🌱 (1 de 2)") == 8  # one prompt every evening
+    assert "3 check-ins seguidos" in transcript  # the first milestone
+    assert transcript.count("Solo un recordatorio suave") == 2  # a nudge after each miss
+    assert "tenerte de vuelta" in transcript  # back after the break, never blamed
+    assert "Weekly digest, Nov 30, 2026 – Dec 6, 2026" in transcript
+    assert "Check-ins: 5 of 7 answered (71%)" in transcript
+    assert "Lucía → /progress" in transcript and "Eva → /export Lucía" in transcript
+
+    # The files: images (QR code, digest chart, progress, client view), the export, the
+    # transcript itself.
+    names = sorted(path.name for path in result.files)
+    assert result.folder == tmp_path / "out"
+    assert sum(name.endswith(".png") for name in names) == 4
+    for path in result.files:
+        if path.suffix == ".png":
+            assert path.read_bytes().startswith(b"\x89PNG")
+    (pdf,) = [path for path in result.files if path.suffix == ".pdf"]
+    assert pdf.read_bytes().startswith(b"%PDF")
+    (bundle,) = [path for path in result.files if path.suffix == ".zip"]
+    with zipfile.ZipFile(bundle) as archive:
+        ratings = next(name for name in archive.namelist() if "rating" in name)
+        rows = list(csv.DictReader(io.StringIO(archive.read(ratings).decode("utf-8"))))
+    # Six evenings answered in eight (two missed), two goals each.
+    assert len(rows) == 12
+    assert (tmp_path / "out" / "transcript.txt").read_text(encoding="utf-8").strip() == (
+        transcript.split("\nFiles written to")[0].strip()
+    )

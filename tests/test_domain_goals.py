@@ -80,6 +80,13 @@ TODAY = date(2026, 11, 29)
         ("es", "en 3 semanas", date(2026, 12, 20)),
         ("es", "31 de diciembre", date(2026, 12, 31)),
         ("es", "24/12", date(2026, 12, 24)),
+        # As people say it, with the words before the date.
+        ("en", "by January 31", date(2027, 1, 31)),
+        ("en", "on 31 January", date(2027, 1, 31)),
+        ("de", "am 31. Januar", date(2027, 1, 31)),
+        ("de", "bis zum 31.1.", date(2027, 1, 31)),
+        ("es", "el 31 de enero", date(2027, 1, 31)),
+        ("es", "para el 15 de febrero", date(2027, 2, 15)),
     ],
 )
 def test_deadlines_in_each_language(locale, answer, expected):

@@ -19,6 +19,13 @@ MAX_TEXT_LENGTH = 300
 MAX_HORIZON_DAYS = 366
 
 _DATE_ORDER = {"en": "MDY", "de": "DMY", "es": "DMY"}
+# Words people put before a date ("by Friday", "bis zum 31.1.", "para el 15 de febrero")
+# that dateparser does not expect: tried without them when the whole answer fails.
+_LEADING_WORDS = {
+    "en": ("by the", "by", "on the", "on", "until", "till", "before", "around"),
+    "de": ("bis zum", "bis spätestens", "spätestens am", "spätestens", "bis", "am", "zum"),
+    "es": ("para el", "antes del", "hasta el", "como tarde el", "para", "antes de", "el"),
+}
 
 
 class TextProblem(StrEnum):
@@ -60,16 +67,14 @@ class Deadline:
 
 def parse_deadline(answer: str, locale: str, today: date) -> Deadline:
     """Read a date typed in the client's language ("31.12.", "in 3 weeks", "mañana")."""
-    parsed = dateparser.parse(
-        answer.strip()[:MAX_TEXT_LENGTH],
-        languages=[locale],
-        settings={
-            "PREFER_DATES_FROM": "future",
-            "RELATIVE_BASE": datetime.combine(today, time(12)),
-            "DATE_ORDER": _DATE_ORDER.get(locale, "DMY"),
-            "RETURN_AS_TIMEZONE_AWARE": False,
-        },
-    )
+    text = answer.strip()[:MAX_TEXT_LENGTH]
+    parsed = _parse(text, locale, today)
+    if parsed is None:
+        folded = text.casefold()
+        for words in _LEADING_WORDS.get(locale, ()):
+            if folded.startswith(words + " "):
+                parsed = _parse(text[len(words) + 1 :], locale, today)
+                break
     if parsed is None:
         return Deadline(None, DeadlineProblem.UNREADABLE)
     day = parsed.date()
@@ -78,3 +83,16 @@ def parse_deadline(answer: str, locale: str, today: date) -> Deadline:
     if (day - today).days > MAX_HORIZON_DAYS:
         return Deadline(day, DeadlineProblem.TOO_FAR)
     return Deadline(day, None)
+
+
+def _parse(text: str, locale: str, today: date) -> datetime | None:
+    return dateparser.parse(
+        text,
+        languages=[locale],
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": datetime.combine(today, time(12)),
+            "DATE_ORDER": _DATE_ORDER.get(locale, "DMY"),
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
