@@ -39,6 +39,7 @@ from bot.delivery.renderers import Renderers
 from bot.delivery.scheduling import Planning
 from bot.delivery.sender import Sender, SenderConfig
 from bot.enrollment import timezones
+from bot.flood import FloodGuard
 from bot.flows import (
     care_team,
     client_invite,
@@ -59,6 +60,7 @@ from bot.flows import (
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
 from bot.lessons import delivery as lesson_delivery
+from bot.privacy.retention import erase_expired
 from bot.safety import alerts as safety_alerts
 from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
@@ -78,6 +80,7 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 SENDER_KEY = "delivery_sender"
 TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
+RETENTION_JOB_NAME = "privacy.retention"
 
 
 def build_renderers(content: ContentLibrary) -> Renderers:
@@ -103,6 +106,7 @@ def build_services(settings: Settings) -> Services:
         crisis=load_matcher(SUPPORTED_LOCALES),
         crisis_resources=load_resources(SUPPORTED_LOCALES),
         renderers=build_renderers(content),
+        flood=FloodGuard(settings.flood_burst, settings.flood_per_minute),
     )
 
 
@@ -260,7 +264,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.unknown_command))
     # Free text: offered to each conversation that may be waiting for it, in this
     # order; else the general reply. Every path passes the crisis check.
-    text_takers = (lessons.take_reflection,)
+    text_takers = (lessons.take_reflection, lessons.take_program_answer)
     application.add_handler(
         MessageHandler(private & filters.TEXT, free_text.dispatcher(text_takers))
     )
@@ -328,7 +332,24 @@ def start_delivery(application: BotApplication) -> None:
         name=LESSON_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+    if settings.retention_days > 0:
+        application.job_queue.run_repeating(
+            retention,
+            interval=timedelta(days=1),
+            first=60,
+            name=RETENTION_JOB_NAME,
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
     application.bot_data[SENDER_KEY].start()
+
+
+async def retention(context: BotContext) -> None:
+    """Erase the data of clients who stopped more than RETENTION_DAYS ago (daily)."""
+    services = context.services
+    erased = await erase_expired(
+        services.sessions, now=utcnow(), days=services.settings.retention_days
+    )
+    logger.info("event=privacy.retention_done erased=%s", erased)
 
 
 async def lesson_planning(context: BotContext) -> None:

@@ -10,6 +10,7 @@ from bot.content.library import ContentLibrary
 from bot.delivery.renderers import Renderers
 from bot.domain.crisis import CrisisMatcher
 from bot.domain.crisis_resources import CrisisResources
+from bot.flood import FloodGuard
 from bot.i18n import Catalogs
 from bot.settings import Settings
 
@@ -25,3 +26,5 @@ class Services:
     crisis_resources: CrisisResources
     # What each kind of scheduled or queued message says, filled in bot/app.py.
     renderers: Renderers = field(default_factory=Renderers)
+    # Incoming updates per user (in memory, per instance; see bot/flood.py).
+    flood: FloodGuard = field(default_factory=lambda: FloodGuard(20, 30.0))

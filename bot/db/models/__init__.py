@@ -29,7 +29,12 @@ from bot.db.models.goals import (
     Strategy,
     StrategyFrequency,
 )
-from bot.db.models.lessons import LessonDelivery, LessonQuizAnswer, ProgramEnrollment
+from bot.db.models.lessons import (
+    LessonDelivery,
+    LessonQuizAnswer,
+    ProgramAnswer,
+    ProgramEnrollment,
+)
 from bot.db.models.safety import SafetyFlag
 from bot.db.models.users import Role, User, UserStatus
 
@@ -54,6 +59,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Practitioner",
+    "ProgramAnswer",
     "ProgramEnrollment",
     "RatingChange",
     "Role",
