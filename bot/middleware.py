@@ -41,8 +41,8 @@ async def _count(update: Update, context: BotContext) -> None:
         await context.bot.send_message(
             chat.id,
             context.t._(
-                "You're sending me a lot at once. Please slow down a little: I'll still "
-                "read everything, in order. If you need help now, /help lists where to turn."
+                "You're sending me a lot at once. Please slow down a little: nothing you "
+                "send gets lost. If you need help now, /help lists where to turn."
             ),
         )
     except TelegramError:
