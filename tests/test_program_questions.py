@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.app import BotApplication
-from bot.db.models import ProgramAnswer, SafetyFlag
+from bot.db.models import ProgramAnswer
 from bot.flows.lessons import keyboard
 from bot.lessons.progress import deliver_lesson, program_answer_already_saved
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser, SentMessage
@@ -25,6 +25,7 @@ from tests.enrollment_helpers import (
     user_row,
 )
 from tests.lesson_helpers import delivery_row, edited, make_client, services_of
+from tests.test_crisis_flow import flags
 
 LESSON = "behavioural-activation"  # no quiz; in "foundations" it has two questions
 PROGRAM = "foundations"
@@ -218,10 +219,26 @@ async def test_an_answer_in_crisis_language_is_stored_then_answered_with_resourc
     reply = await client.expect_one()
     assert reply.plain_text.startswith(CALM_OPENING[language])
     await client.expect_nothing(0.3)  # nothing more is asked now
-    assert (await answers(bot))[0].answer_text == CRISIS[language]
-    async with services_of(bot).sessions() as session:
-        flags = (await session.scalars(select(SafetyFlag))).all()
-    assert [flag.user_id for flag in flags] == [user_id]
+    stored = await answers(bot)
+    assert [(a.question, a.answer_text) for a in stored] == [(0, CRISIS[language])]
+    assert [flag.user_id for flag in await flags(bot, 1)] == [user_id]
+    # the second question was never shown, so it does not wait: the next text is not taken
+    client.send("sorry")
+    assert "/help" in (await client.expect_one()).plain_text
+    assert len(await answers(bot)) == 1
+
+
+async def test_a_reflection_in_crisis_language_leaves_no_unseen_question_waiting(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    user_id = await make_client(bot, 7107, "en")
+    client = fake_api.user(7107, language_code="en")
+    await finish_reading(client, await deliver_in_program(bot, client, user_id), "en")
+    client.send(CRISIS["en"])
+    assert (await client.expect_one()).plain_text.startswith(CALM_OPENING["en"])
+    await client.expect_nothing(0.3)
+    assert await answers(bot) == []  # the program's question was not asked
+    assert (await delivery_row(bot, user_id, LESSON)).reflection_text == CRISIS["en"]
 
 
 @pytest.mark.parametrize("language", ["en", "de", "es"])

@@ -225,12 +225,8 @@ async def take_reflection(update: Update, context: BotContext) -> bool:
         if delivery is None:
             return False
         progress.save_reflection(delivery, message.text, message.message_id, now)
-        answered = await _after_answer(context, session, delivery, message.chat_id, now)
     logger.info("event=lesson.reflection_saved delivery_id=%s", delivery.id)
-    if (await crisis.screen(update, context, message.text)).matched:
-        return True  # stored, and the crisis resources were sent: nothing more is asked now
-    for outgoing in answered:
-        await send(context, outgoing)
+    await _then_go_on(update, context, delivery.id, now)
     return True
 
 
@@ -246,19 +242,29 @@ async def take_program_answer(update: Update, context: BotContext) -> bool:
         if waiting is None:
             return False
         progress.save_program_answer(waiting, message.text, message.message_id, now)
-        delivery = await session.get(LessonDelivery, waiting.delivery_id)
-        assert delivery is not None  # the answer's row points at it (FK)
-        answered = await _after_answer(context, session, delivery, message.chat_id, now)
     logger.info(
         "event=lesson.program_answer_saved delivery_id=%s question=%s",
         waiting.delivery_id,
         waiting.question,
     )
+    await _then_go_on(update, context, waiting.delivery_id, now)
+    return True
+
+
+async def _then_go_on(update: Update, context: BotContext, delivery_id: int, now: datetime) -> None:
+    """After a typed answer is stored (committed): the crisis check; unless it matched,
+    thanks and what comes next. The next question is asked (its row written) only when
+    it is really sent, so a crisis reply never leaves an unseen question waiting."""
+    message = update.effective_message
     if (await crisis.screen(update, context, message.text)).matched:
-        return True  # stored, and the crisis resources were sent: nothing more is asked now
+        return  # stored, and the crisis resources were sent: nothing more is asked now
+    async with context.services.sessions() as session, session.begin():
+        delivery = await session.get(LessonDelivery, delivery_id)
+        if delivery is None:  # erased meanwhile (/delete)
+            return
+        answered = await _after_answer(context, session, delivery, message.chat_id, now)
     for outgoing in answered:
         await send(context, outgoing)
-    return True
 
 
 async def _after_answer(
