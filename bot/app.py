@@ -40,6 +40,7 @@ from bot.delivery.renderers import Renderers
 from bot.delivery.scheduling import Planning
 from bot.delivery.sender import Sender, SenderConfig
 from bot.enrollment import timezones
+from bot.flood import FloodGuard
 from bot.flows import (
     care_team,
     checkins,
@@ -69,6 +70,7 @@ from bot.lessons import delivery as lesson_delivery
 from bot.measures import delivery as measure_delivery
 from bot.measures.catalog import check_measures
 from bot.measures.model import Measure
+from bot.privacy.retention import erase_expired
 from bot.review import alerts as review_alerts
 from bot.review import digest as review_digest
 from bot.safety import alerts as safety_alerts
@@ -92,6 +94,7 @@ TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
 MEASURE_JOB_NAME = "measures.plan"
 CHECKIN_JOB_NAME = "checkins.sweep"
+RETENTION_JOB_NAME = "privacy.retention"
 
 
 def build_renderers(
@@ -140,6 +143,7 @@ def build_services(settings: Settings) -> Services:
         crisis_resources=load_resources(SUPPORTED_LOCALES),
         renderers=build_renderers(content, settings, measures_by_id),
         measures=measures_by_id,
+        flood=FloodGuard(settings.flood_burst, settings.flood_per_minute),
     )
 
 
@@ -328,8 +332,14 @@ def register_handlers(application: BotApplication) -> None:
     # order; else the general reply. Every path passes the crisis check.
     # The goal conversation comes first: the client is in it, one question at a time;
     # its taker yields to a lesson reflection asked after its own last question. A
-    # check-in note is taken only while that check-in's note question is open.
-    text_takers = (goals.take_answer, lessons.take_reflection, checkins.take_note)
+    # program's question follows a lesson's reflection; a check-in note is taken only
+    # while that check-in's note question is open.
+    text_takers = (
+        goals.take_answer,
+        lessons.take_reflection,
+        lessons.take_program_answer,
+        checkins.take_note,
+    )
     application.add_handler(
         MessageHandler(private & filters.TEXT, free_text.dispatcher(text_takers))
     )
@@ -411,6 +421,14 @@ def start_delivery(application: BotApplication) -> None:
         name=CHECKIN_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+    if settings.retention_days > 0:
+        application.job_queue.run_repeating(
+            retention,
+            interval=timedelta(days=1),
+            first=60,
+            name=RETENTION_JOB_NAME,
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
     application.bot_data[SENDER_KEY].start()
 
 
@@ -427,6 +445,15 @@ async def checkin_sweep(context: BotContext) -> None:
     )
     if result.nudged:
         context.application.bot_data[SENDER_KEY].wake()
+
+
+async def retention(context: BotContext) -> None:
+    """Erase the data of clients who stopped more than RETENTION_DAYS ago (daily)."""
+    services = context.services
+    erased = await erase_expired(
+        services.sessions, now=utcnow(), days=services.settings.retention_days
+    )
+    logger.info("event=privacy.retention_done erased=%s", erased)
 
 
 async def lesson_planning(context: BotContext) -> None:

@@ -26,6 +26,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.user_record: User | None = None
         self._translator: Translator | None = None
+        # Set by the middleware: this user is sending faster than FLOOD_PER_MINUTE.
+        self.flooding = False
 
     @property
     def services(self) -> Services:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from bot.context import BotContext
+from bot.db.base import utcnow
 from bot.users import find_by_telegram_id
+
+logger = logging.getLogger(__name__)
 
 
 async def identify_user(update: Update, context: BotContext) -> None:
@@ -17,3 +24,26 @@ async def identify_user(update: Update, context: BotContext) -> None:
         context.user_record = await find_by_telegram_id(session, sender.id)
     chosen = context.user_record.locale if context.user_record else None
     context.use_locale(context.services.catalogs.resolve(chosen, sender.language_code))
+    await _count(update, context)
+
+
+async def _count(update: Update, context: BotContext) -> None:
+    """Flood control: one polite "slow down" per episode; the update is still handled."""
+    verdict = context.services.flood.admit(update.effective_user.id, utcnow())
+    context.flooding = verdict.flooding
+    if not verdict.warn:
+        return
+    logger.info("event=flood.slow_down user_id=%s", update.effective_user.id)
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    try:
+        await context.bot.send_message(
+            chat.id,
+            context.t._(
+                "You're sending me a lot at once. Please slow down a little: nothing you "
+                "send gets lost. If you need help now, /help lists where to turn."
+            ),
+        )
+    except TelegramError:
+        logger.info("event=flood.slow_down_failed user_id=%s", update.effective_user.id)

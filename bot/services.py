@@ -10,6 +10,7 @@ from bot.content.library import ContentLibrary
 from bot.delivery.renderers import Renderers
 from bot.domain.crisis import CrisisMatcher
 from bot.domain.crisis_resources import CrisisResources
+from bot.flood import FloodGuard
 from bot.i18n import Catalogs
 from bot.measures.model import Measure
 from bot.settings import Settings
@@ -28,3 +29,5 @@ class Services:
     renderers: Renderers = field(default_factory=Renderers)
     # Questionnaires by id (content/measures/), valid files only.
     measures: dict[str, Measure] = field(default_factory=dict)
+    # Incoming updates per user (in memory, per instance; see bot/flood.py).
+    flood: FloodGuard = field(default_factory=lambda: FloodGuard(20, 30.0))

@@ -301,6 +301,34 @@ class Settings(BaseSettings):
             "programs (`programs/`)."
         ),
     ] = PROJECT_ROOT / "content"
+    retention_days: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=3650,
+            description="Days after a client ends the companion (/stop) before a daily job "
+            "erases all their data, as /delete does. 0 keeps it until they /delete (your "
+            "practice's record-keeping rules decide).",
+        ),
+    ] = 0
+    flood_burst: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1000,
+            description="Updates one user may send in a quick burst before being asked to "
+            "slow down (nothing they send is dropped; see README, Floods).",
+        ),
+    ] = 20
+    flood_per_minute: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=6000,
+            description="Sustained updates per minute one user may send without being asked "
+            "to slow down (counted per instance).",
+        ),
+    ] = 30.0
     default_program: Annotated[
         str,
         Field(

@@ -62,7 +62,11 @@ async def tick(bot: BotApplication) -> None:
 
 
 async def due_schedule(
-    bot: BotApplication, user_id: int, local_date: date, *, due_in: timedelta = timedelta(seconds=-1)
+    bot: BotApplication,
+    user_id: int,
+    local_date: date,
+    *,
+    due_in: timedelta = timedelta(seconds=-1),
 ) -> None:
     async with services_of(bot).sessions() as session, session.begin():
         session.add(

@@ -154,12 +154,15 @@ async def resume(user: User) -> bool:
     user.paused_until = None
     if was_stopped:
         user.status = UserStatus.ACTIVE
+        user.stopped_at = None
     return was_stopped
 
 
-async def stop(session: AsyncSession, user: User) -> list[authorization.Viewer]:
-    """The client ends the companion: nothing more is sent; data stays until /delete."""
+async def stop(session: AsyncSession, user: User, now: datetime) -> list[authorization.Viewer]:
+    """The client ends the companion: nothing more is sent; data stays until /delete (or
+    until RETENTION_DAYS after ``now``)."""
     user.status = UserStatus.STOPPED
+    user.stopped_at = now
     user.paused_until = None
     await close_step(session, user.id)
     return await authorization.team_viewers(session, user.id)

@@ -40,6 +40,8 @@ async def free_text(update: Update, context: BotContext) -> None:
     """Text outside any conversation: the crisis check, else say nobody reads it, and /help."""
     if (await crisis.screen(update, context, update.effective_message.text)).matched:
         return
+    if context.flooding:
+        return  # they were asked to slow down; one acknowledgement per message would pile up
     _ = context.t._
     await update.effective_message.reply_text(
         _(

@@ -6,7 +6,9 @@ A delivered lesson arrives as page 1 (sent by the delivery engine with what
     Next / Back   -> the same message is edited to the other page
     Done          -> the reflection question (answer in a message, or Skip)
     answer / Skip -> the quiz, one question at a time, if the lesson has one
-    last answer   -> a short "well done"
+    last answer   -> the program's questions for this lesson, if any, one at a time
+                     (answer in a message, or Skip)
+    last one      -> a short "well done"
     /learn        -> every lesson delivered so far; tapping one sends it again
 
 Every button names a delivery; a delivery that is not the sender's is refused
@@ -130,6 +132,8 @@ class _Press:
             chat_id=self.chat_id,
             delivery=self.delivery,
             lesson=self.lesson,
+            library=self.context.services.content,
+            now=self.now,
         )
 
 
@@ -191,12 +195,21 @@ async def _quiz_answer(press: _Press) -> _Reply:
     return reply
 
 
+async def _skip_question(press: _Press) -> _Reply:
+    """Skip a program question: go on to the next one, or the closing message."""
+    (question,) = press.callback.args
+    if not await progress.skip_program_question(press.session, press.delivery, question, press.now):
+        return _Reply(remove_buttons=True)  # already skipped or answered
+    return _Reply(remove_buttons=True, send=[await press.after_reflection()])
+
+
 _STEPS: dict[Action, Callable[[_Press], Awaitable[_Reply]]] = {
     Action.PAGE: _show_page,
     Action.OPEN: _open_again,
     Action.DONE: _done,
     Action.SKIP_REFLECTION: _skip_reflection,
     Action.QUIZ: _quiz_answer,
+    Action.SKIP_QUESTION: _skip_question,
 }
 
 
@@ -212,24 +225,68 @@ async def take_reflection(update: Update, context: BotContext) -> bool:
         if delivery is None:
             return False
         progress.save_reflection(delivery, message.text, message.message_id, now)
-        answered = await _after_reflection(context, session, delivery, message.chat_id)
     logger.info("event=lesson.reflection_saved delivery_id=%s", delivery.id)
-    if (await crisis.screen(update, context, message.text)).matched:
-        return True  # stored, and the crisis resources were sent: nothing more is asked now
-    for outgoing in answered:
-        await send(context, outgoing)
+    await _then_go_on(update, context, delivery.id, now)
     return True
 
 
-async def _after_reflection(
-    context: BotContext, session: AsyncSession, delivery: LessonDelivery, chat_id: int
+async def take_program_answer(update: Update, context: BotContext) -> bool:
+    """Free text: the answer to a program's question asked after a lesson, if one is open."""
+    user = context.user_record
+    message = update.effective_message
+    now = datetime.now(UTC)
+    async with context.services.sessions() as session, session.begin():
+        if await progress.program_answer_already_saved(session, user.id, message.message_id):
+            return True  # Telegram delivered this update again: it is stored already
+        waiting = await progress.awaiting_program_answer(session, user.id, now)
+        if waiting is None:
+            return False
+        progress.save_program_answer(waiting, message.text, message.message_id, now)
+    logger.info(
+        "event=lesson.program_answer_saved delivery_id=%s question=%s",
+        waiting.delivery_id,
+        waiting.question,
+    )
+    await _then_go_on(update, context, waiting.delivery_id, now)
+    return True
+
+
+async def _then_go_on(update: Update, context: BotContext, delivery_id: int, now: datetime) -> None:
+    """After a typed answer is stored (committed): the crisis check; unless it matched,
+    thanks and what comes next. The next question is asked (its row written) only when
+    it is really sent, so a crisis reply never leaves an unseen question waiting."""
+    message = update.effective_message
+    if (await crisis.screen(update, context, message.text)).matched:
+        return  # stored, and the crisis resources were sent: nothing more is asked now
+    async with context.services.sessions() as session, session.begin():
+        delivery = await session.get(LessonDelivery, delivery_id)
+        if delivery is None:  # erased meanwhile (/delete)
+            return
+        answered = await _after_answer(context, session, delivery, message.chat_id, now)
+    for outgoing in answered:
+        await send(context, outgoing)
+
+
+async def _after_answer(
+    context: BotContext,
+    session: AsyncSession,
+    delivery: LessonDelivery,
+    chat_id: int,
+    now: datetime,
 ) -> list[OutgoingMessage]:
+    """Thanks for a typed answer, then what comes next (quiz, program question, the end)."""
     thanks = messages.reflection_saved(context.t, chat_id=chat_id)
     lesson = context.services.content.lesson(delivery.lesson_id, context.t.locale)
     if lesson is None:
         return [thanks]
     following = await progress.next_after_reflection(
-        session, context.t, chat_id=chat_id, delivery=delivery, lesson=lesson
+        session,
+        context.t,
+        chat_id=chat_id,
+        delivery=delivery,
+        lesson=lesson,
+        library=context.services.content,
+        now=now,
     )
     return [thanks, following]
 

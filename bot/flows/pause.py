@@ -136,6 +136,17 @@ async def stop(update: Update, context: BotContext) -> None:
         _(
             "Do you want to stop the companion? I won't write to you any more, and your "
             "practitioner will be told. Your data stays until you delete it with /delete."
+        )
+        if not (days := context.services.settings.retention_days)
+        else context.t.ngettext(
+            "Do you want to stop the companion? I won't write to you any more, and your "
+            "practitioner will be told. Your data is erased {days} day after you stop, or "
+            "sooner if you delete it with /delete.",
+            "Do you want to stop the companion? I won't write to you any more, and your "
+            "practitioner will be told. Your data is erased {days} days after you stop, or "
+            "sooner if you delete it with /delete.",
+            days,
+            days=days,
         ),
         reply_markup=keyboards.inline(
             [(_("Yes, stop"), "stop:yes"), (_("No, carry on"), "stop:no")]
@@ -162,13 +173,23 @@ async def stop_button(update: Update, context: BotContext) -> None:
         if user.status == UserStatus.STOPPED:  # a second tap: already done
             out.say(_("You've already stopped. /resume starts again."))
         else:
-            await clients.stop(session, user)
+            await clients.stop(session, user, utcnow())
             await _tell_team(context, session, user, out, stopped=True)
             logger.info("event=client.stopped user_id=%s", user.id)
+            days = context.services.settings.retention_days
             out.say(
                 _(
                     "Done. I won't write to you any more. Your data stays until you delete it "
                     "with /delete, and /resume starts again if you change your mind."
+                )
+                if not days
+                else context.t.ngettext(
+                    "Done. I won't write to you any more. Your data is erased in {days} day "
+                    "unless you /resume; /delete erases it now.",
+                    "Done. I won't write to you any more. Your data is erased in {days} days "
+                    "unless you /resume; /delete erases it now.",
+                    days,
+                    days=days,
                 )
             )
     await out.send(context)

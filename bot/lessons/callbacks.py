@@ -8,6 +8,7 @@ against the sender before reading or writing anything:
     ld:<delivery>                    done reading
     ls:<delivery>                    skip the reflection
     lq:<delivery>:<question>:<answer> answer a quiz question
+    lk:<delivery>:<question>          skip a program's question asked after the lesson
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-PATTERN = r"^l[podsq]:"  # what the flow's CallbackQueryHandler claims
+PATTERN = r"^l[podsqk]:"  # what the flow's CallbackQueryHandler claims
 
 
 class Action(StrEnum):
@@ -25,9 +26,17 @@ class Action(StrEnum):
     DONE = "ld"
     SKIP_REFLECTION = "ls"
     QUIZ = "lq"
+    SKIP_QUESTION = "lk"
 
 
-_ARITY = {Action.PAGE: 1, Action.OPEN: 0, Action.DONE: 0, Action.SKIP_REFLECTION: 0, Action.QUIZ: 2}
+_ARITY = {
+    Action.PAGE: 1,
+    Action.OPEN: 0,
+    Action.DONE: 0,
+    Action.SKIP_REFLECTION: 0,
+    Action.QUIZ: 2,
+    Action.SKIP_QUESTION: 1,
+}
 _NUMBER = re.compile(r"^[0-9]{1,12}$")
 
 
@@ -59,6 +68,10 @@ def skip_reflection(delivery_id: int) -> str:
 
 def quiz_answer(delivery_id: int, question: int, answer: int) -> str:
     return LessonCallback(Action.QUIZ, delivery_id, (question, answer)).encode()
+
+
+def skip_question(delivery_id: int, question: int) -> str:
+    return LessonCallback(Action.SKIP_QUESTION, delivery_id, (question,)).encode()
 
 
 def decode(data: str | None) -> LessonCallback | None:

@@ -129,6 +129,26 @@ def quiz_question(
     return OutgoingMessage(chat_id, f"{heading}\n\n{html.escape(question.question)}", rows)
 
 
+def program_question(
+    t: Translator, *, chat_id: int, delivery_id: int, index: int, total: int, question: str
+) -> OutgoingMessage:
+    """One of the program's questions after a lesson: answer in a message, or skip."""
+    _ = t._
+    heading = _(
+        "<b>A question from your program</b> ({number} of {total})",
+        number=index + 1,
+        total=total,
+    )
+    hint = _(
+        "Write your answer in a message if you like; your practitioner can read it. "
+        "Or skip it: that is fine too."
+    )
+    text = f"{heading}\n\n{html.escape(question)}\n\n{hint}"
+    return OutgoingMessage(
+        chat_id, text, ((Button(_("Skip"), callbacks.skip_question(delivery_id, index)),),)
+    )
+
+
 def quiz_feedback(t: Translator, *, lesson: Lesson, index: int, chosen: int) -> str:
     """The question again, with the chosen answer and its explanation (edited in place)."""
     _ = t._

@@ -16,13 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.lessons import Lesson
 from bot.content.library import ContentLibrary
-from bot.db.models import LessonDelivery, LessonQuizAnswer, Role, User, UserStatus
+from bot.db.models import (
+    LessonDelivery,
+    LessonQuizAnswer,
+    ProgramAnswer,
+    Role,
+    User,
+    UserStatus,
+)
 from bot.i18n import Catalogs, Translator
 from bot.lessons import messages
 from bot.lessons.messages import LessonListItem, OutgoingMessage
 
 # A reflection question waits this long for a typed answer; later text is not taken as one.
 REFLECTION_WINDOW = timedelta(hours=24)
+# The same for a program's question asked after a lesson.
+QUESTION_WINDOW = timedelta(hours=24)
 # Two presses of Done within this time ask the reflection question once.
 DOUBLE_TAP = timedelta(seconds=30)
 LEARN_LIST_LIMIT = 30
@@ -222,16 +231,130 @@ async def answered_questions(session: AsyncSession, delivery_id: int) -> set[int
 
 
 async def next_after_reflection(
-    session: AsyncSession, t: Translator, *, chat_id: int, delivery: LessonDelivery, lesson: Lesson
+    session: AsyncSession,
+    t: Translator,
+    *,
+    chat_id: int,
+    delivery: LessonDelivery,
+    lesson: Lesson,
+    library: ContentLibrary,
+    now: datetime,
 ) -> OutgoingMessage:
-    """The first unanswered quiz question, or the closing message."""
+    """The first unanswered quiz question, else the program's next question for this
+    lesson (asked now: its row is written), else the closing message."""
     answered = await answered_questions(session, delivery.id)
     for index in range(len(lesson.meta.quiz)):
         if index not in answered:
             return messages.quiz_question(
                 t, chat_id=chat_id, delivery_id=delivery.id, lesson=lesson, index=index
             )
+    questions = program_questions(library, delivery, t.locale)
+    if questions:
+        index = await ask_next_program_question(session, delivery, len(questions), now)
+        if index is not None:
+            return messages.program_question(
+                t,
+                chat_id=chat_id,
+                delivery_id=delivery.id,
+                index=index,
+                total=len(questions),
+                question=questions[index],
+            )
     return messages.lesson_finished(t, chat_id=chat_id, lesson=lesson)
+
+
+def program_questions(library: ContentLibrary, delivery: LessonDelivery, locale: str) -> list[str]:
+    """The questions the delivery's program asks after this lesson, in ``locale`` (English
+    when a translation is missing); none for a lesson sent on its own."""
+    program = library.program(delivery.program_id) if delivery.program_id else None
+    if program is None:
+        return []
+    for step in program.lessons:
+        if step.lesson == delivery.lesson_id:
+            return [question.get(locale) or question["en"] for question in step.questions]
+    return []
+
+
+async def ask_next_program_question(
+    session: AsyncSession, delivery: LessonDelivery, count: int, now: datetime
+) -> int | None:
+    """The first of ``count`` questions neither answered nor skipped, marked as asked now;
+    None when every one is done. Safe to repeat: asking again only renews the wait."""
+    rows = {
+        row.question: row
+        for row in await session.scalars(
+            select(ProgramAnswer).where(ProgramAnswer.delivery_id == delivery.id)
+        )
+    }
+    for index in range(count):
+        row = rows.get(index)
+        if row is None:
+            asked = ProgramAnswer(delivery_id=delivery.id, question=index, asked_at=now)
+            try:
+                async with session.begin_nested():
+                    session.add(asked)
+            except IntegrityError:  # asked concurrently by another instance: fine
+                pass
+            return index
+        if row.answered_at is None and row.skipped_at is None:
+            row.asked_at = now
+            return index
+    return None
+
+
+async def awaiting_program_answer(
+    session: AsyncSession, user_id: int, now: datetime
+) -> ProgramAnswer | None:
+    """The program question waiting for this client's typed answer, if any."""
+    return await session.scalar(
+        select(ProgramAnswer)
+        .join(LessonDelivery, LessonDelivery.id == ProgramAnswer.delivery_id)
+        .where(
+            LessonDelivery.user_id == user_id,
+            ProgramAnswer.answered_at.is_(None),
+            ProgramAnswer.skipped_at.is_(None),
+            ProgramAnswer.asked_at > now - QUESTION_WINDOW,
+        )
+        .order_by(ProgramAnswer.asked_at.desc(), ProgramAnswer.id.desc())
+        .limit(1)
+    )
+
+
+async def program_answer_already_saved(
+    session: AsyncSession, user_id: int, message_id: int
+) -> bool:
+    """Whether this Telegram message was already stored as a program answer (a redelivery)."""
+    found = await session.scalar(
+        select(ProgramAnswer.id)
+        .join(LessonDelivery, LessonDelivery.id == ProgramAnswer.delivery_id)
+        .where(LessonDelivery.user_id == user_id, ProgramAnswer.message_id == message_id)
+    )
+    return found is not None
+
+
+def save_program_answer(row: ProgramAnswer, text: str, message_id: int, now: datetime) -> None:
+    row.answer_text = text
+    row.answered_at = now
+    row.message_id = message_id
+
+
+async def skip_program_question(
+    session: AsyncSession, delivery: LessonDelivery, question: int, now: datetime
+) -> bool:
+    """Stop waiting for this question's answer; False when it was not waiting (a repeated
+    press, or already answered)."""
+    row = await session.scalar(
+        select(ProgramAnswer).where(
+            ProgramAnswer.delivery_id == delivery.id,
+            ProgramAnswer.question == question,
+            ProgramAnswer.answered_at.is_(None),
+            ProgramAnswer.skipped_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.skipped_at = now
+    return True
 
 
 async def delivered_lessons(
@@ -276,6 +399,14 @@ class LessonProgress:
     reflection: str | None  # the client's own words: show escaped, record the read
     reflection_answered_at: datetime | None
     quiz: tuple[QuizResult, ...]
+    answers: tuple[ProgramAnswerView, ...] = ()  # the program's questions the client answered
+
+
+@dataclass(frozen=True)
+class ProgramAnswerView:
+    question: str
+    text: str  # the client's own words: show escaped
+    answered_at: datetime
 
 
 async def client_progress(
@@ -284,7 +415,7 @@ async def client_progress(
     """Every lesson delivered to the client, oldest first, with what they did with it.
 
     For the practitioner's view (issue 3 decides who may call it, and records the read).
-    Two queries, whatever the number of lessons.
+    Three queries, whatever the number of lessons.
     """
     deliveries = (
         await session.scalars(
@@ -302,6 +433,15 @@ async def client_progress(
         )
         for row in rows:
             answers[row.delivery_id].append(QuizResult(row.question, row.answer, row.correct))
+    typed: dict[int, list[ProgramAnswer]] = {d.id: [] for d in deliveries}
+    if deliveries:
+        rows = await session.scalars(
+            select(ProgramAnswer)
+            .where(ProgramAnswer.delivery_id.in_(typed), ProgramAnswer.answered_at.is_not(None))
+            .order_by(ProgramAnswer.question)
+        )
+        for row in rows:
+            typed[row.delivery_id].append(row)
     result = []
     for delivery in deliveries:
         lesson = library.lesson(delivery.lesson_id, locale)
@@ -317,6 +457,22 @@ async def client_progress(
                 reflection=delivery.reflection_text,
                 reflection_answered_at=delivery.reflection_answered_at,
                 quiz=tuple(answers[delivery.id]),
+                answers=_answer_views(library, delivery, locale, typed[delivery.id]),
             )
         )
     return result
+
+
+def _answer_views(
+    library: ContentLibrary, delivery: LessonDelivery, locale: str, rows: list[ProgramAnswer]
+) -> tuple[ProgramAnswerView, ...]:
+    questions = program_questions(library, delivery, locale)
+    return tuple(
+        ProgramAnswerView(
+            # A question removed from the program since: its answer is still shown.
+            questions[row.question] if row.question < len(questions) else "…",
+            row.answer_text or "",
+            row.answered_at,  # type: ignore[arg-type]  # filtered on answered_at
+        )
+        for row in rows
+    )

@@ -82,16 +82,30 @@ def _lesson(t: Translator, number: int, lesson: LessonProgress, zone: ZoneInfo) 
                 right=right,
             )
         )
-    if not lesson.reflection:
+    blocks: list[tuple[str, str]] = []  # (label, the client's own words)
+    if lesson.reflection:
+        answered = lesson.reflection_answered_at or lesson.delivered_at
+        label = _("<i>Their reflection, in their own words ({date}):</i>", date=at(answered))
+        blocks.append((label, lesson.reflection))
+    for answer in lesson.answers:
+        label = _(
+            "<i>Their answer to “{question}” ({date}):</i>",
+            question=html.escape(answer.question),
+            date=at(answer.answered_at),
+        )
+        blocks.append((label, answer.text))
+    pieces = []
+    for label, text in blocks:
+        quotes = [
+            f"<blockquote>{html.escape(part)}</blockquote>"
+            for part in _parts(text, REFLECTION_PART)
+        ]
+        # The label stays with the first part of the quote, so it never stands alone.
+        pieces.append("\n".join([label, quotes[0]]))
+        pieces.extend(quotes[1:])
+    if not pieces:
         return ["\n".join(lines)]
-    answered = lesson.reflection_answered_at or lesson.delivered_at
-    lines.append(_("<i>Their reflection, in their own words ({date}):</i>", date=at(answered)))
-    quotes = [
-        f"<blockquote>{html.escape(part)}</blockquote>"
-        for part in _parts(lesson.reflection, REFLECTION_PART)
-    ]
-    # The label stays with the first part of the quote, so it never stands alone.
-    return ["\n".join([*lines, quotes[0]]), *quotes[1:]]
+    return ["\n".join([*lines, pieces[0]]), *pieces[1:]]
 
 
 def _parts(text: str, size: int) -> list[str]:

@@ -29,7 +29,12 @@ from bot.db.models.goals import (
     Strategy,
     StrategyFrequency,
 )
-from bot.db.models.lessons import LessonDelivery, LessonQuizAnswer, ProgramEnrollment
+from bot.db.models.lessons import (
+    LessonDelivery,
+    LessonQuizAnswer,
+    ProgramAnswer,
+    ProgramEnrollment,
+)
 from bot.db.models.measures import (
     AdministrationStatus,
     Cadence,
@@ -68,6 +73,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Practitioner",
+    "ProgramAnswer",
     "ProgramEnrollment",
     "RatingChange",
     "Role",

@@ -87,3 +87,29 @@ class LessonQuizAnswer(Base):
     answer: Mapped[int] = mapped_column(Integer())  # index into that question's answers
     correct: Mapped[bool] = mapped_column(Boolean())
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProgramAnswer(TimestampMixin, Base):
+    """A program's question asked after one of its lessons, and the client's typed answer.
+
+    The row is written when the question is asked (the step of the conversation lives
+    here): waiting while ``answered_at`` and ``skipped_at`` are both empty.
+    """
+
+    __tablename__ = "program_answers"
+    __table_args__ = (UniqueConstraint("delivery_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No index of its own: the unique (delivery_id, question) index serves it.
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("lesson_deliveries.id", ondelete="CASCADE"))
+    question: Mapped[int] = mapped_column(Integer())  # index into the program step's questions
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Health data: encrypted at rest (bot.crypto).
+    answer_text: Mapped[str | None] = mapped_column(EncryptedText())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    skipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The Telegram message that carried the answer: a redelivered update is recognised.
+    message_id: Mapped[int | None] = mapped_column(BigInteger())
+
+    def __repr__(self) -> str:  # ids only: reprs end up in logs
+        return f"ProgramAnswer(id={self.id!r}, delivery_id={self.delivery_id!r})"

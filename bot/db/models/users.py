@@ -62,6 +62,8 @@ class User(TimestampMixin, Base):
     quiet_end: Mapped[time | None] = mapped_column(Time())
     # A holiday (/pause): no prompts until this instant, and streaks are frozen.
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the client ended the companion (/stop); RETENTION_DAYS counts from here.
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:  # ids only: reprs end up in logs
         return f"User(id={self.id!r}, role={self.role!r})"

@@ -1,0 +1,49 @@
+"""Helpers for the safety tests: a bot with particular settings, snapshots of the database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import BotApplication, build_application, running
+from bot.db import migrate
+from bot.db.base import Base
+from bot.db.session import create_engine
+from bot.offline.fake_bot_api import FakeBotApi
+from tests.conftest import make_settings
+
+
+@asynccontextmanager
+async def bot_with(
+    fake_api: FakeBotApi, database_url: str, **overrides: object
+) -> AsyncIterator[BotApplication]:
+    """The real application on a migrated database, with some settings changed."""
+    settings = make_settings(fake_api, database_url, **overrides)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    application = build_application(settings)
+    async with running(application, poll_timeout=1):
+        yield application
+
+
+# Bookkeeping that any update may touch without it being "someone's data".
+VOLATILE_COLUMNS = {"updated_at"}
+
+
+async def snapshot(bot: BotApplication, *, skip_tables: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every row of every table, as comparable plain values (decrypted, as the ORM reads)."""
+    tables: dict[str, Any] = {}
+    async with bot.bot_data["services"].sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name in skip_tables:
+                continue
+            columns = [c for c in table.columns if c.name not in VOLATILE_COLUMNS]
+            rows = (await session.execute(select(*columns))).all()
+            tables[table.name] = sorted(tuple(map(repr, row)) for row in rows)
+    return tables
