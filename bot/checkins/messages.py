@@ -184,7 +184,7 @@ def nudge(t: Translator, local_date: date) -> Rendered:
     _ = t._
     return Rendered(
         text=_(
-            "Just a gentle nudge: today's check-in is still open, whenever you have a "
+            "Just a gentle nudge: your check-in is still open, whenever you have a "
             "minute. Skipping is fine too."
         ),
         buttons=(

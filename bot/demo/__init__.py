@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import tempfile
+import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -122,23 +124,22 @@ async def _world() -> AsyncIterator[tuple[FakeBotApi, BotApplication, SimulatedC
 
 
 def _save_attachments(transcript: Transcript, folder: Path) -> list[Path]:
-    """Every image and file the bot sent, named by who got it and in which order."""
+    """Every image and file the bot sent, named by order, recipient and moment."""
     saved = []
-    for number, (person, message) in enumerate(transcript.attachments, start=1):
+    for number, (person, message, scene) in enumerate(transcript.attachments, start=1):
         if message.file is None:
             continue
-        if message.method == "sendPhoto":
-            name = f"{number:02d}-{person.name.lower()}-image.png"
-        else:
-            name = f"{number:02d}-{person.name.lower()}-{message.filename or 'file'}"
-        path = folder / _ascii(name)
+        document = message.method == "sendDocument" and message.filename
+        what = message.filename if document else f"{_slug(scene)}.png"
+        path = folder / f"{number:02d}-{_slug(person.name)}-{what}"
         path.write_bytes(message.file)
         saved.append(path)
     return saved
 
 
-def _ascii(name: str) -> str:
-    return name.replace("í", "i").replace("ó", "o")
+def _slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:40] or "image"
 
 
 def run(*, folder: Path = DEFAULT_FOLDER, days: int = len(EVENINGS), chat: bool = False) -> int:

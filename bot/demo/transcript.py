@@ -46,11 +46,13 @@ class Transcript:
     # (chat, message id) -> (edits seen, the text shown): an edit that only takes the
     # buttons away (after a press) is not worth a line
     _shown: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
-    # Images and files the bot sent, for the demo to save: (person, message)
-    attachments: list[tuple[Person, SentMessage]] = field(default_factory=list)
+    # Images and files the bot sent, for the demo to save: (person, message, what was
+    # happening)
+    attachments: list[tuple[Person, SentMessage, str]] = field(default_factory=list)
     replies: int = 0
     # A heading waits for the first line under it: a quiet morning prints nothing.
     _heading: str | None = None
+    scene: str = ""
 
     def add(self, person: Person) -> Person:
         self.people.append(person)
@@ -62,6 +64,7 @@ class Transcript:
         zone = ZoneInfo(self.people[0].timezone) if self.people else None
         stamp = format_datetime(when, "EEE d MMM, HH:mm", tzinfo=zone, locale="en")
         self._heading = f"── {stamp} · {text} ".ljust(WIDTH, "─")
+        self.scene = text
 
     def line(self, text: str) -> None:
         """One line of the transcript, under its heading."""
@@ -152,10 +155,10 @@ class Transcript:
         self.line(arrow)
         if message.method == "sendPhoto":
             self.line("    [an image]")
-            self.attachments.append((person, message))
+            self.attachments.append((person, message, self.scene))
         elif message.method == "sendDocument":
             self.line(f"    [a file: {message.filename}]")
-            self.attachments.append((person, message))
+            self.attachments.append((person, message, self.scene))
         lines: list[str] = []
         for paragraph in (message.plain_text or message.plain_caption or "").split("\n"):
             lines.extend(
