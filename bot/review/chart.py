@@ -12,13 +12,10 @@ import io
 import threading
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # matplotlib promises no thread safety: one drawing at a time (each takes well under a second).
 DRAWING = threading.Lock()
@@ -44,6 +41,9 @@ def _plain(label: str) -> str:
 
 
 def figure(panels: list[Panel], *, y_label: str) -> Figure:
+    # Imported here: matplotlib costs start-up time and memory until a chart is drawn.
+    from matplotlib.figure import Figure
+
     shown = panels[:MAX_PANELS] or [Panel("", ())]
     fig = Figure(figsize=(8, 2.6 * len(shown)), dpi=90)
     axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
@@ -74,6 +74,8 @@ def figure(panels: list[Panel], *, y_label: str) -> Figure:
 def png_bytes(panels: list[Panel], *, y_label: str) -> bytes:
     buffer = io.BytesIO()
     with DRAWING:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         FigureCanvasAgg(figure(panels, y_label=y_label)).print_png(buffer)
     return buffer.getvalue()
 

@@ -23,8 +23,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages
-from matplotlib.figure import Figure
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -246,6 +244,10 @@ def _plain_text(markup: str) -> str:
 
 def pdf_report(title: str, summary: str, panels: list[chart.Panel], *, y_label: str) -> bytes:
     """Text pages (the summary), then the chart page."""
+    # Imported here: matplotlib costs start-up time and memory until a report is made.
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages
+    from matplotlib.figure import Figure
+
     buffer = io.BytesIO()
     lines = [title, "", *summary.split("\n")]
     with chart.DRAWING, PdfPages(buffer) as pdf:
