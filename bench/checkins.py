@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bench import updates
 from bench.common import Figure, bot_environment, postgres_database, process, save, wait_for
 from bot import crypto
 from bot.db.migrate import upgrade
@@ -83,7 +84,11 @@ def measure(database_url: str, clients: int) -> float:
 
 
 def run(clients: int) -> list[Figure]:
-    figures = []
+    # The yardstick, in the same run: a bare PTB echo bot answering as many messages
+    # sent at once (bench/updates.py measures it the same way).
+    bare = [sys.executable, "-m", "bench.bare_echo_bot", "{url}", "{token}", "16"]
+    bare_rate = updates.measure(bare, clients, lambda fake: bot_environment(fake, "sqlite://"))
+    figures = [Figure("checkins", "bare PTB echo bot, 16 at once", bare_rate, "updates/s", COMMAND)]
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         rate = measure(url, clients)
@@ -92,6 +97,16 @@ def run(clients: int) -> list[Figure]:
         if postgres_url:
             rate = measure(postgres_url, clients)
             figures.append(Figure("checkins", "answers, PostgreSQL", rate, "answers/s", COMMAND))
+    for figure in [f for f in figures if f.measure.startswith("answers")]:
+        figures.append(
+            Figure(
+                "checkins",
+                f"{figure.measure} ÷ bare echo (target ≥ 0.7)",
+                figure.value / bare_rate,
+                "ratio",
+                COMMAND,
+            )
+        )
     return figures
 
 
