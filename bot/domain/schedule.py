@@ -46,6 +46,11 @@ def zone_or_default(name: str | None, default: str) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
+def local_date(now: datetime, timezone: str | None, default_timezone: str) -> date:
+    """The user's calendar date at ``now``, in their zone (or the default)."""
+    return now.astimezone(zone_or_default(timezone, default_timezone)).date()
+
+
 def wall_time_exists(local: datetime, zone: ZoneInfo) -> bool:
     """Whether a naive wall-clock time occurs in ``zone`` (False inside a DST gap)."""
     aware = local.replace(tzinfo=zone)

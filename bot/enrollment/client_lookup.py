@@ -9,11 +9,14 @@ tells whether such a client exists.
 
 from __future__ import annotations
 
+import html
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CareTeamMember, MembershipState, User
 from bot.enrollment.authorization import VisibleClient
+from bot.i18n import Translator
 
 
 def normalize(typed: str) -> str:
@@ -48,3 +51,8 @@ async def find_clients(
         for member, user in rows
         if user.id == number or (member.alias is not None and normalize(member.alias) == wanted)
     ]
+
+
+def client_label(translator: Translator, alias: str | None, client_id: int) -> str:
+    """How a practitioner sees a client: their own alias (escaped), else a number."""
+    return html.escape(alias) if alias else translator._("client {number}", number=client_id)

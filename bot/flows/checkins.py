@@ -34,7 +34,7 @@ from bot.db.models import (
 from bot.delivery.renderers import Rendered
 from bot.delivery.scheduling import reschedule_user
 from bot.domain.checkins import encouragement
-from bot.domain.schedule import zone_or_default
+from bot.domain.schedule import local_date
 from bot.flows import crisis, fallback
 
 logger = logging.getLogger(__name__)
@@ -64,10 +64,9 @@ def _window(context: BotContext) -> timedelta:
 
 def _today(context: BotContext, now: datetime) -> date:
     user = context.user_record
-    zone = zone_or_default(
-        user.timezone if user else None, context.services.settings.default_timezone
+    return local_date(
+        now, user.timezone if user else None, context.services.settings.default_timezone
     )
-    return now.astimezone(zone).date()
 
 
 def _is_client(context: BotContext) -> bool:

@@ -34,7 +34,7 @@ from telegram.error import BadRequest
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Goal, GoalStatus, Role, User
-from bot.domain.schedule import zone_or_default
+from bot.domain.schedule import local_date
 from bot.flows import crisis, fallback, keyboards, practitioner_goals
 from bot.flows.outgoing import Outgoing
 from bot.goals import conversation
@@ -250,8 +250,7 @@ async def take_answer(update: Update, context: BotContext) -> bool:
 
 
 def _today(context: BotContext, user: User, now: datetime) -> date:
-    zone = zone_or_default(user.timezone, context.services.settings.default_timezone)
-    return now.astimezone(zone).date()
+    return local_date(now, user.timezone, context.services.settings.default_timezone)
 
 
 # --------------------------------------------------------------------------- buttons

@@ -35,7 +35,6 @@ from bot.db.models import (
     AdministrationStatus,
     Cadence,
     MeasureAdministration,
-    Role,
     TeamRole,
     User,
     UserStatus,
@@ -47,8 +46,7 @@ from bot.enrollment.client_lookup import find_clients
 from bot.flows import fallback, goals
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
-from bot.flows.practitioner_lessons import ECHO_LENGTH
-from bot.flows.practitioner_lessons import _one as one_client
+from bot.flows.practitioner_commands import ECHO_LENGTH, not_for_you, one_client, practitioner
 from bot.i18n import N_, Translator
 from bot.measures import administrations, callbacks, messages
 from bot.measures import scheduling as measure_scheduling
@@ -198,17 +196,12 @@ async def _remove_buttons(update: Update) -> None:
 # --------------------------------------------------------------------------- practitioners
 
 
-def _practitioner(context: BotContext) -> User | None:
-    user = context.user_record
-    return user if user is not None and user.role == Role.PRACTITIONER else None
-
-
 async def intake(update: Update, context: BotContext) -> None:
     """/intake <client>: the client's intake answers, for anyone on their care team."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await update.effective_message.reply_text(t._("This command is for practitioners."))
+        await not_for_you(update, context)
         return
     if not context.args:
         await update.effective_message.reply_text(
@@ -302,9 +295,9 @@ def _shown(t: Translator, measure: Measure, item, answers) -> str:
 async def measure(update: Update, context: BotContext) -> None:
     """/measure <client> [<measure> <weekly|fortnightly|monthly|stop>]."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await update.effective_message.reply_text(t._("This command is for practitioners."))
+        await not_for_you(update, context)
         return
     args = context.args or []
     if not args:

@@ -40,9 +40,10 @@ from bot.db.models import ConversationStep, Invite, Role, Schedule, User
 from bot.delivery import checkin_reminder
 from bot.delivery.scheduling import add_schedule, reschedule_user
 from bot.enrollment import authorization, clients, invites, times_of_day, timezones
+from bot.enrollment.client_lookup import client_label
 from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.lessons import schedule as lesson_schedule
 from bot.measures import scheduling as measure_scheduling
 
@@ -750,11 +751,6 @@ def _place_and_time(context: BotContext, place: str, zone: str) -> str:
 
 def city_label(context: BotContext, city: timezones.City) -> str:
     return f"{city.name}, {timezones.country_name(city.country, context.t.locale)}"
-
-
-def client_label(translator: Translator, alias: str | None, client_id: int) -> str:
-    """How a practitioner sees a client: their own alias, else a number."""
-    return html.escape(alias) if alias else translator._("client {number}", number=client_id)
 
 
 def _just_asked(step: ConversationStep) -> bool:

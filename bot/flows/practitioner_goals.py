@@ -28,7 +28,7 @@ from bot import audit
 from bot.audit import AuditAction
 from bot.context import BotContext
 from bot.db.base import utcnow
-from bot.db.models import Goal, GoalStatus, Role, TeamRole, User, UserStatus
+from bot.db.models import Goal, GoalStatus, TeamRole, User, UserStatus
 from bot.domain import goal_commands as commands
 from bot.domain.goal_commands import Problem, Verb
 from bot.enrollment import authorization
@@ -37,6 +37,7 @@ from bot.enrollment.client_lookup import find_clients
 from bot.flows import review
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
+from bot.flows.practitioner_commands import not_for_you, one_client, practitioner
 from bot.goals import conversation, manage
 from bot.goals import delivery as goal_notices
 from bot.goals.delivery import frequency_text
@@ -44,22 +45,12 @@ from bot.i18n import N_, Translator
 
 logger = logging.getLogger(__name__)
 
-ECHO_LENGTH = 64
 STATUS = {
     GoalStatus.ACTIVE: N_("active"),
     GoalStatus.PAUSED: N_("paused"),
     GoalStatus.ACHIEVED: N_("achieved"),
     GoalStatus.DROPPED: N_("dropped"),
 }
-
-
-def _practitioner(context: BotContext) -> User | None:
-    user = context.user_record
-    return user if user is not None and user.role == Role.PRACTITIONER else None
-
-
-async def _not_for_you(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(context.t._("This command is for practitioners."))
 
 
 # --------------------------------------------------------------------------- naming a client
@@ -74,32 +65,10 @@ async def _named_client(
         if len(matches) == 1:
             return matches[0], rest
         if matches:
-            _not_one(out, t, typed, matches)
+            one_client(out, t, typed, matches)
             return None
-    _not_one(out, t, words[0] if words else "", [])
+    one_client(out, t, words[0] if words else "", [])
     return None
-
-
-def _not_one(out: Outgoing, t: Translator, typed: str, matches: list[VisibleClient]) -> None:
-    """Nobody, or more than one client, answers to what was typed: say what to do."""
-    name = html.escape(" ".join(typed.split())[:ECHO_LENGTH])
-    if not matches:
-        out.say(
-            t._(
-                "I can't find “{name}” among your clients. /clients lists them by the "
-                "names you gave them.",
-                name=name,
-            )
-        )
-        return
-    out.say(
-        t._(
-            "More than one of your clients is called “{name}”. Please use their number "
-            "instead: {numbers}.",
-            name=name,
-            numbers=", ".join(str(match.client.id) for match in matches),
-        )
-    )
 
 
 async def _lead_of(
@@ -166,9 +135,9 @@ def _no_goal(t: Translator, label: str, number: int) -> str:
 async def list_goals(update: Update, context: BotContext) -> None:
     """/goals <client>: the client's goals, numbered, for anyone on their care team."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     if not context.args:
         await update.effective_message.reply_text(
@@ -180,7 +149,7 @@ async def list_goals(update: Update, context: BotContext) -> None:
     async with context.services.sessions() as session, session.begin():
         matches = await find_clients(session, user.id, typed)
         if len(matches) != 1:
-            _not_one(out, t, typed, matches)
+            one_client(out, t, typed, matches)
         elif await authorization.may_see(session, user.id, matches[0].client.id):
             found = matches[0]
             client_id = found.client.id
@@ -244,9 +213,9 @@ Act = Callable[[Outgoing, BotContext, AsyncSession, User, User, str, list[str]],
 async def _write(update: Update, context: BotContext, command: str, act: Act) -> None:
     """Shared frame of /goal, /gas, /strategy: who, which client, lead only, then ``act``."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     args = list(context.args or [])
     if not args:

@@ -29,15 +29,15 @@ from bot import audit
 from bot.audit import AuditAction
 from bot.context import BotContext
 from bot.db.base import utcnow
-from bot.db.models import CareTeamMember, ProgramEnrollment, Role, TeamRole, User, UserStatus
+from bot.db.models import CareTeamMember, ProgramEnrollment, TeamRole, User, UserStatus
 from bot.delivery.outbox import enqueue
 from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
-from bot.enrollment.authorization import VisibleClient
 from bot.enrollment.client_lookup import find_clients
 from bot.flows import keyboards
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
+from bot.flows.practitioner_commands import ECHO_LENGTH, not_for_you, one_client, practitioner
 from bot.i18n import Translator
 from bot.lessons import delivery as lesson_delivery
 from bot.lessons import progress_report, schedule
@@ -47,28 +47,15 @@ logger = logging.getLogger(__name__)
 
 CALLBACK_PATTERN = r"^pa:"
 _CALLBACK = re.compile(r"^pa:(\d{1,12}):([a-z0-9][a-z0-9-]{0,39})$")
-# What is echoed back of a name that matched nothing (it may be anything, of any length).
-ECHO_LENGTH = 64
-
-
-def _practitioner(context: BotContext) -> User | None:
-    user = context.user_record
-    return user if user is not None and user.role == Role.PRACTITIONER else None
-
-
-async def _not_for_you(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(context.t._("This command is for practitioners."))
-
-
 # --------------------------------------------------------------------------- /assign
 
 
 async def assign(update: Update, context: BotContext) -> None:
     """/assign <client> [<program>]: assign at once, or offer the programs as buttons."""
     _ = context.t._
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     args = context.args or []
     if not args:
@@ -84,7 +71,7 @@ async def assign(update: Update, context: BotContext) -> None:
         if not matches and len(args) > 1:
             named, program_id = " ".join(args[:-1]), args[-1]
             matches = await find_clients(session, user.id, named)
-        found = _one(out, context.t, named, matches)
+        found = one_client(out, context.t, named, matches)
         if found is not None:
             if program_id is None:
                 await _offer_programs(out, context, session, user, found.client.id)
@@ -97,7 +84,7 @@ async def assign_button(update: Update, context: BotContext) -> None:
     """pa:<client>:<program>: the lead tapped a program for a client."""
     query = update.callback_query
     match = _CALLBACK.match(query.data or "")
-    user = _practitioner(context)
+    user = practitioner(context)
     if match is None or user is None:
         await _refuse(update, context)
         return
@@ -328,9 +315,9 @@ async def _refuse(update: Update, context: BotContext) -> None:
 async def lessons(update: Update, context: BotContext) -> None:
     """/lessons <client>: what the client did with each lesson, with their reflections."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     if not context.args:
         await update.effective_message.reply_text(
@@ -341,7 +328,7 @@ async def lessons(update: Update, context: BotContext) -> None:
     library = context.services.content
     typed = " ".join(context.args)
     async with context.services.sessions() as session, session.begin():
-        found = _one(out, t, typed, await find_clients(session, user.id, typed))
+        found = one_client(out, t, typed, await find_clients(session, user.id, typed))
         if found is not None and await authorization.may_see(session, user.id, found.client.id):
             client_id = found.client.id
             seen = await client_progress(session, library, t.locale, client_id)
@@ -361,33 +348,3 @@ async def lessons(update: Update, context: BotContext) -> None:
                 "event=lessons.viewed client_id=%s by=%s lessons=%s", client_id, user.id, len(seen)
             )
     await out.send(context)
-
-
-# --------------------------------------------------------------------------- naming a client
-
-
-def _one(
-    out: Outgoing, t: Translator, typed: str, matches: list[VisibleClient]
-) -> VisibleClient | None:
-    """The one client the practitioner named; otherwise says what to do and returns None."""
-    if len(matches) == 1:
-        return matches[0]
-    name = html.escape(" ".join(typed.split())[:ECHO_LENGTH])
-    if not matches:
-        out.say(
-            t._(
-                "I can't find “{name}” among your clients. /clients lists them by the "
-                "names you gave them.",
-                name=name,
-            )
-        )
-        return None
-    out.say(
-        t._(
-            "More than one of your clients is called “{name}”. Please use their number "
-            "instead: {numbers}.",
-            name=name,
-            numbers=", ".join(str(match.client.id) for match in matches),
-        )
-    )
-    return None

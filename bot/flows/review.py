@@ -34,7 +34,6 @@ from bot.db.models import (
     GasScore,
     Goal,
     Practitioner,
-    Role,
     TeamNote,
     TeamRole,
     User,
@@ -42,9 +41,9 @@ from bot.db.models import (
 from bot.domain.gas import GAS_LEVELS
 from bot.domain.review import Week, split_messages
 from bot.domain.schedule import zone_or_default
-from bot.enrollment.client_lookup import find_clients
+from bot.enrollment.client_lookup import client_label, find_clients
 from bot.flows.outgoing import Outgoing
-from bot.flows.practitioner_lessons import _one
+from bot.flows.practitioner_commands import not_for_you, one_client, practitioner
 from bot.i18n import N_
 from bot.review import chart, digest, export
 from bot.review.data import REVIEWED, load_review
@@ -68,15 +67,6 @@ ACTION_LABELS = {
 _GAS_ARGS = re.compile(r"^(.+?)\s+(\d{1,2})\s+([-+−]?[0-2])$")
 
 
-def _practitioner(context: BotContext) -> User | None:
-    user = context.user_record
-    return user if user is not None and user.role == Role.PRACTITIONER else None
-
-
-async def _not_for_you(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_text(context.t._("This command is for practitioners."))
-
-
 def _today(context: BotContext, user: User):
     zone = zone_or_default(user.timezone, context.services.settings.default_timezone)
     return zone, utcnow().astimezone(zone).date()
@@ -87,9 +77,9 @@ def _today(context: BotContext, user: User):
 
 async def digest_now(update: Update, context: BotContext) -> None:
     """/digest: the weekly digest of the seven days before today, now."""
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     if context.args:
         await _digest_preference(update, context, user)
@@ -132,10 +122,10 @@ async def _digest_preference(update: Update, context: BotContext, user: User) ->
         return
     weekday, at = chosen
     async with services.sessions() as session, session.begin():
-        practitioner = await session.get(User, user.id)
+        row = await session.get(User, user.id)
         await digest.set_preference(
             session,
-            practitioner,
+            row,
             weekday=weekday,
             at=at,
             now=utcnow(),
@@ -157,9 +147,9 @@ async def _digest_preference(update: Update, context: BotContext, user: User) ->
 async def client_view(update: Update, context: BotContext) -> None:
     """/client <alias>: everything about one client, chart included."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     if not context.args:
         await update.effective_message.reply_text(
@@ -171,7 +161,7 @@ async def client_view(update: Update, context: BotContext) -> None:
     out = Outgoing(update.effective_chat.id)
     picture = None
     async with context.services.sessions() as session, session.begin():
-        found = _one(out, t, typed, await find_clients(session, user.id, typed))
+        found = one_client(out, t, typed, await find_clients(session, user.id, typed))
         if found is not None:
             week = Week(today - timedelta(days=6), today)
             reviews = await load_review(
@@ -222,9 +212,9 @@ async def client_view(update: Update, context: BotContext) -> None:
 async def note(update: Update, context: BotContext) -> None:
     """/note <alias> <text>: a note for the client's care team."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     text = (update.effective_message.text or "").partition(" ")[2].strip()
     usage = t._(
@@ -244,14 +234,14 @@ async def note(update: Update, context: BotContext) -> None:
             matches = await find_clients(session, user.id, name)
             if matches:
                 named = True
-                found = _one(out, t, name, matches)
+                found = one_client(out, t, name, matches)
                 body = text.split(None, cut)[cut]
                 break
         if not named:
             if await find_clients(session, user.id, text):
                 out.say(usage)  # a name and no note
             else:
-                _one(out, t, words[0], [])
+                one_client(out, t, words[0], [])
         elif found is not None:
             body = body.strip()[:NOTE_LENGTH]
             session.add(TeamNote(client_id=found.client.id, author_id=user.id, text=body))
@@ -260,7 +250,7 @@ async def note(update: Update, context: BotContext) -> None:
             out.say(
                 t._(
                     "Noted for {client}'s care team. The client doesn't see team notes.",
-                    client=digest.label_of(t, found.alias, found.client.id),
+                    client=client_label(t, found.alias, found.client.id),
                 )
             )
     await out.send(context)
@@ -277,9 +267,9 @@ def is_gas_score(args: Sequence[str]) -> bool:
 async def gas_score(update: Update, context: BotContext) -> None:
     """/gas <alias> <goal number> <level>: the GAS level a goal is at now (the lead)."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     typed = " ".join(context.args or [])
     match = _GAS_ARGS.match(typed)
@@ -294,9 +284,9 @@ async def gas_score(update: Update, context: BotContext) -> None:
     named, number, level = match[1], int(match[2]), int(match[3].replace("−", "-"))
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        found = _one(out, t, named, await find_clients(session, user.id, named))
+        found = one_client(out, t, named, await find_clients(session, user.id, named))
         if found is not None:
-            label = digest.label_of(t, found.alias, found.client.id)
+            label = client_label(t, found.alias, found.client.id)
             goals = list(
                 await session.scalars(
                     select(Goal)
@@ -336,9 +326,9 @@ async def gas_score(update: Update, context: BotContext) -> None:
 async def export_client(update: Update, context: BotContext) -> None:
     """/export <alias>: CSV files (zip) and a PDF report, for the clinical record."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     if not context.args:
         await update.effective_message.reply_text(
@@ -350,12 +340,12 @@ async def export_client(update: Update, context: BotContext) -> None:
     out = Outgoing(update.effective_chat.id)
     files = None
     async with context.services.sessions() as session, session.begin():
-        found = _one(out, t, typed, await find_clients(session, user.id, typed))
+        found = one_client(out, t, typed, await find_clients(session, user.id, typed))
         if found is not None and found.role != TeamRole.LEAD:
             out.say(
                 t._(
                     "Only the lead practitioner of {client} can do this.",
-                    client=digest.label_of(t, found.alias, found.client.id),
+                    client=client_label(t, found.alias, found.client.id),
                 )
             )
         elif found is not None:
@@ -390,9 +380,9 @@ async def export_client(update: Update, context: BotContext) -> None:
 async def audit_log(update: Update, context: BotContext) -> None:
     """/audit <alias>: the latest reads and changes of the client's data (the lead)."""
     t = context.t
-    user = _practitioner(context)
+    user = practitioner(context)
     if user is None:
-        await _not_for_you(update, context)
+        await not_for_you(update, context)
         return
     if not context.args:
         await update.effective_message.reply_text(
@@ -403,9 +393,9 @@ async def audit_log(update: Update, context: BotContext) -> None:
     typed = " ".join(context.args)
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        found = _one(out, t, typed, await find_clients(session, user.id, typed))
+        found = one_client(out, t, typed, await find_clients(session, user.id, typed))
         if found is not None:
-            label = digest.label_of(t, found.alias, found.client.id)
+            label = client_label(t, found.alias, found.client.id)
             if found.role != TeamRole.LEAD:
                 out.say(t._("Only the lead practitioner of {client} can do this.", client=label))
             else:

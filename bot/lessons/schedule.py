@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.library import ContentLibrary
 from bot.db.models import LessonDelivery, ProgramEnrollment, Role, User, UserStatus
 from bot.domain.lesson_schedule import Pause, is_due
-from bot.domain.schedule import zone_or_default
+from bot.domain.schedule import local_date
 
 
 class UnknownProgram(LookupError):
@@ -54,10 +54,6 @@ async def enroll(
         enrollment.program_id, enrollment.started_on = program_id, start_on
     await session.flush()
     return enrollment
-
-
-def local_date(now: datetime, timezone: str | None, default_timezone: str) -> date:
-    return now.astimezone(zone_or_default(timezone, default_timezone)).date()
 
 
 async def due_program_lessons(

@@ -42,6 +42,7 @@ from bot.delivery.renderers import Photo, RenderContext, Rendered, SentContext
 from bot.delivery.scheduling import _plan
 from bot.domain.review import Trend, Week, split_messages
 from bot.domain.schedule import zone_or_default
+from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
 from bot.review import chart
@@ -71,13 +72,8 @@ class Digest:
     client_ids: list[int]
 
 
-def label_of(t: Translator, alias: str | None, client_id: int) -> str:
-    """The practitioner's alias for the client (escaped), else their number."""
-    return html.escape(alias) if alias else t._("client {number}", number=client_id)
-
-
 def label(t: Translator, review: ClientReview) -> str:
-    return label_of(t, review.alias, review.client_id)
+    return client_label(t, review.alias, review.client_id)
 
 
 def _number(t: Translator, value: float) -> str:
