@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.dialect_insert import insert_for
 from bot.db.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -53,12 +53,10 @@ class Delivery:
 
 
 def _insert_ignoring_duplicates(session: AsyncSession) -> Insert:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # The Core table, not the ORM entity: an executemany of thousands of rows skips
     # the ORM's per-row bookkeeping (a tick's fan-out is several times faster).
     table = OutboxMessage.__table__
-    return insert(table).on_conflict_do_nothing(index_elements=["key"])
+    return insert_for(session, table).on_conflict_do_nothing(index_elements=["key"])
 
 
 def _row(item: OutboxItem) -> dict[str, Any]:

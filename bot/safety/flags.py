@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.dialect_insert import insert_for
 from bot.db.models import SafetyFlag
 from bot.domain.crisis import CrisisCheck
 
@@ -29,10 +29,8 @@ async def record_flag(
         "locale": check.locale or "",
         "source": source,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(SafetyFlag)
+        insert_for(session, SafetyFlag)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["user_id", "source"])
         .returning(SafetyFlag.id)
