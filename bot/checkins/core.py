@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.dialect_insert import insert_for
 from bot.db.models import (
     Checkin,
     CheckinSource,
@@ -32,7 +32,7 @@ from bot.db.models import (
     Strategy,
     StrategyAnswer,
 )
-from bot.domain.checkins import strategy_due, two_low_in_a_row, week_start
+from bot.domain.checkins import LOW_RATING, strategy_due, two_low_in_a_row, week_start
 
 NOTE = "note"
 DONE = "done"
@@ -40,9 +40,7 @@ LOW_RATING_LOOKBACK = timedelta(days=7)
 
 
 def _insert_ignoring(session: AsyncSession, table: Any, *keys: str) -> Insert:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return insert_for(session, table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 @dataclass
@@ -80,23 +78,20 @@ class Plan:
 
 async def plan(session: AsyncSession, user_id: int, local_date: date) -> Plan:
     """Active goals (oldest first), then the strategies due on ``local_date``, then the note."""
-    goals = list(
-        await session.scalars(
-            select(Goal)
+    # One query for both: each active goal with its active strategies (or none).
+    rows = (
+        await session.execute(
+            select(Goal, Strategy)
+            .outerjoin(Strategy, (Strategy.goal_id == Goal.id) & Strategy.active.is_(True))
             .where(Goal.user_id == user_id, Goal.status == GoalStatus.ACTIVE)
-            .order_by(Goal.id)
+            .order_by(Goal.id, Strategy.id)
         )
-    )
+    ).all()
+    goals = list(dict.fromkeys(goal for goal, _strategy in rows))
     result = Plan(goals={goal.id: goal for goal in goals})
     if not goals:
         return result
-    strategies = list(
-        await session.scalars(
-            select(Strategy)
-            .where(Strategy.goal_id.in_(result.goals), Strategy.active.is_(True))
-            .order_by(Strategy.goal_id, Strategy.id)
-        )
-    )
+    strategies = [strategy for _goal, strategy in rows if strategy is not None]
     done_this_week: dict[int, int] = {}
     if any(s.frequency == "times_per_week" for s in strategies):
         rows = await session.execute(
@@ -272,6 +267,8 @@ async def rate_goal(
         rating.answered_at = now
         outcome = "changed"
     first = await _first_answer(checkin, now)
+    if value > LOW_RATING:  # not low: no need to look at the one before
+        return Recorded(outcome, first_answer=first)
     previous = await session.scalar(
         select(GoalRating.value)
         .where(

@@ -3,7 +3,7 @@
 Days without a check-in row (paused, not asked) are invisible; a skipped day is
 treated like a paused one (no blame, no count); an open day never breaks anything.
 The history read is bounded (``HISTORY_DAYS``), and the sweep recomputes all its
-clients with one query.
+clients with one query and one upsert.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.dialect_insert import insert_for
 from bot.db.models import Checkin, CheckinStatus, StreakState
 from bot.domain.streaks import Day, Streak, milestone_reached, streak
 
@@ -32,16 +33,26 @@ _DAY = {
 }
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A client's streak as stored after a recompute."""
+
+    streak: Streak
+    current: int
+    best: int
+    milestone: int  # the last milestone celebrated (0: none since the streak last fell)
+
+
 async def recompute(
     session: AsyncSession, user_ids: Iterable[int], *, now: datetime, grace_days: int
-) -> dict[int, Streak]:
-    """Recompute and store the streaks of ``user_ids`` (two queries per 500 clients).
+) -> dict[int, Stored]:
+    """Recompute and store the streaks of ``user_ids`` (two statements per 500 clients).
 
     The best is never lowered; the last celebrated milestone is forgotten when the
     streak falls below it, so reaching it again is celebrated again. Does not commit.
     """
     ids = sorted(set(user_ids))
-    results: dict[int, Streak] = {}
+    results: dict[int, Stored] = {}
     # In chunks: memory stays bounded when a sweep closes thousands of check-ins at once.
     for start in range(0, len(ids), CHUNK):
         results.update(await _recompute_chunk(session, ids[start : start + CHUNK], now, grace_days))
@@ -50,7 +61,7 @@ async def recompute(
 
 async def _recompute_chunk(
     session: AsyncSession, ids: list[int], now: datetime, grace_days: int
-) -> dict[int, Streak]:
+) -> dict[int, Stored]:
     since = now.date() - timedelta(days=HISTORY_DAYS)
     rows = await session.execute(
         select(Checkin.user_id, Checkin.local_date, Checkin.status).where(
@@ -63,26 +74,41 @@ async def _recompute_chunk(
         days[user_id].append((local_date, _DAY[CheckinStatus(status)]))
         if status is not CheckinStatus.OPEN:
             resolved[user_id] = max(resolved.get(user_id, local_date), local_date)
-    states = {
-        state.user_id: state
-        for state in await session.scalars(select(StreakState).where(StreakState.user_id.in_(ids)))
+    computed = {user_id: streak(days.get(user_id, []), grace_days=grace_days) for user_id in ids}
+    # One upsert for the whole chunk, the rules in SQL so no row is read first.
+    table = StreakState.__table__
+    insert = insert_for(session, table)
+    new = insert.excluded
+    stored = await session.execute(
+        insert.values(
+            [
+                {
+                    "user_id": user_id,
+                    "current": result.current,
+                    "best": result.best,
+                    "milestone": 0,
+                    "through_date": resolved.get(user_id),
+                    "updated_at": now,
+                }
+                for user_id, result in computed.items()
+            ]
+        )
+        .on_conflict_do_update(
+            index_elements=[table.c.user_id],
+            set_={
+                "current": new.current,
+                "best": case((new.best > table.c.best, new.best), else_=table.c.best),
+                "milestone": case((new.current < table.c.milestone, 0), else_=table.c.milestone),
+                "through_date": new.through_date,
+                "updated_at": new.updated_at,
+            },
+        )
+        .returning(table.c.user_id, table.c.current, table.c.best, table.c.milestone)
+    )
+    return {
+        row.user_id: Stored(computed[row.user_id], row.current, row.best, row.milestone)
+        for row in stored
     }
-    results: dict[int, Streak] = {}
-    for user_id in ids:
-        result = streak(days.get(user_id, []), grace_days=grace_days)
-        results[user_id] = result
-        state = states.get(user_id)
-        if state is None:
-            state = StreakState(user_id=user_id, current=0, best=0, milestone=0)
-            session.add(state)
-        state.current = result.current
-        state.best = max(state.best or 0, result.best)
-        if result.current < (state.milestone or 0):
-            state.milestone = 0
-        state.through_date = resolved.get(user_id)
-        state.updated_at = now
-    await session.flush()
-    return results
 
 
 @dataclass(frozen=True)
@@ -100,14 +126,16 @@ async def celebrate(
 
     A milestone is marked celebrated here, so it is said once. Does not commit.
     """
-    result = (await recompute(session, [user_id], now=now, grace_days=grace_days))[user_id]
-    state = await session.get(StreakState, user_id)
-    assert state is not None
-    milestone = milestone_reached(state.milestone or 0, state.current)
+    stored = (await recompute(session, [user_id], now=now, grace_days=grace_days))[user_id]
+    milestone = milestone_reached(stored.milestone, stored.current)
     if milestone is not None:
-        state.milestone = milestone
-    welcome_back = result.current == 1 and result.broken_on is not None and milestone is None
-    return Celebration(state.current, state.best, milestone, welcome_back)
+        await session.execute(
+            update(StreakState.__table__)
+            .where(StreakState.__table__.c.user_id == user_id)
+            .values(milestone=milestone)
+        )
+    welcome_back = stored.current == 1 and stored.streak.broken_on is not None and milestone is None
+    return Celebration(stored.current, stored.best, milestone, welcome_back)
 
 
 async def current(session: AsyncSession, user_id: int) -> tuple[int, int]:

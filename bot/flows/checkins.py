@@ -204,7 +204,8 @@ async def on_button(update: Update, context: BotContext) -> None:
                 else messages.already_done(t, await core.summary(session, checkin))
             )
         elif op == "g" and ident is not None and value is not None and 0 <= value <= 10:
-            goal = await core.user_goal(session, user.id, ident)
+            # A goal of today's plan is theirs already; another (paused since) is looked up.
+            goal = plan.goals.get(ident) or await core.user_goal(session, user.id, ident)
             if goal is None:
                 reply = ""
             else:
@@ -261,19 +262,23 @@ async def _after_answer(
     t = context.t
     if recorded.outcome == "same":
         return "", t._("Already noted. ✓")
+    answered_open_question = checkin.step == step
+    if answered_open_question:
+        # Set before the streak is read below, so the check-in is written once.
+        checkin.step = plan.after(step)
     if recorded.first_answer:
         await core.withdraw_nudge(session, checkin.id, now=now)
-        await streaks.recompute(
-            session,
-            [checkin.user_id],
-            now=now,
-            grace_days=context.services.settings.streak_grace_days,
-        )
-    if checkin.step != step:
+        if checkin.step != core.DONE:  # else _thanks recomputes it
+            await streaks.recompute(
+                session,
+                [checkin.user_id],
+                now=now,
+                grace_days=context.services.settings.streak_grace_days,
+            )
+    if not answered_open_question:
         # An earlier question answered again (a changed answer): keep the open one.
         toast = t._("Changed. ✓") if recorded.outcome == "changed" else None
         return "", toast or t._("Noted. ✓")
-    checkin.step = plan.after(step)
     if checkin.step == core.DONE:
         return await _thanks(session, checkin, now, context), None
     return messages.question(t, plan, checkin.step, checkin.local_date, skip=False), None

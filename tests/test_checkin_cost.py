@@ -1,0 +1,86 @@
+"""What one check-in answer costs the database: a fixed number of statements, whatever
+the client's number of goals, strategies and days of history — never a query per goal,
+per strategy or per day. (Throughput itself is measured in bench/, not here.)"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, select
+
+from bot.app import BotApplication
+from bot.db.models import CheckinStatus, GoalRating
+from bot.offline.fake_bot_api import FakeBotApi
+from tests.checkin_helpers import (
+    add_goal,
+    add_strategy,
+    edited,
+    make_client,
+    past_days,
+    services_of,
+    today_in,
+)
+
+#: Load the sender; load the check-in; its plan (goals with strategies, one query);
+#: upsert the rating; write the check-in (answered, next step) once; withdraw a queued
+#: nudge; the streak from the bounded history and its upsert.
+STATEMENTS_PER_FIRST_ANSWER = 8
+
+
+@contextmanager
+def statements_of_updates(bot: BotApplication) -> Iterator[list[str]]:
+    """SQL run while handling updates (background jobs of the running bot left out)."""
+    seen: list[str] = []
+    engine = services_of(bot).engine.sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None and "process_concurrent_update" in task.get_name():
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def _first_press(
+    fake_api: FakeBotApi, bot: BotApplication, telegram_id: int, *, goals: int, history: int
+) -> list[str]:
+    user_id = await make_client(bot, telegram_id)
+    goal_ids = [await add_goal(bot, user_id, f"Goal {n}") for n in range(goals)]
+    for goal_id in goal_ids:
+        await add_strategy(bot, goal_id, "A daily step")
+    today = today_in()
+    await past_days(
+        bot,
+        user_id,
+        {today - timedelta(days=d): CheckinStatus.ANSWERED for d in range(1, history + 1)},
+        goal_id=goal_ids[0],
+    )
+    client = fake_api.user(telegram_id)
+    client.send("/checkin")
+    prompt = await client.expect_one()
+    with statements_of_updates(bot) as statements:
+        client.press(prompt, "7")
+        await edited(client, prompt)
+    return statements
+
+
+async def test_an_answer_costs_the_same_few_statements_for_a_small_or_a_busy_client(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    small = await _first_press(fake_api, bot, 7001, goals=1, history=0)
+    busy = await _first_press(fake_api, bot, 7002, goals=3, history=60)
+
+    assert len(small) == len(busy) == STATEMENTS_PER_FIRST_ANSWER, "\n".join(busy)
+    async with services_of(bot).sessions() as session:
+        recorded = await session.scalars(
+            select(GoalRating.value).where(GoalRating.local_date == today_in())
+        )
+        assert list(recorded) == [7, 7]  # each press was recorded, not merely counted
