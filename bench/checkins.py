@@ -7,6 +7,10 @@ all N press "7" at once, and the clock runs until N messages were edited into th
 next question (each press: the sender checked, the rating upserted, the next step
 stored, the message edited).
 
+Two yardsticks run on the same fake in the same run: a bare PTB echo bot (the issue's
+target is 0.7 of its rate) and a bare PTB bot that does only the Telegram part of an
+answer (bench/bare_button_bot.py) — what any PTB bot reaches before it stores anything.
+
 Usage: python -m bench.checkins [--clients 400]
 """
 
@@ -62,51 +66,86 @@ async def prepare(database_url: str, clients: int, key: str) -> None:
         await engine.dispose()
 
 
-def measure(database_url: str, clients: int) -> float:
-    with FakeBotApi() as fake:
-        env = bot_environment(fake, database_url)
-        asyncio.run(prepare(database_url, clients, env["ENCRYPTION_KEYS"]))
-        with process([sys.executable, "-m", "bot", "run"], env) as child:
-            wait_for(lambda: bool(fake.calls("getUpdates")), 60, "the bot to start polling")
-            if child.poll() is not None:
-                raise RuntimeError(child.stderr.read().decode()[-2000:])
-            users = [fake.user(FIRST_ID + i) for i in range(clients)]
-            for user in users:
-                user.send("/checkin")
-            wait_for(lambda: fake.sent_count() >= clients, 300, "every first question")
-            prompts = [user.messages()[0] for user in users]
-            for user, prompt in zip(users, prompts, strict=True):
-                user.press(prompt, "7")
-            seconds = wait_for(
-                lambda: len(fake.calls("editMessageText")) >= clients, 300, "every answer"
-            )
+def measure(command: list[str], env: dict[str, str], fake: FakeBotApi, clients: int) -> float:
+    """Answers per second: ``clients`` each send /checkin, then all press "7" at once."""
+    with process(command, env) as child:
+        wait_for(lambda: bool(fake.calls("getUpdates")), 60, "the bot to start polling")
+        if child.poll() is not None:
+            raise RuntimeError(child.stderr.read().decode()[-2000:])
+        users = [fake.user(FIRST_ID + i) for i in range(clients)]
+        for user in users:
+            user.send("/checkin")
+        wait_for(lambda: fake.sent_count() >= clients, 300, "every first question")
+        prompts = [user.messages()[0] for user in users]
+        for user, prompt in zip(users, prompts, strict=True):
+            user.press(prompt, "7")
+        seconds = wait_for(
+            lambda: len(fake.calls("editMessageText")) >= clients, 300, "every answer"
+        )
     return clients / seconds
 
 
+def between(database_url: str, clients: int) -> float:
+    with FakeBotApi() as fake:
+        env = bot_environment(fake, database_url)
+        asyncio.run(prepare(database_url, clients, env["ENCRYPTION_KEYS"]))
+        return measure([sys.executable, "-m", "bot", "run"], env, fake, clients)
+
+
+def bare(module: str, clients: int) -> float:
+    """A bare PTB bot (bench/bare_*.py), 16 updates at once like Between."""
+    with FakeBotApi() as fake:
+        command = [sys.executable, "-m", module, fake.url, fake.token, "16"]
+        return measure(command, bot_environment(fake, "sqlite://"), fake, clients)
+
+
 def run(clients: int) -> list[Figure]:
-    # The yardstick, in the same run: a bare PTB echo bot answering as many messages
-    # sent at once (bench/updates.py measures it the same way).
-    bare = [sys.executable, "-m", "bench.bare_echo_bot", "{url}", "{token}", "16"]
-    bare_rate = updates.measure(bare, clients, lambda fake: bot_environment(fake, "sqlite://"))
-    figures = [Figure("checkins", "bare PTB echo bot, 16 at once", bare_rate, "updates/s", COMMAND)]
+    # The yardsticks, in the same run and on the same fake: a bare PTB echo bot answering
+    # as many messages sent at once (bench/updates.py measures it the same way), and a
+    # bare PTB bot doing only the Telegram part of an answer (answer the press, edit).
+    echo = [sys.executable, "-m", "bench.bare_echo_bot", "{url}", "{token}", "16"]
+    echo_rate = updates.measure(echo, clients, lambda fake: bot_environment(fake, "sqlite://"))
+    button_rate = bare("bench.bare_button_bot", clients)
+    figures = [
+        Figure("checkins", "bare PTB echo bot, 16 at once", echo_rate, "updates/s", COMMAND),
+        Figure(
+            "checkins",
+            "bare PTB button bot (answer + edit, no database)",
+            button_rate,
+            "answers/s",
+            COMMAND,
+        ),
+        Figure(
+            "checkins",
+            "bare button bot ÷ bare echo (the ceiling of the 0.7 target)",
+            button_rate / echo_rate,
+            "ratio",
+            COMMAND,
+        ),
+    ]
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        rate = measure(url, clients)
-        figures.append(Figure("checkins", "answers, SQLite", rate, "answers/s", COMMAND))
+        figures.append(
+            Figure("checkins", "answers, SQLite", between(url, clients), "answers/s", COMMAND)
+        )
     with postgres_database() as postgres_url:
         if postgres_url:
-            rate = measure(postgres_url, clients)
+            rate = between(postgres_url, clients)
             figures.append(Figure("checkins", "answers, PostgreSQL", rate, "answers/s", COMMAND))
     for figure in [f for f in figures if f.measure.startswith("answers")]:
-        figures.append(
-            Figure(
-                "checkins",
-                f"{figure.measure} ÷ bare echo (target ≥ 0.7)",
-                figure.value / bare_rate,
-                "ratio",
-                COMMAND,
+        for yardstick, rate, target in (
+            ("bare echo", echo_rate, " (target ≥ 0.7)"),
+            ("bare button bot", button_rate, ""),
+        ):
+            figures.append(
+                Figure(
+                    "checkins",
+                    f"{figure.measure} ÷ {yardstick}{target}",
+                    figure.value / rate,
+                    "ratio",
+                    COMMAND,
+                )
             )
-        )
     return figures
 
 
