@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import event, select
 
 from bot.app import BotApplication
-from bot.db.models import CheckinStatus, GoalRating
+from bot.checkins import streaks
+from bot.db.base import utcnow
+from bot.db.models import CheckinStatus, GoalRating, StreakState
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.checkin_helpers import (
     add_goal,
@@ -40,6 +42,24 @@ def statements_of_updates(bot: BotApplication) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         task = asyncio.current_task()
         if task is not None and "process_concurrent_update" in task.get_name():
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def statements_of_session(bot: BotApplication) -> Iterator[list[str]]:
+    """SQL run by this test's own task."""
+    seen: list[str] = []
+    engine = services_of(bot).engine.sync_engine
+    mine = asyncio.current_task()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if asyncio.current_task() is mine:
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -84,3 +104,47 @@ async def test_an_answer_costs_the_same_few_statements_for_a_small_or_a_busy_cli
             select(GoalRating.value).where(GoalRating.local_date == today_in())
         )
         assert list(recorded) == [7, 7]  # each press was recorded, not merely counted
+
+
+async def test_one_upsert_stores_many_streaks_keeping_each_best(bot: BotApplication):
+    """The sweep's path: several clients at once, new and stored, in one statement."""
+    today = today_in()
+    fresh = await make_client(bot, 7101)
+    fell = await make_client(bot, 7102)
+    rising = await make_client(bot, 7103)
+    for user_id, answered_days in ((fresh, 2), (fell, 2), (rising, 8)):
+        await past_days(
+            bot,
+            user_id,
+            {
+                today - timedelta(days=d): CheckinStatus.ANSWERED
+                for d in range(1, answered_days + 1)
+            },
+        )
+    now = utcnow()
+    async with services_of(bot).sessions() as session, session.begin():
+        session.add_all(
+            [
+                # Had a 10-day streak and its 7-day milestone; now only 2 days: the best stays,
+                # the milestone is forgotten so reaching 7 again is celebrated again.
+                StreakState(user_id=fell, current=10, best=10, milestone=7, updated_at=now),
+                StreakState(user_id=rising, current=1, best=1, milestone=0, updated_at=now),
+            ]
+        )
+    with statements_of_session(bot) as statements:
+        async with services_of(bot).sessions() as session, session.begin():
+            stored = await streaks.recompute(session, [fresh, fell, rising], now=now, grace_days=1)
+    upserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO STREAKS")]
+    assert len(upserts) == 1
+
+    assert {u: (s.current, s.best, s.milestone) for u, s in stored.items()} == {
+        fresh: (2, 2, 0),
+        fell: (2, 10, 0),
+        rising: (8, 8, 0),
+    }
+    async with services_of(bot).sessions() as session:
+        rows = {
+            s.user_id: (s.current, s.best, s.milestone)
+            for s in await session.scalars(select(StreakState))
+        }
+    assert rows == {fresh: (2, 2, 0), fell: (2, 10, 0), rising: (8, 8, 0)}

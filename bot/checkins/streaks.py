@@ -8,12 +8,13 @@ clients with one query and one upsert.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Insert, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect_insert import insert_for
@@ -75,40 +76,43 @@ async def _recompute_chunk(
         if status is not CheckinStatus.OPEN:
             resolved[user_id] = max(resolved.get(user_id, local_date), local_date)
     computed = {user_id: streak(days.get(user_id, []), grace_days=grace_days) for user_id in ids}
-    # One upsert for the whole chunk, the rules in SQL so no row is read first.
-    table = StreakState.__table__
-    insert = insert_for(session, table)
-    new = insert.excluded
-    stored = await session.execute(
-        insert.values(
-            [
-                {
-                    "user_id": user_id,
-                    "current": result.current,
-                    "best": result.best,
-                    "milestone": 0,
-                    "through_date": resolved.get(user_id),
-                    "updated_at": now,
-                }
-                for user_id, result in computed.items()
-            ]
-        )
-        .on_conflict_do_update(
-            index_elements=[table.c.user_id],
-            set_={
-                "current": new.current,
-                "best": case((new.best > table.c.best, new.best), else_=table.c.best),
-                "milestone": case((new.current < table.c.milestone, 0), else_=table.c.milestone),
-                "through_date": new.through_date,
-                "updated_at": new.updated_at,
-            },
-        )
-        .returning(table.c.user_id, table.c.current, table.c.best, table.c.milestone)
-    )
+    rows = [
+        {
+            "user_id": user_id,
+            "current": result.current,
+            "best": result.best,
+            "milestone": 0,
+            "through_date": resolved.get(user_id),
+            "updated_at": now,
+        }
+        for user_id, result in computed.items()
+    ]
+    # One multi-row statement (an executemany would run one upsert per client).
+    stored = await session.execute(_upsert(session.get_bind().dialect.name).values(rows))
     return {
         row.user_id: Stored(computed[row.user_id], row.current, row.best, row.milestone)
         for row in stored
     }
+
+
+@functools.cache
+def _upsert(dialect: str) -> Insert:
+    """Store computed streaks, the rules in SQL so no row is read first: the best is
+    never lowered, a celebrated milestone above the new streak is forgotten. Built once
+    per database (building it costs more than running it); ``.values(rows)`` per use."""
+    table = StreakState.__table__
+    insert = insert_for(dialect, table)
+    new = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.user_id],
+        set_={
+            "current": new.current,
+            "best": case((new.best > table.c.best, new.best), else_=table.c.best),
+            "milestone": case((new.current < table.c.milestone, 0), else_=table.c.milestone),
+            "through_date": new.through_date,
+            "updated_at": new.updated_at,
+        },
+    ).returning(table.c.user_id, table.c.current, table.c.best, table.c.milestone)
 
 
 @dataclass(frozen=True)
