@@ -311,3 +311,45 @@ async def test_the_practitioner_respects_the_goal_limit(fake_api: FakeBotApi, bo
     assert "Anna already has 3 active goals" in (await lead.expect_one()).plain_text
     await client.expect_nothing(0.2)
     assert len(await _goals(bot, client_row.id)) == 3
+
+
+async def test_a_goal_number_stays_put_when_an_older_draft_is_finished(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """The client begins a goal and leaves it half-way; the lead adds one (goal 1); the
+    client then finishes theirs. It becomes goal 2, and "/goal … pause 1" still means the
+    lead's goal, not the one begun first."""
+    lead, _lead_row = await practitioner(fake_api, bot, 8101, name="Dr. Weber")
+    client = await onboard_client(fake_api, lead, 8102, alias="Anna M.")
+    client_row = await user_row(bot, 8102)
+
+    client.send("/goals")
+    client.press(await client.expect_one(), "gl:new")
+    await client.expect_one()  # what would you like to work on?
+    client.send("Sleep before midnight")
+    await client.expect_one()  # the draft now waits for what 0 means
+
+    lead.send("/goal Anna M. Walk after lunch")
+    assert "Added goal 1 for Anna M." in (await lead.expect_one()).plain_text
+    await client.expect_one()  # told about the lead's goal
+
+    for answer in ("Awake at 2", "Asleep at 11", "8", "Mornings feel better", "in 6 weeks"):
+        if answer == "8":
+            client.press(await client.expect_one(), "8")
+        else:
+            if answer != "Awake at 2":
+                await client.expect_one()
+            client.send(answer)
+    await client.expect_one()  # the goal is set
+
+    lead.send("/goals Anna M.")
+    listing = (await lead.expect_one()).plain_text
+    assert listing.index("1. Walk after lunch") < listing.index("2. Sleep before midnight")
+
+    lead.send("/goal Anna M. pause 1")
+    await lead.expect_one()
+    statuses = {goal.title: goal.status for goal in await _goals(bot, client_row.id)}
+    assert statuses == {
+        "Walk after lunch": GoalStatus.PAUSED,
+        "Sleep before midnight": GoalStatus.ACTIVE,
+    }

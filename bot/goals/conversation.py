@@ -21,6 +21,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import utcnow
 from bot.db.models import Goal, GoalStatus
 from bot.domain import smart
 from bot.goals.drafts import start_draft
@@ -206,6 +207,7 @@ async def _finish(session: AsyncSession, goal: Goal, max_active: int) -> Answer:
     full = await count_active(session, goal.user_id) >= max_active
     goal.status = GoalStatus.PAUSED if full else GoalStatus.ACTIVE
     goal.draft_step = None
+    goal.listed_at = utcnow()
     await session.flush()
     return Answer(Outcome.DONE_PAUSED if full else Outcome.DONE, None)
 

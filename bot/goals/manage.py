@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import utcnow
 from bot.db.models import (
     GasLevel,
     Goal,
@@ -38,11 +39,14 @@ TRANSITIONS: dict[Verb, tuple[tuple[GoalStatus, ...], GoalStatus]] = {
 
 
 async def numbered_goals(session: AsyncSession, client_id: int) -> list[Goal]:
-    """The client's goals in the order they were made; goal n is ``[n - 1]``."""
+    """The client's goals in the order they stopped being drafts; goal n is ``[n - 1]``.
+
+    A number never moves: a new goal comes last, and finished ones stay listed."""
     rows = await session.scalars(
         select(Goal)
         .where(Goal.user_id == client_id, Goal.status.in_(LISTED))
-        .order_by(Goal.id)
+        # A goal written straight into the table (an import) counts from its creation.
+        .order_by(func.coalesce(Goal.listed_at, Goal.created_at), Goal.id)
         .limit(200)
     )
     return list(rows)
@@ -85,7 +89,12 @@ async def _revise(session: AsyncSession, goal: Goal, changed_by_id: int, now: da
 
 async def create(session: AsyncSession, client_id: int, by_id: int, title: str) -> Goal:
     goal = Goal(
-        user_id=client_id, created_by_id=by_id, status=GoalStatus.ACTIVE, title=title, version=1
+        user_id=client_id,
+        created_by_id=by_id,
+        status=GoalStatus.ACTIVE,
+        title=title,
+        version=1,
+        listed_at=utcnow(),
     )
     session.add(goal)
     await session.flush()

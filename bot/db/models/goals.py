@@ -78,6 +78,9 @@ class Goal(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # When it left ACTIVE/PAUSED for ACHIEVED or DROPPED.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When it stopped being a draft: goals are numbered in this order, so a draft begun
+    # early and finished late takes the next number instead of shifting the others.
+    listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:  # ids only: reprs end up in logs
         return f"Goal(id={self.id!r}, user_id={self.user_id!r}, status={self.status!r})"
