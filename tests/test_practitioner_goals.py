@@ -15,6 +15,7 @@ from bot.db.models import (
     AuditEvent,
     CareTeamMember,
     GasLevel,
+    GasScore,
     Goal,
     GoalRevision,
     GoalStatus,
@@ -345,7 +346,14 @@ async def test_a_goal_number_stays_put_when_an_older_draft_is_finished(
     lead.send("/goals Anna M.")
     listing = (await lead.expect_one()).plain_text
     assert listing.index("1. Walk after lunch") < listing.index("2. Sleep before midnight")
+    lead.send("/client Anna M.")
+    view = (await lead.expect_one(timeout=20)).plain_text  # no ratings yet: no chart
+    assert view.index("1. Walk after lunch") < view.index("2. Sleep before midnight")
 
+    # Every command that takes a goal's number means the same goal.
+    lead.send("/gas Anna M. 1 +1")  # the level goal 1 reached
+    assert "Goal 1 of Anna M. is at GAS level +1 now." in (await lead.expect_one()).plain_text
+    [score] = await _all(bot, GasScore)
     lead.send("/goal Anna M. pause 1")
     await lead.expect_one()
     statuses = {goal.title: goal.status for goal in await _goals(bot, client_row.id)}
@@ -353,3 +361,5 @@ async def test_a_goal_number_stays_put_when_an_older_draft_is_finished(
         "Walk after lunch": GoalStatus.PAUSED,
         "Sleep before midnight": GoalStatus.ACTIVE,
     }
+    walk = next(goal for goal in await _goals(bot, client_row.id) if goal.title.startswith("Walk"))
+    assert score.goal_id == walk.id

@@ -32,7 +32,6 @@ from bot.db.base import utcnow
 from bot.db.models import (
     AuditEvent,
     GasScore,
-    Goal,
     Practitioner,
     TeamNote,
     TeamRole,
@@ -44,9 +43,10 @@ from bot.domain.schedule import zone_or_default
 from bot.enrollment.client_lookup import client_label, find_clients
 from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_commands import not_for_you, one_client, practitioner
+from bot.goals.manage import numbered_goals
 from bot.i18n import N_
 from bot.review import chart, digest, export
-from bot.review.data import REVIEWED, load_review
+from bot.review.data import load_review
 
 logger = logging.getLogger(__name__)
 
@@ -287,13 +287,7 @@ async def gas_score(update: Update, context: BotContext) -> None:
         found = one_client(out, t, named, await find_clients(session, user.id, named))
         if found is not None:
             label = client_label(t, found.alias, found.client.id)
-            goals = list(
-                await session.scalars(
-                    select(Goal)
-                    .where(Goal.user_id == found.client.id, Goal.status.in_(REVIEWED))
-                    .order_by(Goal.id)
-                )
-            )
+            goals = await numbered_goals(session, found.client.id)
             if found.role != TeamRole.LEAD:
                 out.say(t._("Only the lead practitioner of {client} can do this.", client=label))
             elif not 1 <= number <= len(goals) or level not in GAS_LEVELS:

@@ -27,6 +27,11 @@ from bot.db.models import (
 from bot.domain.goal_commands import Frequency, FrequencyKind, Verb
 
 LISTED = (GoalStatus.ACTIVE, GoalStatus.PAUSED, GoalStatus.ACHIEVED, GoalStatus.DROPPED)
+#: "Goal n" of a client, everywhere (/goals, /goal, /gas, the digest, the client view):
+#: the n-th listed goal in the order they stopped being drafts. A number never moves:
+#: a new goal comes last, and finished ones stay listed. A goal written straight into
+#: the table (an import) counts from its creation.
+NUMBER_ORDER = (func.coalesce(Goal.listed_at, Goal.created_at), Goal.id)
 OPEN = (GoalStatus.ACTIVE, GoalStatus.PAUSED)
 
 # What each verb makes of a goal, and from which states.
@@ -39,14 +44,11 @@ TRANSITIONS: dict[Verb, tuple[tuple[GoalStatus, ...], GoalStatus]] = {
 
 
 async def numbered_goals(session: AsyncSession, client_id: int) -> list[Goal]:
-    """The client's goals in the order they stopped being drafts; goal n is ``[n - 1]``.
-
-    A number never moves: a new goal comes last, and finished ones stay listed."""
+    """The client's goals, numbered (``NUMBER_ORDER``): goal n is ``[n - 1]``."""
     rows = await session.scalars(
         select(Goal)
         .where(Goal.user_id == client_id, Goal.status.in_(LISTED))
-        # A goal written straight into the table (an import) counts from its creation.
-        .order_by(func.coalesce(Goal.listed_at, Goal.created_at), Goal.id)
+        .order_by(*NUMBER_ORDER)
         .limit(200)
     )
     return list(rows)

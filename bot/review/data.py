@@ -49,11 +49,12 @@ from bot.domain.review import (
     reliable_change,
     trend,
 )
+from bot.goals.manage import LISTED, NUMBER_ORDER
 from bot.measures.model import Measure
 from bot.review import measures
 
 # Goals a practitioner reviews: everything but drafts (a dropped goal keeps its history).
-REVIEWED = (GoalStatus.ACTIVE, GoalStatus.PAUSED, GoalStatus.ACHIEVED, GoalStatus.DROPPED)
+REVIEWED = LISTED
 # Notes and reflections shown in full in a digest: the newest few (the rest are counted).
 SHOWN_TEXTS = 3
 
@@ -194,12 +195,12 @@ async def load_review(
     since, until = utc_range(week.start, week.end, zone)
     text_since = datetime(1970, 1, 1, tzinfo=zone) if all_texts else since
 
-    # Goals, oldest first, numbered per client.
+    # Goals numbered per client as everywhere else (NUMBER_ORDER).
     goals: dict[int, GoalReview] = {}
     for goal in await session.scalars(
         select(Goal)
         .where(Goal.user_id.in_(clients), Goal.status.in_(REVIEWED))
-        .order_by(Goal.user_id, Goal.id)
+        .order_by(Goal.user_id, *NUMBER_ORDER)
     ):
         review = reviews[goal.user_id]
         entry = GoalReview(goal.id, len(review.goals) + 1, goal.title or "", goal.status)
