@@ -9,10 +9,10 @@ Usage: python -m bench.bare_button_bot <api url> <token> [concurrent updates]
 
 from __future__ import annotations
 
-import sys
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bench.bare_application import run
 
 BUTTONS = InlineKeyboardMarkup(
     [[InlineKeyboardButton(str(value), callback_data=f"r:{value}") for value in range(11)]]
@@ -32,20 +32,7 @@ async def answer(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def main() -> None:
-    api_url, token = sys.argv[1], sys.argv[2]
-    concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(f"{api_url}/bot")
-        .base_file_url(f"{api_url}/file/bot")
-        .concurrent_updates(concurrency)
-        .connection_pool_size(concurrency + 4)
-        .build()
-    )
-    application.add_handler(CommandHandler("checkin", ask))
-    application.add_handler(CallbackQueryHandler(answer))
-    application.run_polling(timeout=1, drop_pending_updates=False)
+    run(CommandHandler("checkin", ask), CallbackQueryHandler(answer))
 
 
 if __name__ == "__main__":

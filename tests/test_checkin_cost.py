@@ -5,7 +5,7 @@ per strategy or per day. (Throughput itself is measured in bench/, not here.)"""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -34,14 +34,16 @@ STATEMENTS_PER_FIRST_ANSWER = 8
 
 
 @contextmanager
-def statements_of_updates(bot: BotApplication) -> Iterator[list[str]]:
-    """SQL run while handling updates (background jobs of the running bot left out)."""
+def statements_run(
+    bot: BotApplication, by: Callable[[asyncio.Task[Any]], bool]
+) -> Iterator[list[str]]:
+    """SQL run while the block runs, by the asyncio tasks ``by`` accepts."""
     seen: list[str] = []
     engine = services_of(bot).engine.sync_engine
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         task = asyncio.current_task()
-        if task is not None and "process_concurrent_update" in task.get_name():
+        if task is not None and by(task):
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -51,22 +53,9 @@ def statements_of_updates(bot: BotApplication) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-@contextmanager
-def statements_of_session(bot: BotApplication) -> Iterator[list[str]]:
-    """SQL run by this test's own task."""
-    seen: list[str] = []
-    engine = services_of(bot).engine.sync_engine
-    mine = asyncio.current_task()
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if asyncio.current_task() is mine:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def handling_an_update(task: asyncio.Task[Any]) -> bool:
+    """PTB's task for one update (the running bot's background jobs are left out)."""
+    return "process_concurrent_update" in task.get_name()
 
 
 async def _first_press(
@@ -86,7 +75,7 @@ async def _first_press(
     client = fake_api.user(telegram_id)
     client.send("/checkin")
     prompt = await client.expect_one()
-    with statements_of_updates(bot) as statements:
+    with statements_run(bot, handling_an_update) as statements:
         client.press(prompt, "7")
         await edited(client, prompt)
     return statements
@@ -131,7 +120,8 @@ async def test_one_upsert_stores_many_streaks_keeping_each_best(bot: BotApplicat
                 StreakState(user_id=rising, current=1, best=1, milestone=0, updated_at=now),
             ]
         )
-    with statements_of_session(bot) as statements:
+    this_test = asyncio.current_task()
+    with statements_run(bot, lambda task: task is this_test) as statements:
         async with services_of(bot).sessions() as session, session.begin():
             stored = await streaks.recompute(session, [fresh, fell, rising], now=now, grace_days=1)
     upserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO STREAKS")]
