@@ -76,7 +76,7 @@ async def _recompute_chunk(
         if status is not CheckinStatus.OPEN:
             resolved[user_id] = max(resolved.get(user_id, local_date), local_date)
     computed = {user_id: streak(days.get(user_id, []), grace_days=grace_days) for user_id in ids}
-    rows = [
+    values = [
         {
             "user_id": user_id,
             "current": result.current,
@@ -88,7 +88,7 @@ async def _recompute_chunk(
         for user_id, result in computed.items()
     ]
     # One multi-row statement (an executemany would run one upsert per client).
-    stored = await session.execute(_upsert(session.get_bind().dialect.name).values(rows))
+    stored = await session.execute(_upsert(session.get_bind().dialect.name).values(values))
     return {
         row.user_id: Stored(computed[row.user_id], row.current, row.best, row.milestone)
         for row in stored
