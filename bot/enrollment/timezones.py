@@ -208,7 +208,7 @@ def warm_up() -> None:
 @functools.cache
 def _build_city_index() -> CityIndex:
     """Built in a child process: loading GeoNames' JSON peaks near 90 MB, and CPython
-    keeps a peak's memory resident, so only the compact result (about 20 MB) comes back."""
+    keeps a peak's memory resident, so only the compact result (about 30 MB) comes back."""
     try:
         built = subprocess.run(
             [sys.executable, "-m", "bot.enrollment.timezones"],
