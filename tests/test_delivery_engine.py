@@ -86,6 +86,37 @@ async def test_a_due_reminder_arrives_in_the_users_language_and_can_be_skipped(
     assert schedule.next_slot_date > schedule.last_slot_date
 
 
+async def test_a_skip_pressed_before_the_sender_recorded_the_send_is_taken(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    """The message is in the chat as soon as Telegram accepts it; the sender records that
+    a moment later. A press in between is the client's, not a stale button."""
+    async with delivering(migrated) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4051])
+            await add_due_schedules(session, [ids[4051]])
+        client = fake_api.user(4051)
+        message = await client.expect_one(timeout=10)
+        for _ in range(100):  # let the sender record it, then put it back in between
+            async with sessions() as session:
+                if await session.scalar(
+                    select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.SENT)
+                ):
+                    break
+            await asyncio.sleep(0.05)
+        async with sessions() as session, session.begin():
+            row = await session.scalar(select(OutboxMessage))
+            row.status = OutboxStatus.SENDING
+
+        client.press(message, "Skip today")
+        for _ in range(100):
+            if fake_api.sent(4051)[0].edited:
+                break
+            await asyncio.sleep(0.05)
+        assert "Okay, skipped for today." in fake_api.sent(4051)[0].plain_text
+
+
 async def test_a_forged_or_foreign_skip_button_changes_nothing(
     fake_api: FakeBotApi, migrated: Settings
 ):

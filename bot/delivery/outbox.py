@@ -325,14 +325,17 @@ class SentMessage:
 async def find_sent(
     session: AsyncSession, outbox_id: int, *, chat_id: int, kind: str
 ) -> SentMessage | None:
-    """A sent row of ``kind`` in ``chat_id``: checks a pressed button against its sender."""
+    """A sent row of ``kind`` in ``chat_id``: checks a pressed button against its sender.
+
+    SENDING counts as sent: the message is in the chat once Telegram accepted it, and the
+    sender records that a moment later; a press in between is the client's, not stale."""
     row = (
         await session.execute(
             select(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.expires_at).where(
                 OutboxMessage.id == outbox_id,
                 OutboxMessage.chat_id == chat_id,
                 OutboxMessage.kind == kind,
-                OutboxMessage.status == OutboxStatus.SENT,
+                OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.SENDING]),
             )
         )
     ).first()
