@@ -20,6 +20,7 @@ from bot.delivery import Rendered, SentContext, enqueue
 from bot.delivery import checkin_reminder as reminder
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings
+from tests.checkin_helpers import edited
 from tests.delivery_support import add_clients, add_due_schedules, wait_until_settled
 
 FAST = {
@@ -98,23 +99,13 @@ async def test_a_skip_pressed_before_the_sender_recorded_the_send_is_taken(
             await add_due_schedules(session, [ids[4051]])
         client = fake_api.user(4051)
         message = await client.expect_one(timeout=10)
-        for _ in range(100):  # let the sender record it, then put it back in between
-            async with sessions() as session:
-                if await session.scalar(
-                    select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.SENT)
-                ):
-                    break
-            await asyncio.sleep(0.05)
+        await wait_until_settled(sessions, 1)  # recorded as sent; now put it back in between
         async with sessions() as session, session.begin():
             row = await session.scalar(select(OutboxMessage))
             row.status = OutboxStatus.SENDING
 
         client.press(message, "Skip today")
-        for _ in range(100):
-            if fake_api.sent(4051)[0].edited:
-                break
-            await asyncio.sleep(0.05)
-        assert "Okay, skipped for today." in fake_api.sent(4051)[0].plain_text
+        assert "Okay, skipped for today." in (await edited(client, message)).plain_text
 
 
 async def test_a_forged_or_foreign_skip_button_changes_nothing(
