@@ -24,16 +24,16 @@ async def identify_user(update: Update, context: BotContext) -> None:
         context.user_record = await find_by_telegram_id(session, sender.id)
     chosen = context.user_record.locale if context.user_record else None
     context.use_locale(context.services.catalogs.resolve(chosen, sender.language_code))
-    await _count(update, context)
+    await _count(sender.id, update, context)
 
 
-async def _count(update: Update, context: BotContext) -> None:
+async def _count(sender_id: int, update: Update, context: BotContext) -> None:
     """Flood control: one polite "slow down" per episode; the update is still handled."""
-    verdict = context.services.flood.admit(update.effective_user.id, utcnow())
+    verdict = context.services.flood.admit(sender_id, utcnow())
     context.flooding = verdict.flooding
     if not verdict.warn:
         return
-    logger.info("event=flood.slow_down user_id=%s", update.effective_user.id)
+    logger.info("event=flood.slow_down user_id=%s", sender_id)
     chat = update.effective_chat
     if chat is None or chat.type != ChatType.PRIVATE:
         return
@@ -46,4 +46,4 @@ async def _count(update: Update, context: BotContext) -> None:
             ),
         )
     except TelegramError:
-        logger.info("event=flood.slow_down_failed user_id=%s", update.effective_user.id)
+        logger.info("event=flood.slow_down_failed user_id=%s", sender_id)

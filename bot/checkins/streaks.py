@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Insert, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import table_of
 from bot.db.dialect_insert import insert_for
 from bot.db.models import Checkin, CheckinStatus, StreakState
 from bot.domain.streaks import Day, Streak, milestone_reached, streak
@@ -134,8 +135,8 @@ async def celebrate(
     milestone = milestone_reached(stored.milestone, stored.current)
     if milestone is not None:
         await session.execute(
-            update(StreakState.__table__)
-            .where(StreakState.__table__.c.user_id == user_id)
+            update(table_of(StreakState))
+            .where(table_of(StreakState).c.user_id == user_id)
             .values(milestone=milestone)
         )
     welcome_back = stored.current == 1 and stored.streak.broken_on is not None and milestone is None

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect_insert import insert_for
 from bot.db.models import OutboxMessage, OutboxStatus
+from bot.db.rows import rowcount
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ async def sweep(session: AsyncSession, *, now: datetime) -> SweepResult:
         .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return SweepResult(expired=expired_rows, released=released.rowcount or 0)
+    return SweepResult(expired=expired_rows, released=rowcount(released))
 
 
 @dataclass(frozen=True)

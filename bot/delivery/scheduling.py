@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import table_of
 from bot.db.models import Schedule, User, UserStatus
 from bot.delivery.outbox import OutboxItem, enqueue_many
 from bot.domain.schedule import EVERY_DAY, Slot, next_slot, zone_or_default
@@ -149,7 +150,7 @@ def _default_payload(schedule_id: int, local_date: date) -> dict[str, Any]:
 
 
 # One executemany over the Core table (the ORM's bulk update does per-row bookkeeping).
-_SCHEDULES = Schedule.__table__
+_SCHEDULES = table_of(Schedule)
 _ADVANCE = (
     update(_SCHEDULES)
     .where(_SCHEDULES.c.id == bindparam("schedule_id"))

@@ -29,12 +29,13 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot.db.base import utcnow
 from bot.db.models import User, UserEvent, UserStatus
@@ -51,6 +52,15 @@ UNREACHABLE_EVENT = "unreachable"
 
 T = TypeVar("T")
 Write = Callable[[AsyncSession], Awaitable[T]]
+
+
+class _Timeouts(TypedDict):
+    """One send's timeouts, as PTB's keyword arguments (each bounded by the lease)."""
+
+    read_timeout: float
+    write_timeout: float
+    connect_timeout: float
+    pool_timeout: float
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class Sender:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: ExtBot[Any],
         sessions: async_sessionmaker[AsyncSession],
         renderers: Renderers,
         catalogs: Catalogs,
@@ -285,7 +295,7 @@ class Sender:
             # and two senders must never race for one row. Hand it back unsent.
             await self._retry(delivery, "lease too short", 0, count_attempt=False)
             return
-        timeouts = {
+        timeouts: _Timeouts = {
             "read_timeout": timeout,
             "write_timeout": timeout,
             "connect_timeout": timeout,

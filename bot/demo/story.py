@@ -134,7 +134,7 @@ class Story:
         await t.taps(lucia, t.latest(lucia, r"^ob:lang:"), "ob:lang:es")
         await t.says(lucia, "Valencia")
         confirm = t.latest(lucia, r"^ob:tz")
-        spain = next(data for text, data in confirm.buttons if "España" in text)
+        spain = next(data for text, data in confirm.buttons if "España" in text and data)
         await t.taps(lucia, confirm, spain)
         await t.taps(lucia, t.latest(lucia, r"^ob:tzok:"), _data(t, lucia, r"^ob:tzok:"))
         await t.says(lucia, "20:30")
@@ -210,10 +210,10 @@ class Story:
             t.note("(Lucía doesn't answer tonight.)")
             return
         prompt = t.latest(lucia, r"^ck:\d+:")
-        if plan == SKIPPED:
+        if isinstance(plan, str):  # SKIPPED
             await t.taps(lucia, prompt, _button(prompt, r"^ck:\d+:x$"))
             return
-        worry, sleep, done, note = plan  # type: ignore[misc]
+        worry, sleep, done, note = plan
         for value in (worry, sleep):
             prompt = t.latest(lucia, r"^ck:\d+:g:")
             await t.taps(lucia, prompt, _button(prompt, rf"^ck:\d+:g:\d+:{value}$"))

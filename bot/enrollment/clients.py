@@ -20,6 +20,7 @@ from bot.db.models import (
     User,
     UserStatus,
 )
+from bot.db.rows import rowcount
 from bot.enrollment import authorization, invites
 
 ONBOARDING = "onboarding"
@@ -113,7 +114,7 @@ async def claim_step(session: AsyncSession, user_id: int, flow: str, step: str) 
         .values(updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def set_step(session: AsyncSession, user_id: int, flow: str, step: str) -> None:

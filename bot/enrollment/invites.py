@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Invite, InviteAttempt, InviteKind
+from bot.db.rows import rowcount
 from bot.enrollment import tokens
 
 MAX_BAD_TOKENS = 5
@@ -166,4 +167,4 @@ async def claim(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1

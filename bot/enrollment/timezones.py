@@ -99,7 +99,7 @@ def _zones() -> frozenset[str]:
 
 
 @functools.cache
-def _finder():  # type: ignore[no-untyped-def]
+def _finder():
     from timezonefinder import TimezoneFinder
 
     return TimezoneFinder()

@@ -70,11 +70,12 @@ def set_step(goal: Goal, step: Step | None, message_id: int = 0) -> None:
 
 
 async def count_active(session: AsyncSession, user_id: int) -> int:
-    return await session.scalar(
+    count = await session.scalar(
         select(func.count())
         .select_from(Goal)
         .where(Goal.user_id == user_id, Goal.status == GoalStatus.ACTIVE)
     )
+    return count or 0
 
 
 async def open_draft(session: AsyncSession, user_id: int) -> Goal | None:
@@ -148,12 +149,15 @@ async def take_text(
             return Answer(problem, step)
         goal.target_date = deadline.day
         return await _finish(session, goal, max_active)
-    problem = smart.check_text(text)
-    if step not in (Step.WHAT, Step.SMALLER, Step.OFFER) and problem == smart.TextProblem.TOO_SHORT:
-        problem = None  # "nothing" is a fine answer to what 0 looks like
-    if problem is not None:
+    text_problem = smart.check_text(text)
+    if (
+        step not in (Step.WHAT, Step.SMALLER, Step.OFFER)
+        and text_problem == smart.TextProblem.TOO_SHORT
+    ):
+        text_problem = None  # "nothing" is a fine answer to what 0 looks like
+    if text_problem is not None:
         set_step(goal, step, message_id)
-        return Answer(Outcome(problem.value), step)
+        return Answer(Outcome(text_problem.value), step)
     if step == Step.WHAT:
         goal.title = text
         following = Step.LOW
@@ -189,10 +193,15 @@ def keep_or_smaller(goal: Goal, *, smaller: bool) -> Answer:
     return Answer(Outcome.ASK, following)
 
 
+_SKIPS_TO = {Step.LOW: Step.HIGH, Step.HIGH: Step.CONFIDENCE, Step.WHY: Step.WHEN}
+
+
 def skip(goal: Goal) -> Answer:
     """Skip an optional question (the 0/10 pictures, why it matters)."""
     step, _last = read_step(goal)
-    following = {Step.LOW: Step.HIGH, Step.HIGH: Step.CONFIDENCE, Step.WHY: Step.WHEN}[step]
+    following = _SKIPS_TO.get(step) if step is not None else None
+    if following is None:  # nothing skippable is open: the caller refuses such a tap
+        return Answer(Outcome.ASK, step)
     set_step(goal, following)
     return Answer(Outcome.ASK, following)
 

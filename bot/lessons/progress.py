@@ -24,6 +24,7 @@ from bot.db.models import (
     User,
     UserStatus,
 )
+from bot.db.rows import rowcount
 from bot.i18n import Catalogs, Translator
 from bot.lessons import messages
 from bot.lessons.messages import LessonListItem, OutgoingMessage
@@ -145,7 +146,7 @@ async def ask_reflection(session: AsyncSession, delivery: LessonDelivery, now: d
         .values(reflection_asked_at=now)
         .execution_options(synchronize_session=False)
     )
-    claimed = result.rowcount == 1
+    claimed = rowcount(result) == 1
     if claimed:
         delivery.reflection_asked_at = now
     return claimed
@@ -250,15 +251,15 @@ async def next_after_reflection(
             )
     questions = program_questions(library, delivery, t.locale)
     if questions:
-        index = await ask_next_program_question(session, delivery, len(questions), now)
-        if index is not None:
+        asked = await ask_next_program_question(session, delivery, len(questions), now)
+        if asked is not None:
             return messages.program_question(
                 t,
                 chat_id=chat_id,
                 delivery_id=delivery.id,
-                index=index,
+                index=asked,
                 total=len(questions),
-                question=questions[index],
+                question=questions[asked],
             )
     return messages.lesson_finished(t, chat_id=chat_id, lesson=lesson)
 
@@ -435,13 +436,13 @@ async def client_progress(
             answers[row.delivery_id].append(QuizResult(row.question, row.answer, row.correct))
     typed: dict[int, list[ProgramAnswer]] = {d.id: [] for d in deliveries}
     if deliveries:
-        rows = await session.scalars(
+        program_rows = await session.scalars(
             select(ProgramAnswer)
             .where(ProgramAnswer.delivery_id.in_(typed), ProgramAnswer.answered_at.is_not(None))
             .order_by(ProgramAnswer.question)
         )
-        for row in rows:
-            typed[row.delivery_id].append(row)
+        for program_row in program_rows:
+            typed[program_row.delivery_id].append(program_row)
     result = []
     for delivery in deliveries:
         lesson = library.lesson(delivery.lesson_id, locale)

@@ -31,7 +31,7 @@ REFLECTION_PART = 1800
 def when(moment: datetime, locale: str, zone: ZoneInfo) -> str:
     """A date and time as people write it in ``locale``, in the reader's time zone."""
     local = moment.astimezone(zone)
-    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
+    pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
     return pattern.replace("{0}", format_time(local, "short", locale=locale)).replace(
         "{1}", format_date(local, "medium", locale=locale)
     )

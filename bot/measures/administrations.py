@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AdministrationStatus, MeasureAdministration, MeasureAnswer
+from bot.db.rows import rowcount
 from bot.domain.scoring import score
 from bot.measures.callbacks import Action, MeasureCallback
 from bot.measures.model import ItemKind, Measure
@@ -137,6 +138,8 @@ async def answer(
     if item.kind is ItemKind.CHOICE and tap.action is Action.TOGGLE:
         if tap.item_index != administration.current_item:
             return _with(found, Outcome.DUPLICATE)
+        if tap.value is None:  # a toggle always names its option; a forged one may not
+            return _with(found, Outcome.REFUSED)
         current = set(await picked(session, administration.id, item.id))
         current ^= {tap.value}
         order = [o.value for o in measure.option_sets[item.options] if o.value in current]
@@ -154,7 +157,7 @@ async def answer(
         .execution_options(synchronize_session=False)
     )
     await session.refresh(administration)
-    if moved.rowcount == 0:  # a later item is asked already: an old or repeated tap
+    if rowcount(moved) == 0:  # a later item is asked already: an old or repeated tap
         if item.kind is ItemKind.CHOICE:
             return _with(found, Outcome.DUPLICATE)
         return _with(found, await _again(session, administration.id, item.id, tap, now))
@@ -284,6 +287,7 @@ async def expire_overdue(session: AsyncSession, *, now: datetime) -> int:
         .values(status=AdministrationStatus.EXPIRED, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount:
-        logger.info("event=measure.expired count=%s", result.rowcount)
-    return result.rowcount or 0
+    expired = rowcount(result)
+    if expired:
+        logger.info("event=measure.expired count=%s", expired)
+    return expired

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -51,7 +53,7 @@ def load_measures(directory: Path) -> dict[str, Measure]:
     return measures
 
 
-def _describe(problem: dict) -> str:
+def _describe(problem: Mapping[str, Any]) -> str:
     where = ".".join(str(part) for part in problem["loc"])
     message = problem["msg"].removeprefix("Value error, ")
     return f"{where}: {message}" if where else message

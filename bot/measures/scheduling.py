@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import table_of
 from bot.db.models import (
     Cadence,
     MeasureAdministration,
@@ -185,7 +186,7 @@ def _when(row: Any) -> When:
     return When(row.timezone, row.checkin_time, row.quiet_start, row.quiet_end)
 
 
-_ASSIGNMENTS = MeasureAssignment.__table__
+_ASSIGNMENTS = table_of(MeasureAssignment)
 _ADVANCE = (
     update(_ASSIGNMENTS)
     .where(_ASSIGNMENTS.c.id == bindparam("assignment_id"))

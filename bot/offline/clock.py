@@ -32,7 +32,7 @@ class SimulatedClock:
         if start.tzinfo is None:
             raise ValueError("the simulated clock starts at an aware instant")
         self._traveller = time_machine.travel(start, tick=True)
-        self._coordinates: time_machine.Coordinates | None = None
+        self._coordinates: time_machine.Traveller | None = None
 
     def __enter__(self) -> Self:
         self._coordinates = self._traveller.start()
@@ -62,8 +62,10 @@ class SimulatedClock:
         self.advance_to(self.now() + delta)
 
 
-async def run_due_work(application: Application, *, settle: float = 10.0) -> None:  # type: ignore[type-arg]
+async def run_due_work(application: Application, *, settle: float = 10.0) -> None:
     """Run every periodic job once, then wait until nothing due is left to send."""
+    if application.job_queue is None:
+        raise RuntimeError("the application was built without its job queue")
     for job in sorted(application.job_queue.jobs(), key=lambda job: job.name or ""):
         await job.run(application)
     sessions = application.bot_data["services"].sessions

@@ -259,7 +259,8 @@ class _TelegramHtml(HTMLParser):
         if tag == "blockquote" and "expandable" in attrs:
             return {"type": "expandable_blockquote"}
         if tag == "code" and self._open and self._open[-1].name == "pre":
-            return self._absorb_into_pre(attrs.get("class") or "")
+            self._absorb_into_pre(attrs.get("class") or "")
+            return None
         return {"type": kind}
 
     def _absorb_into_pre(self, css_class: str) -> None:
@@ -511,7 +512,9 @@ class _Directory:
 
     def add_user(self, user: JsonDict) -> None:
         self._users[user["id"]] = user
-        private = {key: user[key] for key in ("id", "first_name", "username") if key in user}
+        private: JsonDict = {
+            key: user[key] for key in ("id", "first_name", "username") if key in user
+        }
         self._chats[user["id"]] = {**private, "type": "private"}
 
     def add_group(self, chat_id: int, title: str, chat_type: str) -> None:
@@ -1413,7 +1416,11 @@ class _ApiService:
     async def attached(self) -> AsyncIterator[None]:
         """Binds the loop-confined parts to the running loop while the server runs."""
         loop = asyncio.get_running_loop()
-        self._world.wake_consumers = lambda: loop.call_soon_threadsafe(self._wake_on_loop)
+
+        def wake_consumers() -> None:
+            loop.call_soon_threadsafe(self._wake_on_loop)
+
+        self._world.wake_consumers = wake_consumers
         pusher = asyncio.create_task(self._pusher.run(), name="fake-bot-api-webhook")
         self._wake_on_loop()  # updates may have been queued before the server started
         try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import delete, update
+from sqlalchemy import Delete, Update, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import Base
+from bot.db.base import Base, table_of
 from bot.db.models import User
+from bot.db.rows import rowcount
 from bot.privacy.graph import links
 
 
@@ -23,7 +24,7 @@ async def erase_user(session: AsyncSession, user_id: int) -> int:
     erased = 0
     # Children before parents: deepest links first, then tables in reverse dependency order.
     for link in sorted(
-        links(Base.metadata, User.__table__),
+        links(Base.metadata, table_of(User)),
         key=lambda link: (-link.depth, -order[link.table]),
     ):
         if link.anonymize:
@@ -31,11 +32,13 @@ async def erase_user(session: AsyncSession, user_id: int) -> int:
             values: dict[str, object] = {link.column.name: None}
             if "subject_ref" in link.table.c:
                 values["subject_ref"] = anonymous_ref
-            statement = update(link.table).where(link.condition(user_id)).values(values)
+            statement: Update | Delete = (
+                update(link.table).where(link.condition(user_id)).values(values)
+            )
         else:
             statement = delete(link.table).where(link.condition(user_id))
-        erased += (await session.execute(statement)).rowcount or 0
+        erased += rowcount(await session.execute(statement))
     # The user's row goes last and decides: concurrent erasures serialise on it.
-    if not (await session.execute(delete(User).where(User.id == user_id))).rowcount:
+    if not rowcount(await session.execute(delete(User).where(User.id == user_id))):
         return 0
     return erased + 1

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import Base
+from bot.db.base import Base, table_of
 from bot.db.models import User
 from bot.privacy.graph import links
 
@@ -36,7 +36,7 @@ Times are in UTC (ISO 8601). Ask your practitioner if anything is unclear.
 
 async def export_user_data(session: AsyncSession, user_id: int) -> bytes:
     """A zip archive of every row about ``user_id``."""
-    users = User.__table__
+    users = table_of(User)
     tables: dict[str, list[dict[str, Any]]] = {
         "users": await _rows(session, users, users.c.id == user_id)
     }

@@ -146,7 +146,7 @@ def utc_range(week_start: date, week_end: date, zone: ZoneInfo) -> tuple[datetim
     return start, end
 
 
-def _clients(practitioner_id: int, client_id: int | None) -> Select[tuple[int]]:
+def _clients(practitioner_id: int, client_id: int | None) -> Select[int]:
     query = select(CareTeamMember.client_id).where(
         CareTeamMember.practitioner_id == practitioner_id,
         CareTeamMember.state == MembershipState.ACTIVE,
@@ -220,11 +220,11 @@ async def load_review(
         )
         .order_by(GoalRating.goal_id, GoalRating.local_date)
     ):
-        entry = goals.get(goal_id)
-        if entry is None:
+        rated = goals.get(goal_id)
+        if rated is None:
             continue
         if day >= series_start:
-            entry.series.append((day, value))
+            rated.series.append((day, value))
         if week.contains(day):
             week_values[goal_id].append(value)
         elif week.in_baseline(day):

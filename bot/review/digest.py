@@ -117,7 +117,7 @@ def _goal_line(t: Translator, goal: GoalReview) -> str:
             title=title,
             mean=_number(t, goal.week_mean),
             baseline=_number(t, goal.baseline_mean),
-            arrow=ARROWS[goal.trend],
+            arrow=ARROWS[goal.trend] if goal.trend is not None else "",
         )
     if goal.gas_level is not None:
         line += " · " + _("GAS level {level}", level=f"{goal.gas_level:+d}")
@@ -212,7 +212,7 @@ def client_block(
                 "Check-ins: {answered} of {scheduled} answered ({percent})",
                 answered=done.answered,
                 scheduled=done.scheduled,
-                percent=format_percent(done.ratio, locale=t.locale),
+                percent=format_percent(done.ratio or 0, locale=t.locale),
             )
         )
     else:
@@ -430,7 +430,7 @@ def parse_preference(typed: str, locales: Sequence[str]) -> tuple[int, time] | N
 async def _lock(session: AsyncSession) -> None:
     """On PostgreSQL, one transaction at a time makes digest schedules: two instances never
     both add one for the same practitioner."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK)))
 
 

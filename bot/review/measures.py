@@ -60,6 +60,8 @@ async def measure_totals(
     )
     series: dict[tuple[int, str], list[float]] = {}
     for user_id, measure_id, total in rows:
+        if total is None:  # excluded by the query; the column is nullable
+            continue
         series.setdefault((user_id, measure_id), []).append(float(total))
     found: dict[int, list[MeasureTotal]] = {}
     for (user_id, measure_id), totals in series.items():

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.db.base
+import bot.db.encrypted
 
 revision: str = "0008"
 down_revision: str | None = "0007"
