@@ -10,32 +10,20 @@ The transcript shows both sides of every chat; the images and files the bot sent
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import sys
-import tempfile
 import unicodedata
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from bot.app import BotApplication, build_application, running
-from bot.crypto import generate_key
-from bot.db import migrate
-from bot.db.session import create_engine
-from bot.demo.story import EVENINGS, START, Story
+from bot.demo.story import EVENINGS, Story
 from bot.demo.transcript import Transcript
-from bot.offline.clock import SimulatedClock
-from bot.offline.fake_bot_api import FakeBotApi
-from bot.settings import load_settings
+from bot.demo.world import world
 
 DEFAULT_FOLDER = Path("between-demo")
-# The periodic jobs are run by the demo itself after each jump in time
-# (run_due_work); their own timers are set far apart so they do not interfere.
-_QUIET_JOBS = 3600
 
 
 @dataclass
@@ -66,7 +54,7 @@ async def play(
         else:
             out(line)
 
-    async with _world() as (fake, application, clock):
+    async with world() as (fake, application, clock):
         transcript = Transcript(fake, say)
         story = Story(fake, application, clock, transcript)
         say("Between — offline demo: two weeks at accelerated time, against a fake Telegram")
@@ -92,35 +80,6 @@ async def play(
     for path in files:
         say(f"  {path.name}")
     return DemoResult(folder=folder, days=days, replies=transcript.replies, files=files)
-
-
-@asynccontextmanager
-async def _world() -> AsyncIterator[tuple[FakeBotApi, BotApplication, SimulatedClock]]:
-    """The fake Telegram, a migrated throwaway database and the running bot, at START."""
-    logging.getLogger().setLevel(logging.WARNING)
-    with (
-        SimulatedClock(START) as clock,
-        tempfile.TemporaryDirectory() as scratch,
-        FakeBotApi() as fake,
-    ):
-        settings = load_settings(
-            _env_file=None,
-            bot_token=fake.token,
-            telegram_api_url=fake.url,
-            database_url=f"sqlite:///{Path(scratch) / 'demo.db'}",
-            polling_timeout=1,
-            encryption_keys=generate_key(),  # a throwaway database needs a throwaway key
-            default_timezone="Europe/Berlin",
-            scheduler_tick_seconds=_QUIET_JOBS,
-            lesson_planning_seconds=_QUIET_JOBS,
-            checkin_sweep_seconds=_QUIET_JOBS,
-        )
-        engine = create_engine(settings.database_url)
-        await migrate.upgrade(engine)
-        await engine.dispose()
-        application = build_application(settings)
-        async with running(application, poll_timeout=1):
-            yield fake, application, clock
 
 
 def _save_attachments(transcript: Transcript, folder: Path) -> list[Path]:

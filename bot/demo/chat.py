@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.db.base import utcnow
 from bot.db.models import InviteKind, User
 from bot.demo.transcript import Person, Transcript
+from bot.demo.world import world
 from bot.enrollment import invites
 from bot.offline.clock import run_due_work
 
@@ -26,9 +27,7 @@ HELP = (
 
 
 async def chat() -> int:
-    from bot.demo import _world
-
-    async with _world() as (fake, application, clock):
+    async with world() as (fake, application, clock):
         transcript = Transcript(fake, print)
         eva = transcript.add(
             Person(fake.user(601, first_name="Eva", language_code="en"), "Dr. Weber", "en", "UTC")
@@ -90,7 +89,7 @@ async def _press(transcript: Transcript, you: Person, number: int) -> None:
     print("(no message with buttons yet)")
 
 
-async def _next_checkin(services, chat_id: int, now: datetime) -> datetime:  # type: ignore[no-untyped-def]
+async def _next_checkin(services, chat_id: int, now: datetime) -> datetime:
     """The next time of day the client chose, in their zone (tomorrow 09:00 if none yet)."""
     from sqlalchemy import select
 
