@@ -15,6 +15,8 @@ from babel import Locale
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain import decision
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Languages with a complete catalog and complete content. Adding one is
@@ -345,6 +347,115 @@ class Settings(BaseSettings):
         ),
     ] = None
 
+    decision_baseline_days: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=28,
+            description="Decision support: a goal's first this many answered days are its "
+            "baseline (the first half of them while fewer than twice as many exist). See "
+            "docs/decision-support.md.",
+        ),
+    ] = decision.BASELINE_DAYS
+    decision_reliable_z: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=5,
+            description="A goal's latest 7-day mean is a reliable change from its baseline "
+            "when the autocorrelation-adjusted z exceeds this (1.96: 95 %, two-sided).",
+        ),
+    ] = decision.RELIABLE_Z
+    decision_min_sd: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=5,
+            description="Floor (in points) of the daily ratings' standard deviation in the "
+            "reliable-change test, so that a few identical ratings are not called reliable.",
+        ),
+    ] = decision.MIN_SD
+    decision_red_week: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=52,
+            description="From this week of care, a goal with no reliable improvement and a flat "
+            "or falling slope turns the client red (yellow if another goal improves).",
+        ),
+    ] = decision.RED_WEEK
+    decision_yellow_after_week: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=52,
+            description="After this week of care, a goal changed by less than "
+            "DECISION_SMALL_CHANGE_SD of its baseline SD turns the client yellow.",
+        ),
+    ] = decision.YELLOW_AFTER_WEEK
+    decision_flat_slope_per_week: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=5,
+            description="A goal's 21-day Theil–Sen slope up to this many points a week counts "
+            "as flat.",
+        ),
+    ] = decision.FLAT_SLOPE_PER_WEEK
+    decision_small_change_sd: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=5,
+            description="A change smaller than this fraction of the baseline's SD is "
+            '"little change" (yellow after DECISION_YELLOW_AFTER_WEEK).',
+        ),
+    ] = decision.SMALL_CHANGE_SD
+    decision_missed_in_a_row: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=30,
+            description="This many check-ins missed in a row turn the client yellow.",
+        ),
+    ] = decision.MISSED_IN_A_ROW
+    decision_gas_red_t: Annotated[
+        float,
+        Field(
+            ge=20,
+            le=80,
+            description="A GAS T-score at or below this (with enough goals scored) turns the "
+            "client red.",
+        ),
+    ] = decision.GAS_RED_T
+    decision_gas_step_down_t: Annotated[
+        float,
+        Field(
+            ge=20,
+            le=80,
+            description="A GAS T-score at or above this, with every measure past its clinical "
+            "cut-off, suggests considering stepping down care.",
+        ),
+    ] = decision.GAS_STEP_DOWN_T
+    decision_gas_min_goals: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=10,
+            description="Scored goals needed before the GAS T-score is shown as a summary "
+            "and counts for the traffic light (fewer: labelled as one goal's).",
+        ),
+    ] = decision.GAS_MIN_GOALS
+    decision_gas_review_points: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=10,
+            description="A goal's weekly mean this many points away from its mean when its "
+            "GAS level was recorded suggests reviewing the level.",
+        ),
+    ] = decision.GAS_REVIEW_POINTS
+
     @field_validator("database_url")
     @classmethod
     def _async_database_url(cls, value: str) -> str:
@@ -419,6 +530,29 @@ class Settings(BaseSettings):
                 "a message being sent is never taken over by another instance"
             )
         return self
+
+    @model_validator(mode="after")
+    def _step_down_above_red(self) -> Settings:
+        if self.decision_gas_step_down_t <= self.decision_gas_red_t:
+            raise ValueError("DECISION_GAS_STEP_DOWN_T must be above DECISION_GAS_RED_T")
+        return self
+
+    def decision_rules(self) -> decision.DecisionRules:
+        """The thresholds of decision support (trends, traffic light, GAS review)."""
+        return decision.DecisionRules(
+            baseline_days=self.decision_baseline_days,
+            reliable_z=self.decision_reliable_z,
+            min_sd=self.decision_min_sd,
+            red_week=self.decision_red_week,
+            yellow_after_week=self.decision_yellow_after_week,
+            flat_slope_per_week=self.decision_flat_slope_per_week,
+            small_change_sd=self.decision_small_change_sd,
+            missed_in_a_row=self.decision_missed_in_a_row,
+            gas_red_t=self.decision_gas_red_t,
+            gas_step_down_t=self.decision_gas_step_down_t,
+            gas_min_goals=self.decision_gas_min_goals,
+            gas_review_points=self.decision_gas_review_points,
+        )
 
     @property
     def is_sqlite(self) -> bool:
