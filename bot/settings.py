@@ -375,6 +375,15 @@ class Settings(BaseSettings):
             "reliable-change test, so that a few identical ratings are not called reliable.",
         ),
     ] = decision.MIN_SD
+    decision_min_phase_ratings: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=14,
+            description="A goal's change is called reliable only with at least this many "
+            "rated days in its baseline and in its latest 7 days (an intake rating aside).",
+        ),
+    ] = decision.MIN_PHASE_RATINGS
     decision_red_week: Annotated[
         int,
         Field(
@@ -543,6 +552,7 @@ class Settings(BaseSettings):
             baseline_days=self.decision_baseline_days,
             reliable_z=self.decision_reliable_z,
             min_sd=self.decision_min_sd,
+            min_phase_ratings=self.decision_min_phase_ratings,
             red_week=self.decision_red_week,
             yellow_after_week=self.decision_yellow_after_week,
             flat_slope_per_week=self.decision_flat_slope_per_week,

@@ -16,6 +16,7 @@ BASELINE_DAYS = 7
 WINDOW_DAYS = 7
 SLOPE_DAYS = 21
 MIN_RATINGS = 3
+MIN_PHASE_RATINGS = 3
 RELIABLE_Z = 1.96
 MIN_SD = 1.0
 MAX_AUTOCORRELATION = 0.9
@@ -39,6 +40,9 @@ class DecisionRules:
     window_days: int = WINDOW_DAYS  # the latest N days are "now" (and the weekly mean)
     slope_days: int = SLOPE_DAYS  # the Theil–Sen slope is fitted over the latest N days
     min_ratings: int = MIN_RATINGS  # fewer ratings (intake included): nothing to compare
+    # Fewer days than this on either side (an intake aside): the change is said, never
+    # called reliable (two days against two is no evidence, whatever z says).
+    min_phase_ratings: int = MIN_PHASE_RATINGS
     reliable_z: float = RELIABLE_Z  # |z| above this is a reliable change (95 %, two-sided)
     min_sd: float = MIN_SD  # floor of the daily ratings' SD, in points
     max_autocorrelation: float = MAX_AUTOCORRELATION  # the lag-1 estimate is clamped here
@@ -59,7 +63,7 @@ class DecisionRules:
             problems.append("baseline and window need at least one day")
         if self.slope_days < 2:
             problems.append("a slope needs at least two days")
-        if self.min_ratings < 2:
+        if self.min_ratings < 2 or self.min_phase_ratings < 1:
             problems.append("a comparison needs at least two ratings")
         if self.reliable_z <= 0 or self.min_sd <= 0 or self.small_change_sd <= 0:
             problems.append("z, the SD floor and the small-change fraction must be positive")

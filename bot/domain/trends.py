@@ -12,7 +12,8 @@
   the error inflated for the ratings' lag-1 autocorrelation ρ through the effective
   number of independent ratings n·(1 − ρ)/(1 + ρ) (Bayley & Hammersley 1946; Wilks,
   *Statistical Methods in the Atmospheric Sciences*, 3rd ed., eq. 5.12); reliable
-  when |z| > 1.96. The method, its constants and why: docs/decision-support.md.
+  when |z| > 1.96 and each side has at least 3 days (an intake baseline aside).
+  The method, its constants and why: docs/decision-support.md.
 
 Pure functions of plain values; tested against hand-computed numbers in
 tests/test_domain_trends.py.
@@ -25,7 +26,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -218,6 +219,11 @@ def goal_trend(
     if not now:
         return GoalTrend(len(days), week, baseline, week_mean, None, slope, None)
     change = daily_change(base_days, now, rules)
+    few = len(now) < rules.min_phase_ratings or (
+        intake is None and len(base_days) < rules.min_phase_ratings
+    )
+    if few:
+        change = replace(change, direction=Direction.NO_RELIABLE_CHANGE)
     return GoalTrend(
         len(days),
         week,
