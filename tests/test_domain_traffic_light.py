@@ -303,3 +303,17 @@ def test_reviewing_the_gas_level_when_ratings_moved():
     # no rating around the recording, or none since: nothing to compare
     assert gas.review_due(2, "sleep", 0, recorded, after, as_of) is None
     assert gas.review_due(2, "sleep", 0, as_of, before + after, as_of) is None
+
+
+def test_rules_come_from_the_settings(monkeypatch: pytest.MonkeyPatch):
+    from bot.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("DECISION_MISSED_IN_A_ROW", "4")
+    rules = load_settings(decision_red_week=6).decision_rules()
+    assert rules.missed_in_a_row == 4 and rules.red_week == 6
+    assert rules.reliable_z == 1.96 and rules.gas_min_goals == 2  # documented defaults
+    assert client_light([], missed_in_a_row=3, rules=rules).colour is Colour.GREY
+    with pytest.raises(SettingsError, match="DECISION_GAS_STEP_DOWN_T"):
+        load_settings(decision_gas_step_down_t=40, decision_gas_red_t=40)
+    with pytest.raises(SettingsError, match="DECISION_MISSED_IN_A_ROW"):
+        load_settings(decision_missed_in_a_row=0)
