@@ -27,6 +27,7 @@ from bot.domain.traffic_light import (
     MeasureResult,
     MeasureWorse,
     MissedInARow,
+    NoRecentRatings,
     NotEnoughData,
     StepDown,
     TooEarly,
@@ -187,7 +188,7 @@ def test_any_trajectory_gets_a_colour_explained_by_its_reasons(series, missed, l
     if light.colour is Colour.GREEN:
         assert any(isinstance(r, GoalUp) and r.reliable for r in light.reasons)
     if light.colour is Colour.GREY:
-        assert type(light.reasons[0]) in (NotEnoughData, TooEarly)
+        assert type(light.reasons[0]) in (NotEnoughData, TooEarly, NoRecentRatings)
     assert (MissedInARow in kinds) == (missed >= 2)
     for reason in light.reasons:
         if isinstance(reason, GoalDown | GoalUp | GoalSmallChange):
@@ -212,6 +213,15 @@ def test_a_first_week_decline_is_said_against_the_first_days():
         TooEarly(week=1),
         GoalDown(1, "goal 1", -1.0, BaselineKind.FIRST_DAYS, reliable=False),
     )
+
+
+def test_goals_not_rated_lately_are_grey_and_say_since_when():
+    ratings = [(DAY0 + timedelta(days=i), 5 + i % 2) for i in range(10)]
+    as_of = DAY0 + timedelta(days=20)  # last rating on day 9: 11 days before
+    goals = [GoalInput(1, "sleep", goal_trend(ratings, as_of))]
+    assert client_light(goals) == client_light(goals, missed_in_a_row=1)
+    assert client_light(goals).reasons == (NoRecentRatings(days=11),)
+    assert client_light(goals, missed_in_a_row=5).colour is Colour.YELLOW
 
 
 def test_a_small_change_after_week_three_is_yellow():

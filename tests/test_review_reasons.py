@@ -19,6 +19,7 @@ from bot.domain.traffic_light import (
     MeasureItem,
     MeasureWorse,
     MissedInARow,
+    NoRecentRatings,
     NotEnoughData,
     StepDown,
     TooEarly,
@@ -100,6 +101,7 @@ def test_a_first_week_decline_reads_against_the_first_days():
         (NotEnoughData(0), "no ratings yet"),
         (NotEnoughData(1), "only 1 rating so far"),
         (TooEarly(2), "too early to judge (week 2)"),
+        (NoRecentRatings(11), "no ratings for 11 days"),
         (
             gas.GasReview(3, "Run", 0, date(2026, 11, 1), 4.0, 6.5, 2.5),
             "goal 3 “Run”: ratings +2.5 since its GAS level was set, worth reviewing the level",

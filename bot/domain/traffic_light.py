@@ -10,7 +10,8 @@ language (bot/review/reasons.py); nothing here is wording. The rules, in order:
   baseline SD, or one moving without a reliable change yet (or stuck while another goal
   improves reliably); 2 or more check-ins missed in a row.
 - **green**: a reliable improvement (a goal or a measure), nothing red or yellow.
-- **grey**: not enough data (no goal with 3 ratings), or too early to judge (before
+- **grey**: not enough data (no goal with 3 ratings), nothing rated lately (goals with a
+  baseline but no rating in the latest 7 days), or too early to judge (before
   week 4 with nothing above; a goal's unreliable move of at least half its baseline SD
   is still listed, e.g. a first-week decline).
 
@@ -129,6 +130,13 @@ class TooEarly:
     week: int
 
 
+@dataclass(frozen=True)
+class NoRecentRatings:
+    """Goals with a baseline but no rating in the latest window (e.g. a paused client)."""
+
+    days: int  # since the most recent rating of any goal
+
+
 Reason = (
     MissedInARow
     | GoalDown
@@ -141,6 +149,7 @@ Reason = (
     | GasLow
     | NotEnoughData
     | TooEarly
+    | NoRecentRatings
 )
 
 
@@ -261,6 +270,13 @@ def client_light(
     judged = [goal.trend for goal in goals if goal.trend.change is not None]
     if judged:
         return Light(Colour.GREY, (TooEarly(max(t.week for t in judged)), *early), step_down)
+    silent = [
+        goal.trend.days_since_rated
+        for goal in goals
+        if goal.trend.enough and goal.trend.days_since_rated is not None
+    ]
+    if silent:
+        return Light(Colour.GREY, (NoRecentRatings(min(silent)),), step_down)
     most = max((goal.trend.ratings for goal in goals), default=0)
     return Light(Colour.GREY, (NotEnoughData(most),), step_down)
 

@@ -80,6 +80,7 @@ class GoalTrend:
     now_mean: float | None  # mean of the ratings compared with the baseline
     slope_per_day: float | None  # Theil–Sen over the latest slope_days
     change: DailyChange | None  # None: no baseline, or nothing rated lately
+    days_since_rated: int | None = None  # days from the last rating to as_of (None: none)
 
     @property
     def enough(self) -> bool:
@@ -197,9 +198,10 @@ def goal_trend(
     slope = theil_sen(
         [(float((day - first).days), value) for day, value in days if day >= slope_start]
     )
+    silent = (as_of - days[-1][0]).days if days else None
     total = len(days) + (intake is not None)
     if total < rules.min_ratings:
-        return GoalTrend(len(days), week, None, week_mean, None, slope, None)
+        return GoalTrend(len(days), week, None, week_mean, None, slope, None, silent)
 
     if intake is not None:
         base_days: list[tuple[date, float]] = [(first - timedelta(days=1), float(intake))]
@@ -217,7 +219,7 @@ def goal_trend(
     )
     now = [(day, value) for day, value in rest if day >= window_start]
     if not now:
-        return GoalTrend(len(days), week, baseline, week_mean, None, slope, None)
+        return GoalTrend(len(days), week, baseline, week_mean, None, slope, None, silent)
     change = daily_change(base_days, now, rules)
     few = len(now) < rules.min_phase_ratings or (
         intake is None and len(base_days) < rules.min_phase_ratings
@@ -232,4 +234,5 @@ def goal_trend(
         statistics.fmean(value for _, value in now),
         slope,
         change,
+        silent,
     )

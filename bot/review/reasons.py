@@ -31,6 +31,7 @@ from bot.domain.traffic_light import (
     MeasureItem,
     MeasureWorse,
     MissedInARow,
+    NoRecentRatings,
     NotEnoughData,
     Reason,
     StepDown,
@@ -146,6 +147,8 @@ def reason_text(t: Translator, reason: Reason | GasReview) -> str:
             if ratings == 0:
                 return t._("no ratings yet")
             return t.ngettext("only {count} rating so far", "only {count} ratings so far", ratings)
+        case NoRecentRatings(days=days):
+            return t.ngettext("no rating for {count} day", "no ratings for {count} days", days)
         case TooEarly(week=week):
             return t._("too early to judge (week {week})", week=week)
         case GasReview():
