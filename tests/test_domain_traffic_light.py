@@ -327,3 +327,27 @@ def test_rules_come_from_the_settings(monkeypatch: pytest.MonkeyPatch):
         load_settings(decision_gas_step_down_t=40, decision_gas_red_t=40)
     with pytest.raises(SettingsError, match="DECISION_MISSED_IN_A_ROW"):
         load_settings(decision_missed_in_a_row=0)
+
+
+def test_assess_one_client_from_its_goals_histories():
+    """The one call a front door makes: trends, light, GAS summary and review prompts."""
+    from bot.domain.traffic_light import GoalHistory, assess
+
+    as_of = DAY0 + timedelta(days=27)
+    sleep = tuple((DAY0 + timedelta(days=i), 3 if i < 7 else 8) for i in range(28))
+    walk = tuple((DAY0 + timedelta(days=i), 6 + i % 2) for i in range(28))
+    result = assess(
+        [
+            # level recorded on day 6, ratings 3 then; 8 in the latest week: review it
+            GoalHistory(1, "Sleep", sleep, gas_level=-1, gas_recorded_on=DAY0 + timedelta(days=6)),
+            GoalHistory(2, "Walk", walk, gas_level=0, gas_recorded_on=DAY0 + timedelta(days=6)),
+        ],
+        as_of,
+        missed_in_a_row=0,
+    )
+    assert result.trends[1].delta == 5 and result.trends[2].week == 4
+    assert result.light.colour is Colour.YELLOW  # walk is stuck, sleep improved reliably
+    assert [type(r) for r in result.light.reasons] == [GoalStuck]
+    assert result.gas.shown is gas.GasShown.SHOWN and result.gas.goals == 2
+    (review,) = result.gas_reviews
+    assert review.goal_number == 1 and review.delta == 5

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from bot.domain import gas
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
-from bot.domain.trends import BaselineKind, Direction, GoalTrend
+from bot.domain.gas import GasReview, GasSummary
+from bot.domain.trends import BaselineKind, Direction, GoalTrend, goal_trend
 
 
 class Colour(StrEnum):
@@ -305,3 +307,70 @@ def caseload(lights: Sequence[Light]) -> dict[Colour, int]:
     for light in lights:
         counts[light.colour] += 1
     return counts
+
+
+# One call for every front door: from each goal's history to the light, the trends,
+# the GAS summary and the GAS review prompts.
+
+
+@dataclass(frozen=True)
+class GoalHistory:
+    number: int
+    title: str
+    ratings: tuple[tuple[date, int], ...]  # (local date, 0–10), any order
+    intake: float | None = None
+    gas_level: int | None = None  # the newest recorded level, −2 … +2
+    gas_recorded_on: date | None = None  # local date the newest level was recorded
+
+
+@dataclass(frozen=True)
+class Assessment:
+    light: Light
+    trends: dict[int, GoalTrend]  # goal number → its trend
+    gas: GasSummary
+    gas_reviews: tuple[GasReview, ...]
+
+
+def assess(
+    goals: Sequence[GoalHistory],
+    as_of: date,
+    *,
+    missed_in_a_row: int = 0,
+    measures: Sequence[MeasureResult] = (),
+    started: date | None = None,
+    rules: DecisionRules = DEFAULT_RULES,
+) -> Assessment:
+    """Everything decision support says about one client at the end of ``as_of``."""
+    trends = {
+        goal.number: goal_trend(
+            goal.ratings, as_of, intake=goal.intake, started=started, rules=rules
+        )
+        for goal in goals
+    }
+    levels = [goal.gas_level for goal in goals if goal.gas_level is not None]
+    light = client_light(
+        [GoalInput(goal.number, goal.title, trends[goal.number]) for goal in goals],
+        missed_in_a_row=missed_in_a_row,
+        measures=measures,
+        gas_levels=levels,
+        rules=rules,
+    )
+    reviews = tuple(
+        review
+        for goal in goals
+        if goal.gas_level is not None and goal.gas_recorded_on is not None
+        for review in [
+            gas.review_due(
+                goal.number,
+                goal.title,
+                goal.gas_level,
+                goal.gas_recorded_on,
+                goal.ratings,
+                as_of,
+                points=rules.gas_review_points,
+                window_days=rules.window_days,
+            )
+        ]
+        if review is not None
+    )
+    return Assessment(light, trends, gas.summary(levels, min_goals=rules.gas_min_goals), reviews)
