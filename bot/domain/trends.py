@@ -11,7 +11,7 @@
 - **Reliable change**: the difference of the two means over its standard error, with
   the error inflated for the ratings' lag-1 autocorrelation ρ through the effective
   number of independent ratings n·(1 − ρ)/(1 + ρ) (Bayley & Hammersley 1946; Wilks,
-  *Statistical Methods in the Atmospheric Sciences*, 3rd ed., eq. 5.12); reliable
+  *Statistical Methods in the Atmospheric Sciences*, 3rd ed., §5.2.4, serial dependence); reliable
   when |z| > 1.96 and each side has at least 3 days (an intake baseline aside).
   The method, its constants and why: docs/decision-support.md.
 
