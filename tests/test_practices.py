@@ -175,7 +175,7 @@ async def test_a_team_link_brings_in_someone_elsewhere_once(
     query = press_forged(fake_api, far, question, button_data(question, "ct:ty:")[0])
     assert "Es wurde nichts geändert" in (await answer_of(far, query))["text"]
     far.send(f"/start {payload}")
-    assert "already answered" in (await far.expect_one()).plain_text
+    assert "schon geantwortet" in (await far.expect_one()).plain_text  # "already answered"
     late.send(f"/start {payload}")
     assert "already been used" in (await late.expect_one()).plain_text
     assert await _membership(bot, client_row.id, late_row.id) is None
@@ -371,6 +371,22 @@ async def test_the_cli_creates_a_practice_and_links_practitioners(
     )
     assert code == 1 and "no practitioner" in err
     assert await count(bot, Practice) == 2
+
+
+async def test_a_colleague_invited_in_the_bot_joins_the_inviters_practice(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    far, far_row = await practitioner(fake_api, bot, 7071, name="Dr. Far", practice=ELSEWHERE)
+    _near, near_row = await practitioner(fake_api, bot, 7072, name="Dr. Near")
+    far.send("/colleague Dr. Next")
+    payload = LINK.search((await far.expect_one()).plain_text).group(1)
+    person = fake_api.user(7073, first_name="N", language_code="en")
+    person.send(f"/start {payload}")
+    await person.expect_one()
+    row = await user_row(bot, 7073)
+    async with services(bot).sessions() as session:
+        assert await authorization.same_practice(session, far_row.id, row.id)
+        assert not await authorization.same_practice(session, near_row.id, row.id)
 
 
 # ------------------------------------------------------------------------------ the purge
