@@ -439,7 +439,6 @@ async def checkin_sweep(context: BotContext) -> None:
     delete, in one statement, the invites (client, practitioner, team) long expired."""
     services = context.services
     settings = services.settings
-    await purge_invites(services, now=utcnow())
     result = await checkin_delivery.sweep(
         services.sessions,
         now=utcnow(),
@@ -449,6 +448,7 @@ async def checkin_sweep(context: BotContext) -> None:
     )
     if result.nudged:
         context.application.bot_data[SENDER_KEY].wake()
+    await purge_invites(services, now=utcnow())
 
 
 async def purge_invites(services: Services, *, now: datetime) -> None:
