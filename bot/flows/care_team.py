@@ -2,13 +2,18 @@
 
 A practitioner: /clients lists whom they may see; /team picks a client and shows
 their team; the lead may add a colleague (the client is asked first) or remove a
-member. A client: /team shows who sees their data, with a button to remove a
-member; a request to add someone arrives with "Agree" / "No, thanks".
+member. Colleagues are offered from the lead's own practice only; for someone
+elsewhere the lead makes a single-use team invite link, which that practitioner
+opens and accepts before the client is asked. A client: /team shows who sees
+their data, with a button to remove a member; a request to add someone arrives
+with "Agree" / "No, thanks".
 
 Callback data (every one checked against the sender before anything is read):
 ``ct:c:<client>`` show a team, ``ct:a:<client>`` pick a colleague,
-``ct:p:<client>:<practitioner>`` ask the client, ``ct:y:<membership>`` /
-``ct:n:<membership>`` the client's answer, ``ct:rm:<membership>`` remove.
+``ct:p:<client>:<practitioner>`` ask the client, ``ct:l:<client>`` make a team
+invite link, ``ct:ty:<invite>`` / ``ct:tn:<invite>`` the invited practitioner's
+answer, ``ct:y:<membership>`` / ``ct:n:<membership>`` the client's answer,
+``ct:rm:<membership>`` remove.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+from datetime import timedelta
 
 from babel.dates import format_date
 from telegram import Update
@@ -25,12 +31,13 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import MembershipState, Role, TeamRole, User, UserStatus
 from bot.domain.review import split_messages
-from bot.enrollment import authorization, care_teams, practitioners
+from bot.enrollment import authorization, care_teams, practitioners, tokens
 from bot.enrollment.care_teams import Proposal
 from bot.flows import keyboards
 from bot.flows.notify import notify
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
+from bot.i18n import Translator
 from bot.review.data import last_checkins
 
 logger = logging.getLogger(__name__)
@@ -203,9 +210,11 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
             if colleague.id not in on_team
         ]
     await query.answer()
+    elsewhere = (_("Someone from another practice (a link)"), f"ct:l:{client_id}")
     if not colleagues:
         await query.message.reply_text(
-            _("There's no other practitioner to add yet. /colleague makes an invite for one.")
+            _("There's no other practitioner to add yet. /colleague makes an invite for one."),
+            reply_markup=keyboards.inline([elsewhere]),
         )
         return
     buttons = [
@@ -217,7 +226,7 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
             "Whom should I propose? The client is asked first; until they agree, "
             "your colleague sees nothing."
         ),
-        reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)),
+        reply_markup=keyboards.inline(*keyboards.in_rows([*buttons, elsewhere], 1)),
     )
 
 
@@ -266,6 +275,13 @@ async def propose(update: Update, context: BotContext) -> None:
             name=html.escape(colleague_name),
         )
     )
+    await _ask_client(context, client, lead_name, colleague_name, membership_id)
+
+
+async def _ask_client(
+    context: BotContext, client: User, lead_name: str, colleague_name: str, membership_id: int
+) -> None:
+    """The client's consent question: may this colleague join the care team?"""
     catalogs = context.services.catalogs
     their = catalogs.translator(catalogs.resolve(client.locale, None))
     await notify(
@@ -285,6 +301,130 @@ async def propose(update: Update, context: BotContext) -> None:
             ]
         ),
     )
+
+
+# --------------------------------------------------------------------------- team invite links
+
+
+async def make_link(update: Update, context: BotContext) -> None:
+    """ct:l:<client>: the lead makes a single-use link for a practitioner of another practice."""
+    query = update.callback_query
+    _ = context.t._
+    ids = _ids(query.data, 1)
+    user = context.user_record
+    if ids is None or user is None or user.role != Role.PRACTITIONER:
+        await _refuse(update, context)
+        return
+    (client_id,) = ids
+    async with context.services.sessions() as session, session.begin():
+        made = await care_teams.make_link(
+            session,
+            user.id,
+            client_id,
+            now=utcnow(),
+            valid_for=timedelta(days=context.services.settings.invite_valid_days),
+        )
+        mine = await authorization.membership(session, user.id, client_id)
+    if made is None:
+        await _refuse(update, context)
+        return
+    logger.info("event=invite.created kind=team invite_id=%s by=%s", made.id, user.id)
+    await query.answer()
+    await query.message.reply_text(
+        _(
+            "Send this link to the colleague you'd like on the team of {client}. It works "
+            "once, for one practitioner, until {date}. They accept first, then {client} is "
+            "asked; until then they see nothing:\n{link}",
+            client=client_label(context.t, mine.alias if mine else None, client_id),
+            date=format_date(made.expires_at, "long", locale=context.t.locale),
+            link=tokens.deep_link(context.bot.username, made.payload),
+        )
+    )
+
+
+async def answer_link(update: Update, context: BotContext) -> None:
+    """ct:ty / ct:tn: the invited practitioner accepts the team invite, or declines it."""
+    query = update.callback_query
+    _ = context.t._
+    ids = _ids(query.data, 1)
+    user = context.user_record
+    accept = query.data.startswith("ct:ty:")
+    if ids is None or user is None or user.role != Role.PRACTITIONER:
+        await _refuse(update, context)
+        return
+    out = Outgoing(update.effective_chat.id)
+    async with context.services.sessions() as session, session.begin():
+        answer = await care_teams.answer_link(session, ids[0], user, accept=accept, now=utcnow())
+        if answer is None:
+            await _refuse(update, context)
+            return
+        lead = await session.get(User, answer.invite.created_by_id)
+        own_name = await authorization.practitioner_name(session, user.id)
+        lead_name = await authorization.practitioner_name(session, lead.id) if lead else ""
+        proposed = answer.proposed
+        asked = (
+            proposed is not None
+            and proposed.outcome is Proposal.ASKED
+            and proposed.membership is not None
+            and proposed.client is not None
+        )
+        if lead is not None and (asked or not accept):
+            their = _translator(context, lead.locale)
+            lead_alias = await authorization.membership(session, lead.id, answer.invite.client_id)
+            label = client_label(
+                their, lead_alias.alias if lead_alias else None, answer.invite.client_id
+            )
+            out.notice(
+                lead.telegram_id,
+                their._(
+                    "{name} accepted your invite. I've asked {client} whether they may join "
+                    "the team, and I'll tell you the answer.",
+                    name=html.escape(own_name),
+                    client=label,
+                )
+                if accept
+                else their._(
+                    "{name} declined your invite to the care team of {client}.",
+                    name=html.escape(own_name),
+                    client=label,
+                ),
+                event="care_team.link_answered",
+            )
+    logger.info("event=care_team.link_answered invite_id=%s accepted=%s", ids[0], accept)
+    await query.answer()
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+    if not accept:
+        await query.message.reply_text(_("Understood. Nothing changes, and the link is used up."))
+    elif asked:
+        await query.message.reply_text(
+            _(
+                "Thank you. I've asked the client whether you may join the team. Until they "
+                "agree, you see nothing. I'll tell you their answer."
+            )
+        )
+    else:
+        await query.message.reply_text(
+            _(
+                "This invite no longer works, so nothing changed. Please ask {lead} for a new one.",
+                lead=html.escape(lead_name),
+            )
+            if lead_name
+            else _("This invite no longer works, so nothing changed."),
+        )
+    await out.send(context)
+    if asked and proposed is not None and proposed.client is not None and proposed.membership:
+        logger.info(
+            "event=care_team.proposed membership_id=%s by=%s",
+            proposed.membership.id,
+            answer.invite.created_by_id,
+        )
+        await _ask_client(context, proposed.client, lead_name, own_name, proposed.membership.id)
+
+
+def _translator(context: BotContext, locale: str | None) -> Translator:
+    catalogs = context.services.catalogs
+    return catalogs.translator(catalogs.resolve(locale, None))
 
 
 # --------------------------------------------------------------------------- clients
