@@ -3,5 +3,5 @@
 Modules: ``core`` (opening a check-in, its steps, recording answers), ``streaks``
 (recomputing a client's streak when a day resolves), ``delivery`` (the scheduled
 prompt's renderer, the missed-sweep and the one nudge), ``messages`` (what is said),
-``chart`` (the /progress image). Use cases take a session and never commit.
+the /progress image is drawn by ``bot.charts``. Use cases take a session and never commit.
 """

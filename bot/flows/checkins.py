@@ -9,7 +9,6 @@ One message carries the whole check-in: each answer edits it into the next quest
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.checkins import chart, core, messages, streaks
+from bot import charts
+from bot.checkins import core, messages, streaks
 from bot.context import BotContext
 from bot.db.models import (
     Checkin,
@@ -406,13 +406,18 @@ async def progress(update: Update, context: BotContext) -> None:
         await message.reply_text(caption)
         return
     labels = messages.chart_labels(t)
-    days = sorted({day for points in series.values() for day, _v in points})
-    png = await asyncio.to_thread(
-        chart.ratings_png,
-        {goals.get(goal_id) or "…": points for goal_id, points in series.items()},
-        title=labels["title"],
-        axis=labels["axis"],
-        date_label={day: format_date(day, "d MMM", locale=t.locale) for day in days},
+    png = await charts.png(
+        [
+            charts.Panel(
+                labels["title"],
+                tuple(
+                    charts.Line(goals.get(goal_id) or "…", tuple(points))
+                    for goal_id, points in series.items()
+                ),
+            )
+        ],
+        y_label=labels["axis"],
+        date_label=lambda day: format_date(day, "d MMM", locale=t.locale),
     )
     logger.info("event=progress.sent user_id=%s goals=%s", user.id, len(series))
     await message.reply_photo(png, caption=caption)
