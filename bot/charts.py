@@ -97,10 +97,10 @@ def figure(
         ax.set_ylabel(plain(y_label), fontsize=10)
         ax.grid(True, alpha=0.3)
         ax.tick_params(labelsize=9)
-        days = sorted({day for line in panel.lines for day, _value in line.points})
-        if date_label is not None and days:
+        shown_days = sorted({day for line in panel.lines for day, _value in line.points})
+        if date_label is not None and shown_days:
             # A tick every few days: at most about seven labels across a phone screen.
-            every = max(1, ((days[-1] - days[0]).days + 1) // 7 + 1)
+            every = max(1, ((shown_days[-1] - shown_days[0]).days + 1) // 7 + 1)
             ax.xaxis.set_major_locator(mdates.DayLocator(interval=every))
             ax.xaxis.set_major_formatter(
                 FuncFormatter(lambda x, _pos: plain(date_label(mdates.num2date(x).date())))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeGuard
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 _HARMLESS = ("message is not modified", "query is too old")
 
 
-def is_harmless(error: BaseException | None) -> bool:
+def is_harmless(error: BaseException | None) -> TypeGuard[BadRequest]:
     """An edit that changes nothing (a double tap), or a button press answered too late."""
     # PTB capitalises Telegram's descriptions ("Message is not modified: ...").
     return isinstance(error, BadRequest) and any(t in error.message.lower() for t in _HARMLESS)
