@@ -34,7 +34,6 @@ from bot.i18n import Translator
 logger = logging.getLogger(__name__)
 
 PATTERN = messages.PATTERN
-PROGRESS_DAYS = progress_data.PROGRESS_DAYS
 
 
 def _now() -> datetime:
