@@ -24,7 +24,7 @@ import logging
 from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
 
 from bot import audit
@@ -44,6 +44,7 @@ from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import find_clients
 from bot.flows import fallback, goals
+from bot.flows.keyboards import markup
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_commands import ECHO_LENGTH, not_for_you, one_client, practitioner
@@ -65,17 +66,6 @@ STOP = "stop"
 RECENT = 5
 
 
-def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
-    if not rendered.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row]
-            for row in rendered.buttons
-        ]
-    )
-
-
 # --------------------------------------------------------------------------- the intake
 
 
@@ -92,7 +82,7 @@ async def start_intake(
     if administration is None:
         return
     rendered = messages.item_message(context.t, measure, administration)
-    out.say(rendered.text, reply_markup=markup(rendered))
+    out.say(rendered.text, reply_markup=markup(rendered.buttons))
 
 
 async def begin_goal(
@@ -179,7 +169,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     await query.answer(t._(messages.CHANGED) if outcome is Outcome.REPLACED else None)
     if view is not None:
         with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
-            await query.edit_message_text(view.text, reply_markup=markup(view))
+            await query.edit_message_text(view.text, reply_markup=markup(view.buttons))
     await out.send(context)
 
 

@@ -25,7 +25,7 @@ from babel.dates import format_datetime, format_time, get_day_names
 from sqlalchemy import select
 from telegram import InputFile, Update
 
-from bot import audit
+from bot import audit, charts
 from bot.audit import AuditAction
 from bot.context import BotContext
 from bot.db.base import utcnow
@@ -45,7 +45,7 @@ from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_commands import not_for_you, one_client, practitioner
 from bot.goals.manage import numbered_goals
 from bot.i18n import N_
-from bot.review import chart, digest, export
+from bot.review import digest, export
 from bot.review.data import load_review
 
 logger = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ async def client_view(update: Update, context: BotContext) -> None:
                 for part in split_messages(header, blocks):
                     out.say(part)
                 if any(goal.series for goal in review.goals):
-                    picture = await chart.png(
+                    picture = await charts.png(
                         digest.chart_panels(t, [review]), y_label=t._("rating (0–10)")
                     )
                 logger.info("event=client.viewed client_id=%s by=%s", review.client_id, user.id)
