@@ -373,6 +373,10 @@ async def _digest(call: Call) -> Result:
     )
 
 
+async def _clients(call: Call) -> Result:
+    return await review_cases.caseload(call.session, call.t, practitioner_id=call.user.id)
+
+
 async def _client(call: Call) -> Result:
     return await review_cases.client_view(
         call.session,
@@ -522,6 +526,7 @@ COMMANDS: tuple[Command, ...] = (
         usage_text=lambda t, services: measure_cases.usage(t, services.measures),
     ),
     Command("digest", None, "", TEAM_READ, (AuditAction.DIGEST,), _digest),
+    Command("clients", None, "", TEAM_READ, (), _clients),
     Command(
         "client",
         grammar.NAME_ONLY,

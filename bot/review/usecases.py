@@ -1,5 +1,5 @@
 """What a practitioner reads and writes about their clients, as use cases:
-the digest now (and when it comes), one client's view, a team note, the export and
+their caseload, the digest now (and when it comes), one client's view, a team note, the export and
 the access log.
 
 Plain values in, a :class:`~bot.access.result.Result` out; the caller asked the
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time, get_day_names
+from babel.dates import format_date, format_datetime, format_time, get_day_names
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,12 +24,14 @@ from bot.access.result import File, Result
 from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
 from bot.db.base import utcnow
-from bot.db.models import AuditEvent, Practitioner, TeamNote, User
+from bot.db.models import AuditEvent, Practitioner, TeamNote, TeamRole, User, UserStatus
 from bot.domain.review import Week, split_messages
+from bot.enrollment import authorization
+from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
 from bot.review import chart, digest, export
-from bot.review.data import load_review
+from bot.review.data import last_checkins, load_review
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,49 @@ ACTION_LABELS = {
     AuditAction.GAS_SCORE.value: N_("set a GAS level"),
     AuditAction.AUDIT_VIEW.value: N_("read this log"),
 }
+
+
+# --------------------------------------------------------------------------- /clients
+
+
+async def caseload(session: AsyncSession, t: Translator, *, practitioner_id: int) -> Result:
+    """Everyone this practitioner may see, with how they are doing (a page of them)."""
+    _ = t._
+    visible = await authorization.visible_clients(session, practitioner_id)
+    if not visible:
+        return Result().say(_("No clients yet. /invite makes an invite link and a QR code."))
+    states = {
+        UserStatus.ONBOARDING: _("setting up"),
+        UserStatus.ACTIVE: _("active"),
+        UserStatus.STOPPED: _("stopped"),
+        UserStatus.UNREACHABLE: _("unreachable"),
+    }
+    last = await last_checkins(session, [entry.client.id for entry in visible])
+    total = await authorization.count_visible_clients(session, practitioner_id)
+    lines = []
+    for entry in visible:
+        role = _("lead") if entry.role == TeamRole.LEAD else _("team member")
+        seen = last.get(entry.client.id)
+        lines.append(
+            f"• {client_label(t, entry.alias, entry.client.id)} — "
+            f"{states[entry.client.status]} ({role}) · "
+            + (
+                _("last check-in {date}", date=format_date(seen, "medium", locale=t.locale))
+                if seen
+                else _("no check-in yet")
+            )
+        )
+    header = _("<b>Your clients</b>")
+    if total > len(visible):
+        header += "\n" + _(
+            "The first {shown} of {total}. /client and a name shows anyone.",
+            shown=len(visible),
+            total=total,
+        )
+    result = Result()
+    for part in split_messages(header, ["\n".join(lines)]):
+        result.say(part)
+    return result
 
 
 # --------------------------------------------------------------------------- /digest
