@@ -274,8 +274,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         CommandHandler("colleague", practitioner_invite.invite_colleague, filters=private)
     )
-    application.add_handler(CommandHandler("clients", care_team.list_clients, filters=private))
-    # The practitioner commands that name a client (and /digest): each declared once,
+    # The practitioner commands (those naming a client, /clients, /digest): each declared once,
     # one dispatch for role, parsing, access policy, transaction and access log.
     practitioner_router.register(application, private)
     # Everyone enrolled.

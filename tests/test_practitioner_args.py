@@ -47,7 +47,7 @@ def test_a_name_of_several_words_is_tried_longest_first():
 
 def test_names_longer_than_six_words_are_not_tried():
     found = cuts("a b c d e f g h", g.NOTE)
-    assert [cut.name for cut in found][0] == "a b c d e f"
+    assert found[0].name == "a b c d e f"
     assert len(found) == g.MAX_NAME_WORDS
 
 
