@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -62,7 +62,7 @@ from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Update, BotContext], Awaitable[None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 NOT_LEAD = N_("Only the lead practitioner of {client} can do this.")
 STOPPED = N_(
@@ -141,6 +141,7 @@ async def dispatch(command: Command, update: Update, context: BotContext) -> Non
     t = context.t
     services = context.services
     words = list(context.args or [])
+    assert update.effective_chat is not None and update.effective_message is not None
     out = Outgoing(update.effective_chat.id)
     if command.grammar is None:
         async with services.sessions() as session, session.begin():
@@ -151,7 +152,7 @@ async def dispatch(command: Command, update: Update, context: BotContext) -> Non
     if not cuts:
         await update.effective_message.reply_text(command.usage_for(t, services, None))
         return
-    result = None
+    outcome: Result | None = None
     async with services.sessions() as session, session.begin():
         found = await policy.find_named(session, user, [cut.name for cut in cuts])
         if found is None:
@@ -167,8 +168,8 @@ async def dispatch(command: Command, update: Update, context: BotContext) -> Non
                     _refuse(out, t, command, decision)
                 else:
                     call = Call(session, t, services, user, cut.args, decision.client)
-                    result = await _run(command, call, decision.client_id)
-    await _send(context, out, result)
+                    outcome = await _run(command, call, decision.client_id)
+    await _send(context, out, outcome)
 
 
 async def _run(command: Command, call: Call, client_id: int | None) -> Result:

@@ -152,7 +152,7 @@ async def change_goal(
                 "GAS levels: /gas; strategies: /strategy.",
                 number=number,
                 client=label,
-                goal=html.escape(made.title),
+                goal=html.escape(made.title or ""),
             )
         )
     target = await manage.goal_number(session, client.id, parsed.number)

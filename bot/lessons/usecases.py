@@ -24,6 +24,7 @@ from bot.content.library import ContentLibrary
 from bot.db.base import utcnow
 from bot.db.models import ProgramEnrollment, User, UserStatus
 from bot.delivery.outbox import enqueue
+from bot.domain.schedule import local_date
 from bot.enrollment import authorization
 from bot.i18n import Catalogs, Translator
 from bot.lessons import delivery as lesson_delivery
@@ -133,7 +134,7 @@ async def assign_program(
                 program=title,
             )
         )
-    today = schedule.local_date(utcnow(), client.timezone, default_timezone)
+    today = local_date(utcnow(), client.timezone, default_timezone)
     await schedule.enroll(
         session, library, user_id=client.id, program_id=program.id, start_on=today
     )

@@ -272,7 +272,8 @@ async def schedule(
         by_id,
     )
     zone = zone_or_default(client.timezone, default_timezone)
-    first = assignment.next_slot_date or assignment.next_due_at.astimezone(zone).date()
+    due = assignment.next_due_at
+    first = assignment.next_slot_date or (due.astimezone(zone).date() if due else now.date())
     their = catalogs.translator(catalogs.resolve(client.locale, None))
     return (
         Result()
