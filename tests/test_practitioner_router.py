@@ -102,7 +102,7 @@ async def test_a_stopped_client_gets_no_change_by_either_form_of_gas(
     client_row = await user_row(bot, 8602)
     lead.send("/goal Anna M. Walk after lunch")
     assert "Added goal 1 for Anna M." in (await lead.expect_one()).plain_text
-    await client.expect_one()
+    await client.expect_one(timeout=15)  # the goal notice, through the outbox
     async with services(bot).sessions() as session, session.begin():
         await session.execute(
             update(User).where(User.id == client_row.id).values(status=UserStatus.STOPPED)
@@ -140,7 +140,7 @@ async def test_both_forms_of_gas_for_an_active_client(fake_api: FakeBotApi, bot:
     client = await onboard_client(fake_api, lead, 8612, alias="Anna M.")
     lead.send("/goal Anna M. Walk after lunch")
     await lead.expect_one()
-    await client.expect_one()
+    await client.expect_one(timeout=15)  # the goal notice, through the outbox
 
     lead.send("/gas Anna M. 1 −1")
     assert "Goal 1 of Anna M. is at GAS level -1 now." in (await lead.expect_one()).plain_text
