@@ -526,6 +526,7 @@ COMMANDS: tuple[Command, ...] = (
         ),
         usage_text=lambda t, services: measure_cases.usage(t, services.measures),
     ),
+    # No client named: only the role is checked; each lists only the sender's own clients.
     Command("digest", None, "", TEAM_READ, (AuditAction.DIGEST,), _digest),
     Command("clients", None, "", TEAM_READ, (), _clients),
     Command(
