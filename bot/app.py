@@ -55,11 +55,10 @@ from bot.flows import (
     measures,
     onboarding,
     pause,
-    practitioner_goals,
     practitioner_invite,
     practitioner_lessons,
+    practitioner_router,
     reminders,
-    review,
     settings,
     welcome,
 )
@@ -275,29 +274,11 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         CommandHandler("colleague", practitioner_invite.invite_colleague, filters=private)
     )
-    application.add_handler(CommandHandler("clients", care_team.list_clients, filters=private))
-    application.add_handler(CommandHandler("assign", practitioner_lessons.assign, filters=private))
-    application.add_handler(
-        CommandHandler("lessons", practitioner_lessons.lessons, filters=private)
-    )
-    for command, callback in (
-        ("intake", measures.intake),
-        ("measure", measures.measure),
-        ("goal", practitioner_goals.goal),
-        # Describes a level (with a description) or records the level reached (without).
-        ("gas", practitioner_goals.gas),
-        ("strategy", practitioner_goals.strategy),
-        ("digest", review.digest_now),
-        ("client", review.client_view),
-        ("note", review.note),
-        ("export", review.export_client),
-        ("audit", review.audit_log),
-    ):
-        application.add_handler(CommandHandler(command, callback, filters=private))
+    # The practitioner commands (those naming a client, /clients, /digest): each declared once,
+    # one dispatch for role, parsing, access policy, transaction and access log.
+    practitioner_router.register(application, private)
     # Everyone enrolled.
     application.add_handler(CommandHandler("team", care_team.team, filters=private))
-    # A client's own goals; a practitioner's /goals <client>.
-    application.add_handler(CommandHandler("goals", goals.goals_command, filters=private))
     application.add_handler(CommandHandler("settings", settings.show, filters=private))
     # Clients.
     application.add_handler(CommandHandler("pause", pause.pause, filters=private))

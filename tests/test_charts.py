@@ -75,7 +75,7 @@ async def test_drawings_in_threads_wait_for_each_other(monkeypatch: pytest.Monke
 
 def test_matplotlib_is_not_loaded_at_start_up():
     code = (
-        "import sys, bot.app, bot.charts, bot.flows.checkins, bot.flows.review, "
+        "import sys, bot.app, bot.charts, bot.flows.checkins, bot.review.usecases, "
         "bot.review.export; print('matplotlib' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,6 +1,6 @@
 """Care teams and the practitioner's client list.
 
-A practitioner: /clients lists whom they may see; /team picks a client and shows
+A practitioner: /team picks a client and shows
 their team; the lead may add a colleague (the client is asked first) or remove a
 member. Colleagues are offered from the lead's own practice only; for someone
 elsewhere the lead makes a single-use team invite link, which that practitioner
@@ -29,8 +29,7 @@ from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.db.base import utcnow
-from bot.db.models import MembershipState, Role, TeamRole, User, UserStatus
-from bot.domain.review import split_messages
+from bot.db.models import MembershipState, Role, TeamRole, User
 from bot.enrollment import authorization, care_teams, practitioners, tokens
 from bot.enrollment.care_teams import Proposal
 from bot.flows import keyboards
@@ -38,7 +37,6 @@ from bot.flows.notify import notify
 from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.i18n import Translator
-from bot.review.data import last_checkins
 
 logger = logging.getLogger(__name__)
 
@@ -66,53 +64,6 @@ async def _refuse(update: Update, context: BotContext) -> None:
 
 
 # --------------------------------------------------------------------------- practitioners
-
-
-async def list_clients(update: Update, context: BotContext) -> None:
-    """/clients: everyone this practitioner may see, with how they are doing in enrollment."""
-    _ = context.t._
-    user = context.user_record
-    if user is None or user.role != Role.PRACTITIONER:
-        await update.effective_message.reply_text(_("This command is for practitioners."))
-        return
-    async with context.services.sessions() as session:
-        visible = await authorization.visible_clients(session, user.id)
-    if not visible:
-        await update.effective_message.reply_text(
-            _("No clients yet. /invite makes an invite link and a QR code.")
-        )
-        return
-    states = {
-        UserStatus.ONBOARDING: _("setting up"),
-        UserStatus.ACTIVE: _("active"),
-        UserStatus.STOPPED: _("stopped"),
-        UserStatus.UNREACHABLE: _("unreachable"),
-    }
-    async with context.services.sessions() as session:
-        last = await last_checkins(session, [entry.client.id for entry in visible])
-        total = await authorization.count_visible_clients(session, user.id)
-    lines = []
-    for entry in visible:
-        role = _("lead") if entry.role == TeamRole.LEAD else _("team member")
-        seen = last.get(entry.client.id)
-        lines.append(
-            f"• {client_label(context.t, entry.alias, entry.client.id)} — "
-            f"{states[entry.client.status]} ({role}) · "
-            + (
-                _("last check-in {date}", date=format_date(seen, "medium", locale=context.t.locale))
-                if seen
-                else _("no check-in yet")
-            )
-        )
-    header = _("<b>Your clients</b>")
-    if total > len(visible):
-        header += "\n" + _(
-            "The first {shown} of {total}. /client and a name shows anyone.",
-            shown=len(visible),
-            total=total,
-        )
-    for part in split_messages(header, ["\n".join(lines)]):
-        await update.effective_message.reply_text(part)
 
 
 async def team(update: Update, context: BotContext) -> None:

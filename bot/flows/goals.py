@@ -15,7 +15,7 @@ Callback data: ``gl:new``, ``gl:<action>:<goal id>[:<value>]`` (action s skip,
 x cancel, c confidence, k keep, m make smaller), checked against the sender's own
 draft and its open step before anything is written.
 
-/goals typed by a practitioner lists a client's goals (``practitioner_goals``).
+/goals typed by a practitioner lists a client's goals (``practitioner_router``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Goal, GoalStatus, Role, User
 from bot.domain.schedule import local_date
-from bot.flows import crisis, fallback, keyboards, practitioner_goals
+from bot.flows import crisis, fallback, keyboards
 from bot.flows.outgoing import Outgoing
 from bot.goals import conversation
 from bot.goals.conversation import Answer, Outcome, Step
@@ -323,11 +323,9 @@ async def _press(
 
 
 async def goals_command(update: Update, context: BotContext) -> None:
-    """/goals: a client's own goals; a practitioner's /goals <client> lists that client's."""
+    """/goals: a client's own goals (a practitioner's /goals <client> is routed by
+    ``practitioner_router``, which hands everyone else to this)."""
     user = context.user_record
-    if user is not None and user.role == Role.PRACTITIONER:
-        await practitioner_goals.list_goals(update, context)
-        return
     t = context.t
     if user is None or user.role != Role.CLIENT:
         await update.effective_message.reply_text(
