@@ -392,7 +392,6 @@ async def _button_answer(
             update,
             context,
             out,
-            out,
             user,
             flow,
             step.step,
