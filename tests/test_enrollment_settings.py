@@ -125,7 +125,7 @@ async def test_a_forged_value_for_an_open_setting_is_refused_kindly(
     menu = await client.expect_one()
     client.press(menu, "st:open:checkin")
     question = await client.expect_one()
-    for forged in ("st:ci:99x", "st:ci:2500", "st:ci:", "st:ci:-800"):
+    for forged in ("st:ci:99x", "st:ci:2500", "st:ci:0860", "st:ci:-800"):
         press_forged(fake_api, client, question, forged)
         refused = await client.expect_one()
         assert refused.plain_text.startswith("That button doesn't work here.")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import re
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from telegram.error import BadRequest
 
 from bot import audit
 from bot.audit import AuditAction
+from bot.callbacks import AssignProgram
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import CareTeamMember, ProgramEnrollment, TeamRole, User, UserStatus
@@ -46,7 +46,6 @@ from bot.lessons.progress import client_progress, deliver_lesson
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATTERN = r"^pa:"
-_CALLBACK = re.compile(r"^pa:(\d{1,12}):([a-z0-9][a-z0-9-]{0,39})$")
 # --------------------------------------------------------------------------- /assign
 
 
@@ -83,12 +82,12 @@ async def assign(update: Update, context: BotContext) -> None:
 async def assign_button(update: Update, context: BotContext) -> None:
     """pa:<client>:<program>: the lead tapped a program for a client."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "")
+    parsed = AssignProgram.parse(query.data)
     user = practitioner(context)
-    if match is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
-    client_id, program_id = int(match[1]), match[2]
+    client_id, program_id = parsed.client_id, parsed.program_id
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         allowed = await _assign(out, context, session, user, client_id, program_id)
