@@ -27,6 +27,17 @@ from babel.dates import format_date
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.callbacks import (
+    AddColleague,
+    AnswerTeamLink,
+    DecideMembership,
+    Decision,
+    LinkAnswer,
+    MakeTeamLink,
+    ProposeColleague,
+    RemoveMembership,
+    ShowTeam,
+)
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import MembershipState, Role, TeamRole, User
@@ -39,14 +50,6 @@ from bot.flows.outgoing import Outgoing
 from bot.i18n import Translator
 
 logger = logging.getLogger(__name__)
-
-
-def _ids(data: str, count: int) -> list[int] | None:
-    """The numbers after the action in callback data, or None when they are not numbers."""
-    parts = data.split(":")[2:]
-    if len(parts) != count or not all(part.isdigit() for part in parts):
-        return None
-    return [int(part) for part in parts]
 
 
 async def _refuse(update: Update, context: BotContext) -> None:
@@ -88,7 +91,7 @@ async def team(update: Update, context: BotContext) -> None:
     buttons = [
         (
             html.unescape(client_label(context.t, entry.alias, entry.client.id)),
-            f"ct:c:{entry.client.id}",
+            ShowTeam(entry.client.id).pack(),
         )
         for entry in visible
     ]
@@ -101,12 +104,12 @@ async def show_team(update: Update, context: BotContext) -> None:
     """ct:c:<client>: the team of one client, as this practitioner may see it."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = ShowTeam.parse(query.data)
     user = context.user_record
-    if ids is None or user is None or user.role != Role.PRACTITIONER:
+    if parsed is None or user is None or user.role != Role.PRACTITIONER:
         await _refuse(update, context)
         return
-    (client_id,) = ids
+    client_id = parsed.client_id
     async with context.services.sessions() as session:
         mine = await authorization.membership(session, user.id, client_id)
         if mine is None:
@@ -121,9 +124,11 @@ async def show_team(update: Update, context: BotContext) -> None:
     for entry in entries:
         lines.append(_team_line(context, entry))
         if mine.role == TeamRole.LEAD and entry.membership.role == TeamRole.MEMBER:
-            buttons.append((_("Remove {name}", name=entry.name), f"ct:rm:{entry.membership.id}"))
+            buttons.append(
+                (_("Remove {name}", name=entry.name), RemoveMembership(entry.membership.id).pack())
+            )
     if mine.role == TeamRole.LEAD:
-        buttons.append((_("Add a colleague"), f"ct:a:{client_id}"))
+        buttons.append((_("Add a colleague"), AddColleague(client_id).pack()))
     await query.message.reply_text(
         "\n".join(lines),
         reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)) if buttons else None,
@@ -144,12 +149,12 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
     """ct:a:<client>: the lead picks which colleague to propose."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = AddColleague.parse(query.data)
     user = context.user_record
-    if ids is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
-    (client_id,) = ids
+    client_id = parsed.client_id
     async with context.services.sessions() as session:
         if not await authorization.is_lead(session, user.id, client_id):
             await _refuse(update, context)
@@ -161,7 +166,7 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
             if colleague.id not in on_team
         ]
     await query.answer()
-    elsewhere = (_("Someone from another practice (a link)"), f"ct:l:{client_id}")
+    elsewhere = (_("Someone from another practice (a link)"), MakeTeamLink(client_id).pack())
     if not colleagues:
         await query.message.reply_text(
             _("There's no other practitioner to add yet. /colleague makes an invite for one."),
@@ -169,7 +174,7 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
         )
         return
     buttons = [
-        (profile.display_name, f"ct:p:{client_id}:{colleague.id}")
+        (profile.display_name, ProposeColleague(client_id, colleague.id).pack())
         for colleague, profile in colleagues
     ]
     await query.message.reply_text(
@@ -185,12 +190,12 @@ async def propose(update: Update, context: BotContext) -> None:
     """ct:p:<client>:<practitioner>: record the request and ask the client."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 2)
+    parsed = ProposeColleague.parse(query.data)
     user = context.user_record
-    if ids is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
-    client_id, colleague_id = ids
+    client_id, colleague_id = parsed.client_id, parsed.colleague_id
     async with context.services.sessions() as session, session.begin():
         result = await care_teams.propose(session, user.id, client_id, colleague_id)
         if (
@@ -247,8 +252,8 @@ async def _ask_client(
         event="care_team.consent_requested",
         reply_markup=keyboards.inline(
             [
-                (their._("Agree"), f"ct:y:{membership_id}"),
-                (their._("No, thanks"), f"ct:n:{membership_id}"),
+                (their._("Agree"), DecideMembership(Decision.YES, membership_id).pack()),
+                (their._("No, thanks"), DecideMembership(Decision.NO, membership_id).pack()),
             ]
         ),
     )
@@ -261,12 +266,12 @@ async def make_link(update: Update, context: BotContext) -> None:
     """ct:l:<client>: the lead makes a single-use link for a practitioner of another practice."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = MakeTeamLink.parse(query.data)
     user = context.user_record
-    if ids is None or user is None or user.role != Role.PRACTITIONER:
+    if parsed is None or user is None or user.role != Role.PRACTITIONER:
         await _refuse(update, context)
         return
-    (client_id,) = ids
+    client_id = parsed.client_id
     async with context.services.sessions() as session, session.begin():
         made = await care_teams.make_link(
             session,
@@ -297,15 +302,17 @@ async def answer_link(update: Update, context: BotContext) -> None:
     """ct:ty / ct:tn: the invited practitioner accepts the team invite, or declines it."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = AnswerTeamLink.parse(query.data)
     user = context.user_record
-    accept = query.data.startswith("ct:ty:")
-    if ids is None or user is None or user.role != Role.PRACTITIONER:
+    if parsed is None or user is None or user.role != Role.PRACTITIONER:
         await _refuse(update, context)
         return
+    accept = parsed.answer is LinkAnswer.ACCEPT
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        answer = await care_teams.answer_link(session, ids[0], user, accept=accept, now=utcnow())
+        answer = await care_teams.answer_link(
+            session, parsed.invite_id, user, accept=accept, now=utcnow()
+        )
         if answer is None:
             await _refuse(update, context)
             return
@@ -341,7 +348,7 @@ async def answer_link(update: Update, context: BotContext) -> None:
                 ),
                 event="care_team.link_answered",
             )
-    logger.info("event=care_team.link_answered invite_id=%s accepted=%s", ids[0], accept)
+    logger.info("event=care_team.link_answered invite_id=%s accepted=%s", parsed.invite_id, accept)
     await query.answer()
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(None)
@@ -390,7 +397,9 @@ async def _show_client_team(update: Update, context: BotContext, user: User) -> 
     for entry in entries:
         lines.append(_team_line(context, entry))
         if entry.membership.role == TeamRole.MEMBER:
-            buttons.append((_("Remove {name}", name=entry.name), f"ct:rm:{entry.membership.id}"))
+            buttons.append(
+                (_("Remove {name}", name=entry.name), RemoveMembership(entry.membership.id).pack())
+            )
     lines.append(_("Nobody else is added without your agreement."))
     await update.effective_message.reply_text(
         "\n".join(lines),
@@ -402,15 +411,17 @@ async def decide(update: Update, context: BotContext) -> None:
     """ct:y / ct:n: the client agrees to a colleague joining, or declines."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = DecideMembership.parse(query.data)
     user = context.user_record
-    agree = query.data.startswith("ct:y:")
-    if ids is None or user is None or user.role != Role.CLIENT:
+    if parsed is None or user is None or user.role != Role.CLIENT:
         await _refuse(update, context)
         return
+    agree = parsed.decision is Decision.YES
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        member = await care_teams.decide(session, ids[0], user.id, agree=agree, now=utcnow())
+        member = await care_teams.decide(
+            session, parsed.membership_id, user.id, agree=agree, now=utcnow()
+        )
         if member is None:
             await _refuse(update, context)
             return
@@ -446,7 +457,7 @@ async def decide(update: Update, context: BotContext) -> None:
                 ),
                 event="care_team.joined",
             )
-    logger.info("event=care_team.decided membership_id=%s agreed=%s", ids[0], agree)
+    logger.info("event=care_team.decided membership_id=%s agreed=%s", parsed.membership_id, agree)
     await query.answer()
     await query.edit_message_reply_markup(None)
     await query.message.reply_text(
@@ -461,14 +472,14 @@ async def remove(update: Update, context: BotContext) -> None:
     """ct:rm:<membership>: the client or the lead removes a member."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = RemoveMembership.parse(query.data)
     user = context.user_record
-    if ids is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        member = await care_teams.remove(session, ids[0], user.id, utcnow())
+        member = await care_teams.remove(session, parsed.membership_id, user.id, utcnow())
         if member is None:
             await _refuse(update, context)
             return
@@ -512,7 +523,7 @@ async def remove(update: Update, context: BotContext) -> None:
                 ),
                 event="care_team.removed_by_lead",
             )
-    logger.info("event=care_team.removed membership_id=%s by=%s", ids[0], user.id)
+    logger.info("event=care_team.removed membership_id=%s by=%s", parsed.membership_id, user.id)
     await query.answer()
     with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
         await query.edit_message_reply_markup(None)

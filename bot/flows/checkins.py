@@ -14,12 +14,13 @@ One message carries the whole check-in: each answer edits it into the next quest
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_date
 from telegram import Update
 
 from bot import charts
+from bot.callbacks import CheckinPress
 from bot.checkins import answers, messages
 from bot.checkins import progress as progress_data
 from bot.checkins.answers import Outcome, Show, Toast
@@ -119,30 +120,14 @@ async def checkin_command(update: Update, context: BotContext) -> None:
 # --- buttons
 
 
-def _parse(raw: str) -> tuple[date, str, int | None, int | None] | None:
-    parts = raw.split(":")
-    if len(parts) < 3 or parts[0] != messages.PREFIX or len(parts) > 5:
-        return None
-    try:
-        day = datetime.strptime(parts[1], "%Y%m%d").date()
-    except ValueError:
-        return None
-    numbers = parts[3:]
-    if not all(p.isdigit() and len(p) < 12 for p in numbers):
-        return None
-    ident = int(numbers[0]) if numbers else None
-    value = int(numbers[1]) if len(numbers) > 1 else None
-    return day, parts[2], ident, value
-
-
 async def on_button(update: Update, context: BotContext) -> None:
     """Any check-in button: record the answer, then show the next question."""
     query = update.callback_query
-    parsed = _parse(query.data or "")
+    parsed = CheckinPress.parse(query.data)
     if parsed is None or not _is_client(context):
         await fallback.stale_button(update, context)
         return
-    day, op, ident, value = parsed
+    day, op, ident, value = parsed.day, parsed.op, parsed.ident, parsed.value
     user = context.user_record
     press = answers.Press(day=day, op=op, ident=ident, value=value)
     async with context.services.sessions() as session, session.begin():

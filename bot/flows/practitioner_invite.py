@@ -11,6 +11,7 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from bot.callbacks import AnswerTeamLink, LinkAnswer
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Invite, InviteKind, Role
@@ -122,7 +123,10 @@ async def open_team_link(
                 lead=lead,
             ),
             reply_markup=keyboards.inline(
-                [(_("Accept"), f"ct:ty:{invite.id}"), (_("No, thanks"), f"ct:tn:{invite.id}")]
+                [
+                    (_("Accept"), AnswerTeamLink(LinkAnswer.ACCEPT, invite.id).pack()),
+                    (_("No, thanks"), AnswerTeamLink(LinkAnswer.DECLINE, invite.id).pack()),
+                ]
             ),
         )
     elif opened is LinkOpened.NOT_A_PRACTITIONER:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -21,6 +20,7 @@ from telegram.error import BadRequest
 from bot import audit
 from bot.access import policy
 from bot.access.policy import Refusal
+from bot.callbacks import AssignProgram
 from bot.context import BotContext
 from bot.db.models import User
 from bot.enrollment.client_lookup import client_label
@@ -33,7 +33,6 @@ from bot.lessons import usecases
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATTERN = r"^pa:"
-_CALLBACK = re.compile(r"^pa:(\d{1,12}):([a-z0-9][a-z0-9-]{0,39})$")
 # Why a program can't be chosen, by /assign and by the button alike.
 NOT_LEAD = N_(
     "Only the lead practitioner of {client} can choose their program. "
@@ -48,12 +47,12 @@ STOPPED = N_(
 async def assign_button(update: Update, context: BotContext) -> None:
     """pa:<client>:<program>: the lead tapped a program for a client."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "")
+    parsed = AssignProgram.parse(query.data)
     user = practitioner(context)
-    if match is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
-    client_id, program_id = int(match[1]), match[2]
+    client_id, program_id = parsed.client_id, parsed.program_id
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         allowed = await _assign(out, context, session, user, client_id, program_id)
