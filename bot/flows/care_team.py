@@ -43,9 +43,9 @@ from bot.db.base import utcnow
 from bot.db.models import MembershipState, Role, TeamRole, User
 from bot.enrollment import authorization, care_teams, practitioners, tokens
 from bot.enrollment.care_teams import Proposal
+from bot.enrollment.client_lookup import client_label
 from bot.flows import keyboards
 from bot.flows.notify import notify
-from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.i18n import Translator
 

@@ -18,8 +18,8 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Role
 from bot.enrollment import authorization
+from bot.enrollment.client_lookup import client_label
 from bot.flows import fallback, keyboards
-from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.privacy.erase import erase_user
 from bot.privacy.export import export_user_data

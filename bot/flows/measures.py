@@ -33,9 +33,9 @@ from bot.db.models import (
 )
 from bot.delivery.renderers import Rendered
 from bot.enrollment import authorization
+from bot.enrollment.client_lookup import client_label
 from bot.flows import fallback, goals
 from bot.flows.keyboards import markup
-from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 from bot.measures import administrations, callbacks, messages
 from bot.measures.administrations import INTAKE, Outcome

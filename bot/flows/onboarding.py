@@ -50,6 +50,7 @@ from bot.delivery.scheduling import add_schedule, reschedule_user
 from bot.enrollment import authorization, clients, invites, times_of_day, timezones
 from bot.enrollment.client_lookup import client_label
 from bot.flows import fallback, keyboards, menus
+from bot.flows.measures import start_intake
 from bot.flows.outgoing import Outgoing
 from bot.i18n import N_
 from bot.lessons import schedule as lesson_schedule
@@ -712,9 +713,7 @@ async def saved(
             ),
             event="client.joined",
         )
-    # The intake questions come right after (imported here: that flow uses this one).
-    from bot.flows.measures import start_intake
-
+    # The intake questions come right after.
     await start_intake(context, session, user, out)
 
 

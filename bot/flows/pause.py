@@ -22,8 +22,8 @@ from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
 from bot.delivery.scheduling import reschedule_user
 from bot.enrollment import authorization, clients
+from bot.enrollment.client_lookup import client_label
 from bot.flows import fallback, keyboards
-from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
 
 logger = logging.getLogger(__name__)
