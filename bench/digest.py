@@ -39,6 +39,7 @@ from bot.db.models import (
     User,
 )
 from bot.db.session import create_engine, create_session_factory
+from bot.enrollment import practices
 from bot.i18n import Catalogs
 from bot.review import digest
 from bot.settings import SUPPORTED_LOCALES, load_settings
@@ -55,7 +56,10 @@ async def seed(url: str, clients: int, today: date) -> int:
         doctor = User(telegram_id=1, role=Role.PRACTITIONER, locale="en", timezone="UTC")
         session.add(doctor)
         await session.flush()
-        session.add(Practitioner(user_id=doctor.id, display_name="Dr. Bench"))
+        practice = await practices.default(session)
+        session.add(
+            Practitioner(user_id=doctor.id, display_name="Dr. Bench", practice_id=practice.id)
+        )
         users = [User(telegram_id=100 + n, role=Role.CLIENT, locale="en") for n in range(clients)]
         session.add_all(users)
         await session.flush()

@@ -39,7 +39,7 @@ from bot.delivery.rate_limiter import TelegramRateLimiter
 from bot.delivery.renderers import Renderers
 from bot.delivery.scheduling import Planning
 from bot.delivery.sender import Sender, SenderConfig
-from bot.enrollment import timezones
+from bot.enrollment import invites, timezones
 from bot.flood import FloodGuard
 from bot.flows import (
     care_team,
@@ -55,11 +55,10 @@ from bot.flows import (
     measures,
     onboarding,
     pause,
-    practitioner_goals,
     practitioner_invite,
     practitioner_lessons,
+    practitioner_router,
     reminders,
-    review,
     settings,
     welcome,
 )
@@ -275,29 +274,11 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         CommandHandler("colleague", practitioner_invite.invite_colleague, filters=private)
     )
-    application.add_handler(CommandHandler("clients", care_team.list_clients, filters=private))
-    application.add_handler(CommandHandler("assign", practitioner_lessons.assign, filters=private))
-    application.add_handler(
-        CommandHandler("lessons", practitioner_lessons.lessons, filters=private)
-    )
-    for command, callback in (
-        ("intake", measures.intake),
-        ("measure", measures.measure),
-        ("goal", practitioner_goals.goal),
-        # Describes a level (with a description) or records the level reached (without).
-        ("gas", practitioner_goals.gas),
-        ("strategy", practitioner_goals.strategy),
-        ("digest", review.digest_now),
-        ("client", review.client_view),
-        ("note", review.note),
-        ("export", review.export_client),
-        ("audit", review.audit_log),
-    ):
-        application.add_handler(CommandHandler(command, callback, filters=private))
+    # The practitioner commands (those naming a client, /clients, /digest): each declared once,
+    # one dispatch for role, parsing, access policy, transaction and access log.
+    practitioner_router.register(application, private)
     # Everyone enrolled.
     application.add_handler(CommandHandler("team", care_team.team, filters=private))
-    # A client's own goals; a practitioner's /goals <client>.
-    application.add_handler(CommandHandler("goals", goals.goals_command, filters=private))
     application.add_handler(CommandHandler("settings", settings.show, filters=private))
     # Clients.
     application.add_handler(CommandHandler("pause", pause.pause, filters=private))
@@ -314,6 +295,8 @@ def register_handlers(application: BotApplication) -> None:
         (r"^ct:c:", care_team.show_team),
         (r"^ct:a:", care_team.pick_colleague),
         (r"^ct:p:", care_team.propose),
+        (r"^ct:l:", care_team.make_link),
+        (r"^ct:t[yn]:", care_team.answer_link),
         (r"^ct:[yn]:", care_team.decide),
         (r"^ct:rm:", care_team.remove),
         (practitioner_lessons.CALLBACK_PATTERN, practitioner_lessons.assign_button),
@@ -433,7 +416,8 @@ def start_delivery(application: BotApplication) -> None:
 
 
 async def checkin_sweep(context: BotContext) -> None:
-    """Close expired check-ins (missed, streaks updated) and queue their one nudge."""
+    """Close expired check-ins (missed, streaks updated) and queue their one nudge; and
+    delete, in one statement, the invites (client, practitioner, team) long expired."""
     services = context.services
     settings = services.settings
     result = await checkin_delivery.sweep(
@@ -445,6 +429,19 @@ async def checkin_sweep(context: BotContext) -> None:
     )
     if result.nudged:
         context.application.bot_data[SENDER_KEY].wake()
+    await purge_invites(services, now=utcnow())
+
+
+async def purge_invites(services: Services, *, now: datetime) -> None:
+    """Expired invite rows go (with who opened them): one bulk DELETE, not a job per row."""
+    try:
+        async with services.sessions() as session, session.begin():
+            purged = await invites.purge_expired(session, now)
+    except Exception:  # never stop the sweep: check-ins must still close
+        logger.exception("event=invites.purge_failed")
+        return
+    if purged:
+        logger.info("event=invites.purged count=%s", purged)
 
 
 async def retention(context: BotContext) -> None:

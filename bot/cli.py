@@ -125,7 +125,9 @@ def _parser() -> argparse.ArgumentParser:
         "--content-dir", type=Path, help="folder to check (default: the CONTENT_DIR setting)"
     )
     check.set_defaults(handler=content_check)
-    practitioner = commands.add_parser("practitioner", help="practitioners (invite one)")
+    practitioner = commands.add_parser(
+        "practitioner", help="practitioners (invite one, list them, link one to a practice)"
+    )
     practitioner_commands = practitioner.add_subparsers(
         title="practitioner commands", metavar="PRACTITIONER_COMMAND", required=True
     )
@@ -133,7 +135,33 @@ def _parser() -> argparse.ArgumentParser:
         "invite", help="print a one-time link that registers a practitioner"
     )
     invite.add_argument("--name", help="the name clients will see (default: their Telegram name)")
+    invite.add_argument("--practice", help="the practice they join (default: the default practice)")
     invite.set_defaults(handler=invite_practitioner)
+    listing = practitioner_commands.add_parser(
+        "list", help="every practitioner with their id and practice"
+    )
+    listing.add_argument("--practice", help="only this practice's practitioners")
+    listing.set_defaults(handler=list_practitioners)
+    link = practitioner_commands.add_parser(
+        "link", help="move a registered practitioner into a practice"
+    )
+    link.add_argument("id", type=int, help="the practitioner's id (`practitioner list`)")
+    link.add_argument("--practice", required=True, help="the practice's name")
+    link.set_defaults(handler=link_practitioner)
+
+    practice = commands.add_parser(
+        "practice", help="practices: who sees whose names when choosing colleagues"
+    )
+    practice_commands = practice.add_subparsers(
+        title="practice commands", metavar="PRACTICE_COMMAND", required=True
+    )
+    practice_add = practice_commands.add_parser("add", help="create a practice")
+    practice_add.add_argument("name", help="its name (unique, up to 64 characters)")
+    practice_add.set_defaults(handler=add_practice)
+    practice_list = practice_commands.add_parser(
+        "list", help="every practice, the default first, with how many practitioners"
+    )
+    practice_list.set_defaults(handler=list_practices)
     status = commands.add_parser(
         "status", help="the outbox: pending, sent, failed and expired messages by kind"
     )
@@ -312,15 +340,78 @@ def db_current(settings: Settings, _args: argparse.Namespace) -> int:
 def invite_practitioner(settings: Settings, args: argparse.Namespace) -> int:
     """Make a practitioner invite and print its deep link and bare payload."""
     from bot.enrollment.cli import create_practitioner_invite
+    from bot.enrollment.practices import PracticeError
 
     asyncio.run(_refuse_out_of_date_schema(settings.database_url))
     username = asyncio.run(_bot_username(settings))
-    link, payload, expires_at = asyncio.run(
-        create_practitioner_invite(settings, username, args.name)
-    )
+    try:
+        link, payload, expires_at = asyncio.run(
+            create_practitioner_invite(settings, username, args.name, args.practice)
+        )
+    except PracticeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(link)
     print(f"payload: {payload}")
     print(f"single use, expires {expires_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def add_practice(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a practice; its practitioners see only each other's names."""
+    from bot.enrollment import cli
+    from bot.enrollment.practices import PracticeError
+
+    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+    try:
+        made = asyncio.run(cli.add_practice(settings, args.name))
+    except PracticeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Practice {made.id} {made.name!r} created.")
+    print(f"Invite into it: python -m bot practitioner invite --practice {made.name!r}")
+    return 0
+
+
+def list_practices(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.enrollment import cli
+
+    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+    print("id\tpractitioners\tname")
+    for row in asyncio.run(cli.list_practices(settings)):
+        default = " (default)" if row.is_default else ""
+        print(f"{row.id}\t{row.practitioners}\t{row.name}{default}")
+    return 0
+
+
+def list_practitioners(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.enrollment import cli
+    from bot.enrollment.practices import PracticeError
+
+    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+    try:
+        rows = asyncio.run(cli.list_practitioners(settings, args.practice))
+    except PracticeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print("id\ttelegram id\tpractice\tname")
+    for row in rows:
+        print(f"{row.user_id}\t{row.telegram_id}\t{row.practice}\t{row.name}")
+    return 0
+
+
+def link_practitioner(settings: Settings, args: argparse.Namespace) -> int:
+    """Move a practitioner into a practice (their current care teams stay as they are)."""
+    from bot.enrollment import cli
+    from bot.enrollment.practices import PracticeError
+
+    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+    try:
+        name = asyncio.run(cli.link_practitioner(settings, args.id, args.practice))
+    except PracticeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{name} (id {args.id}) now belongs to {args.practice!r}.")
     return 0
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeGuard
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -16,12 +19,32 @@ logger = logging.getLogger(__name__)
 _HARMLESS = ("message is not modified", "query is too old")
 
 
+def is_harmless(error: BaseException | None) -> TypeGuard[BadRequest]:
+    """An edit that changes nothing (a double tap), or a button press answered too late."""
+    # PTB capitalises Telegram's descriptions ("Message is not modified: ...").
+    return isinstance(error, BadRequest) and any(t in error.message.lower() for t in _HARMLESS)
+
+
+@contextmanager
+def harmless_ignored() -> Iterator[None]:
+    """Around an edit or a query answer: Telegram's harmless refusals are not errors.
+
+    ``with harmless_ignored(): await query.edit_message_text(...)``; any other error
+    goes on to :func:`on_error`.
+    """
+    try:
+        yield
+    except BadRequest as error:
+        if not is_harmless(error):
+            raise
+        logger.info("event=update.harmless error=%s", error.message)
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure by update id and error type, never with message text."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    # PTB capitalises Telegram's descriptions ("Message is not modified: ...").
-    if isinstance(error, BadRequest) and any(t in error.message.lower() for t in _HARMLESS):
+    if is_harmless(error):
         logger.info("event=update.harmless update_id=%s error=%s", update_id, error.message)
         return
     if isinstance(error, Forbidden):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.app import BotApplication
 from bot.db.base import utcnow
 from bot.db.models import InviteKind, User
-from bot.enrollment import invites
+from bot.enrollment import invites, practices
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser, SentMessage
 
 LINK = re.compile(r"https://t\.me/between_test_bot\?start=([A-Za-z0-9_-]+)")
@@ -28,8 +28,14 @@ async def new_invite(
     alias: str | None = None,
     name: str | None = None,
     valid_for: timedelta = timedelta(days=7),
+    practice: str | None = None,
+    client_id: int | None = None,
 ) -> str:
     async with services(bot).sessions() as session, session.begin():
+        practice_id = None
+        if practice is not None:  # made on first use
+            found = await practices.by_name(session, practice)
+            practice_id = (found or await practices.create(session, practice)).id
         made = await invites.create(
             session,
             kind,
@@ -38,6 +44,8 @@ async def new_invite(
             created_by_id=created_by_id,
             alias=alias,
             display_name=name,
+            practice_id=practice_id,
+            client_id=client_id,
         )
     return made.payload
 
@@ -59,9 +67,11 @@ async def practitioner(
     *,
     name: str = "Dr. Weber",
     language: str = "en",
+    practice: str | None = None,
 ) -> tuple[FakeUser, User]:
-    """A practitioner registered through a practitioner invite link."""
-    payload = await new_invite(bot, InviteKind.PRACTITIONER, name=name)
+    """A practitioner registered through a practitioner invite link (into ``practice``,
+    made if new; default: the default practice)."""
+    payload = await new_invite(bot, InviteKind.PRACTITIONER, name=name, practice=practice)
     user = fake_api.user(telegram_id, first_name="P", language_code=language)
     user.send(f"/start {payload}")
     await user.expect_one()

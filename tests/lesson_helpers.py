@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import BotApplication
 from bot.db.models import LessonDelivery, Role, User, UserStatus
-from bot.flows.lessons import keyboard
+from bot.flows.keyboards import markup
 from bot.lessons.progress import deliver_lesson
 from bot.offline.fake_bot_api import FakeUser, SentMessage
 from bot.services import Services
@@ -47,7 +47,7 @@ async def deliver(
         )
     assert delivered is not None
     message = delivered.message
-    await bot.bot.send_message(message.chat_id, message.text, reply_markup=keyboard(message))
+    await bot.bot.send_message(message.chat_id, message.text, reply_markup=markup(message.buttons))
     return await client.expect_one()
 
 

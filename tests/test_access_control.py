@@ -1,6 +1,7 @@
 """Access control, proven for every command and every kind of button the bot registers.
 
-Two intruders — a second practitioner (with a client of their own) and a client — send
+Three intruders — a second practitioner (with a client of their own), a practitioner of
+another practice (with a client of their own) and a client — send
 every command (with arguments naming someone else's client) and press forged buttons for
 every callback pattern (with ids of someone else's rows). After each attempt:
 
@@ -17,9 +18,10 @@ Adding a case is one line:
     COMMANDS["goal"] = ("/goal {alias}", "/goal {client}")
     CALLBACKS[r"^gl:"] = ("gl:{client}:1", "gl:{goal}")   # key: the pattern, as registered
 
-Placeholders: {client} {alias} {delivery} {membership} {pending} {invite} {outbox}
-{lead} {colleague} {intruder_practitioner}; add a victim row in ``world()`` when a new
-kind of id is needed (e.g. a goal of the victim client) and put its id in ``World.ids``.
+Placeholders: {client} {alias} {delivery} {membership} {pending} {invite} {team_link}
+{outbox} {lead} {colleague} {intruder_practitioner} {elsewhere_practitioner}; add a victim
+row in ``world()`` when a new kind of id is needed (e.g. a goal of the victim client) and
+put its id in ``World.ids``.
 """
 
 from __future__ import annotations
@@ -118,7 +120,13 @@ CALLBACKS: dict[str | None, tuple[str, ...]] = {
     r"^(ob|st):": ("ob:lang:de", "st:ci:0900", "ob:tzok:Europe/Berlin"),
     r"^ct:c:": ("ct:c:{client}",),
     r"^ct:a:": ("ct:a:{client}",),
-    r"^ct:p:": ("ct:p:{client}:{intruder_practitioner}", "ct:p:{client}:{colleague}"),
+    r"^ct:p:": (
+        "ct:p:{client}:{intruder_practitioner}",
+        "ct:p:{client}:{colleague}",
+        "ct:p:{client}:{elsewhere_practitioner}",
+    ),
+    r"^ct:l:": ("ct:l:{client}",),
+    r"^ct:t[yn]:": ("ct:ty:{team_link}", "ct:tn:{team_link}", "ct:ty:{invite}"),
     r"^ct:[yn]:": ("ct:y:{pending}", "ct:n:{pending}", "ct:y:{membership}"),
     r"^ct:rm:": ("ct:rm:{membership}", "ct:rm:{pending}"),
     r"^pa:": ("pa:{client}:calm-skills", "pa:{client}:foundations"),
@@ -168,7 +176,13 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
     own_client = await onboard_client(fake_api, other, 9304, alias="Ben")
     colleague, colleague_row = await practitioner(fake_api, bot, 9305, name=COLLEAGUE_NAME)
     invited, invited_row = await practitioner(fake_api, bot, 9306, name="Dr. Pending")
+    elsewhere, elsewhere_row = await practitioner(
+        fake_api, bot, 9307, name="Dr. Elsewhere", practice="Another practice"
+    )
+    await onboard_client(fake_api, elsewhere, 9308, alias="Cleo")
     await new_invite(bot, InviteKind.CLIENT, created_by_id=lead_row.id, alias="Zed")
+    # A team link the lead made for the victim, opened (so held) by a victim colleague.
+    await new_invite(bot, InviteKind.TEAM, created_by_id=lead_row.id, client_id=victim_row.id)
     now = datetime.now(UTC)
     async with services.sessions() as session, session.begin():
         delivery = LessonDelivery(
@@ -234,8 +248,14 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
         )
         await session.flush()
         invite_id = await session.scalar(
-            select(Invite.id).where(Invite.created_by_id == lead_row.id, Invite.used_at.is_(None))
+            select(Invite.id).where(
+                Invite.created_by_id == lead_row.id,
+                Invite.used_at.is_(None),
+                Invite.kind == InviteKind.CLIENT,
+            )
         )
+        team_link = await session.scalar(select(Invite).where(Invite.kind == InviteKind.TEAM))
+        team_link.opened_by_telegram_id = 9306
         outbox_id = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.user_id == victim_row.id)
         )
@@ -246,10 +266,12 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             "membership": active.id,
             "pending": pending.id,
             "invite": invite_id,
+            "team_link": team_link.id,
             "outbox": outbox_id,
             "lead": lead_row.id,
             "colleague": colleague_row.id,
             "intruder_practitioner": other_row.id,
+            "elsewhere_practitioner": elsewhere_row.id,
             "goal": goal.id,
             "strategy": strategy.id,
             "today": today.strftime("%Y%m%d"),
@@ -257,7 +279,7 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
         }
     victims = [lead, victim, colleague, invited]
     victim_ids = [lead_row.id, victim_row.id, colleague_row.id, invited_row.id]
-    return World(victims, victim_ids, ids), [other, own_client]
+    return World(victims, victim_ids, ids), [other, elsewhere, own_client]
 
 
 # ----------------------------------------------------------------------- what "changed" means
@@ -375,10 +397,12 @@ async def test_every_handler_has_a_case(fake_api: FakeBotApi, database_url: str)
             "membership",
             "pending",
             "invite",
+            "team_link",
             "outbox",
             "lead",
             "colleague",
             "intruder_practitioner",
+            "elsewhere_practitioner",
             "goal",
             "strategy",
             "today",
@@ -395,8 +419,12 @@ async def test_every_handler_has_a_case(fake_api: FakeBotApi, database_url: str)
 
 
 async def test_nobody_reaches_data_they_do_not_own(fake_api: FakeBotApi, database_url: str):
-    # One update at a time, so that "/help answered" means "everything before it handled".
-    async with bot_with(fake_api, database_url, concurrent_updates=1) as bot:
+    # One update at a time, so that "/help answered" means "everything before it handled";
+    # no scheduler tick after the first, so that digest schedules made for the victims by
+    # the tick (not by an intruder) do not count as a change mid-run.
+    async with bot_with(
+        fake_api, database_url, concurrent_updates=1, scheduler_tick_seconds=3600
+    ) as bot:
         the_world, intruders = await world(fake_api, bot)
         for intruder in intruders:
             intruder.send("/help")

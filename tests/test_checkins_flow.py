@@ -508,3 +508,24 @@ async def test_a_low_rating_weeks_ago_is_not_in_a_row(fake_api: FakeBotApi, bot:
     client.press(prompt, "1")
     await edited(client, prompt)
     await client.expect_nothing()
+
+
+async def test_progress_draws_a_goal_whose_title_has_dollar_signs(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """`$_$` would start matplotlib's math mode (and fail to parse): shown as typed."""
+    user_id = await make_client(bot, 6003)
+    goal = await add_goal(bot, user_id, "cost $_$ x")
+    today = today_in()
+    await past_days(
+        bot,
+        user_id,
+        {today - timedelta(days=d): CheckinStatus.ANSWERED for d in range(1, 4)},
+        goal_id=goal,
+    )
+    client = fake_api.user(6003)
+    client.send("/progress")
+    photo = await client.expect_one(timeout=20)
+    assert photo.method == "sendPhoto"
+    assert photo.file.startswith(b"\x89PNG")
+    assert PROGRESS["en"] in photo.plain_caption

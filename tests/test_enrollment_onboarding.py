@@ -235,3 +235,24 @@ async def test_double_taps_enroll_once_and_answer_once(fake_api: FakeBotApi, bot
     await client.expect_nothing(0.5)
     assert await count(bot, User) == 2  # the practitioner and this client, once
     assert await count(bot, CareTeamMember) == 1
+
+
+async def test_a_forged_value_for_the_open_question_is_refused_kindly(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """A button of the right question with a value no button ever had (``ob:lang:xx``)."""
+    _doctor, client, consent, _payload = await _consent(fake_api, bot, "en", 2006)
+    client.press(consent, button_data(consent, "ob:agree:")[0])
+    language = await client.expect_one()
+    for forged in ("ob:lang:xx", "ob:lang:zz-ZZ", "ob:lang:Europe/Berlin"):
+        query = press_forged(fake_api, client, language, forged)
+        await answer_of(client, query)
+        refused = await client.expect_one()
+        assert refused.plain_text.startswith("That button doesn't work here.")
+        assert "Which language should I use with you?" in refused.plain_text
+        assert "something went wrong" not in refused.plain_text
+    user = await user_row(bot, 2006)
+    assert user.locale == "en" and user.timezone is None
+    async with bot.bot_data["services"].sessions() as session:
+        step = await session.scalar(select(ConversationStep))
+    assert (step.flow, step.step) == ("onboarding", "language")

@@ -113,3 +113,24 @@ async def test_pause_resume_and_stop(fake_api: FakeBotApi, bot: BotApplication):
     assert "¡Qué bien que vuelvas!" in (await client.expect_one()).plain_text
     assert (await user_row(bot, 5022)).status == UserStatus.ACTIVE
     assert "<b>Luis</b> started the companion again" in (await doctor.expect_one()).text
+
+
+async def test_a_forged_value_for_an_open_setting_is_refused_kindly(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """``st:ci:99x`` on the open check-in question: the question again, nothing changed."""
+    doctor, _row = await practitioner(fake_api, bot, 5031)
+    client = await onboard_client(fake_api, doctor, 5032)
+    client.send("/settings")
+    menu = await client.expect_one()
+    client.press(menu, "st:open:checkin")
+    question = await client.expect_one()
+    for forged in ("st:ci:99x", "st:ci:2500", "st:ci:0860", "st:ci:-800"):
+        press_forged(fake_api, client, question, forged)
+        refused = await client.expect_one()
+        assert refused.plain_text.startswith("That button doesn't work here.")
+        assert "When would you like your daily check-in?" in refused.plain_text
+    assert (await user_row(bot, 5032)).checkin_time == time(8)
+    async with bot.bot_data["services"].sessions() as session:
+        step = await session.scalar(select(ConversationStep))
+    assert (step.flow, step.step) == ("settings", "checkin")

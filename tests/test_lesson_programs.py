@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.app import BotApplication
 from bot.db.models import LessonDelivery, Role, User, UserStatus
-from bot.flows.lessons import keyboard
+from bot.flows.keyboards import markup
 from bot.lessons.progress import UnknownLesson, deliver_lesson
 from bot.lessons.schedule import UnknownProgram, due_program_lessons, enroll
 from bot.offline.fake_bot_api import FakeBotApi
@@ -55,7 +55,9 @@ async def run_day(
             sent.append((item.user_id, item.lesson_id))
     for delivered in deliveries if send else []:
         message = delivered.message
-        await bot.bot.send_message(message.chat_id, message.text, reply_markup=keyboard(message))
+        await bot.bot.send_message(
+            message.chat_id, message.text, reply_markup=markup(message.buttons)
+        )
     return sent
 
 

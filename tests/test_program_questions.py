@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from bot.app import BotApplication
 from bot.db.models import ProgramAnswer
-from bot.flows.lessons import keyboard
+from bot.flows.keyboards import markup
 from bot.lessons.progress import deliver_lesson, program_answer_already_saved
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser, SentMessage
 from tests.enrollment_helpers import (
@@ -86,7 +86,7 @@ async def deliver_in_program(
             program_id=program,
         )
     message = delivered.message
-    await bot.bot.send_message(message.chat_id, message.text, reply_markup=keyboard(message))
+    await bot.bot.send_message(message.chat_id, message.text, reply_markup=markup(message.buttons))
     return await client.expect_one()
 
 

@@ -134,7 +134,8 @@ def test_a_drop_is_measured_against_the_14_days_before():
 
 
 def test_charts_and_reports_show_any_text_as_typed():
-    from bot.review import chart, export
+    from bot import charts as chart
+    from bot.review import export
 
     line = chart.Line("Save $50 by $DATE", ((date(2026, 11, 2), 3), (date(2026, 11, 3), 4)))
     png = chart.png_bytes([chart.Panel("A $x", (line,))], y_label="rating")

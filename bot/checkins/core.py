@@ -94,7 +94,7 @@ async def plan(session: AsyncSession, user_id: int, local_date: date) -> Plan:
     strategies = [strategy for _goal, strategy in rows if strategy is not None]
     done_this_week: dict[int, int] = {}
     if any(s.frequency == "times_per_week" for s in strategies):
-        rows = await session.execute(
+        done_rows = await session.execute(
             select(StrategyAnswer.strategy_id, func.count())
             .join(Checkin, Checkin.id == StrategyAnswer.checkin_id)
             .where(
@@ -105,7 +105,7 @@ async def plan(session: AsyncSession, user_id: int, local_date: date) -> Plan:
             )
             .group_by(StrategyAnswer.strategy_id)
         )
-        done_this_week = dict(rows.all())
+        done_this_week = {strategy_id: count for strategy_id, count in done_rows.all()}
     due = [
         s
         for s in strategies

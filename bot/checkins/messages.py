@@ -13,13 +13,14 @@ from datetime import date
 
 from babel.dates import format_date
 
+from bot.callbacks import CheckinOp, CheckinPress
 from bot.checkins.core import NOTE, Plan, Summary
 from bot.checkins.streaks import Celebration
 from bot.delivery.renderers import Button, Rendered
 from bot.domain.checkins import Encouragement
 from bot.i18n import Translator
 
-PREFIX = "ck"
+PREFIX = CheckinPress.PREFIX
 PATTERN = rf"^{PREFIX}:"
 
 
@@ -27,9 +28,9 @@ def day_code(local_date: date) -> str:
     return local_date.strftime("%Y%m%d")
 
 
-def data(local_date: date, *parts: object) -> str:
+def data(local_date: date, op: str, ident: int | None = None, value: int | None = None) -> str:
     """Callback data ``ck:<yyyymmdd>:<op>[:<id>[:<value>]]`` (well under 64 bytes)."""
-    return ":".join((PREFIX, day_code(local_date), *(str(part) for part in parts)))
+    return CheckinPress(local_date, CheckinOp(op), ident, value).pack()
 
 
 def _title(text: str | None) -> str:

@@ -8,11 +8,12 @@ and the "Skip today" button of reminders sent before check-ins existed.
 
 from __future__ import annotations
 
+from bot.callbacks import SkipReminder
 from bot.delivery.renderers import Button, RenderContext, Rendered
 from bot.i18n import N_
 
 KIND = "checkin_reminder"
-SKIP_PREFIX = "cr:skip:"
+SKIP_PREFIX = f"{SkipReminder.PREFIX}:"
 
 TEXT = N_(
     "It's time for your daily check-in. 🌱\n\n"
@@ -24,13 +25,11 @@ SKIP_BUTTON = N_("Skip today")
 async def render(context: RenderContext) -> Rendered:
     """The reminder in the user's language, with a way to skip."""
     _ = context.t._
-    skip = Button(_(SKIP_BUTTON), f"{SKIP_PREFIX}{context.outbox_id}")
+    skip = Button(_(SKIP_BUTTON), SkipReminder(context.outbox_id).pack())
     return Rendered(text=_(TEXT), buttons=((skip,),))
 
 
 def skip_data_outbox_id(data: str) -> int | None:
     """The outbox id in a skip button's callback data, or None when it is not one."""
-    if not data.startswith(SKIP_PREFIX):
-        return None
-    tail = data.removeprefix(SKIP_PREFIX)
-    return int(tail) if tail.isdigit() and len(tail) < 19 else None
+    parsed = SkipReminder.parse(data)
+    return parsed.outbox_id if parsed is not None else None

@@ -33,7 +33,6 @@ from typing import Any, TypedDict, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
@@ -44,6 +43,7 @@ from bot.delivery.outbox import Delivery
 from bot.delivery.rate_limiter import PER_CHAT, retry_after_seconds
 from bot.delivery.renderers import RenderContext, Rendered, Renderers, SentContext, UnknownKind
 from bot.delivery.scheduling import stop_schedules
+from bot.flows.keyboards import markup
 from bot.i18n import Catalogs
 
 logger = logging.getLogger(__name__)
@@ -83,17 +83,6 @@ def backoff(attempt: int, base: float, cap: float) -> float:
     """Exponential back-off with jitter: half fixed, half random (spreads retry storms)."""
     delay = min(cap, base * 2 ** max(attempt - 1, 0))
     return delay / 2 + random.uniform(0, delay / 2)
-
-
-def _markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
-    if not rendered.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row]
-            for row in rendered.buttons
-        ]
-    )
 
 
 class Sender:
@@ -305,7 +294,7 @@ class Sender:
             message = await self._bot.send_message(
                 delivery.chat_id,
                 rendered.text,
-                reply_markup=_markup(rendered),
+                reply_markup=markup(rendered.buttons),
                 rate_limit_args=PER_CHAT,
                 **timeouts,
             )

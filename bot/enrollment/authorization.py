@@ -3,6 +3,11 @@
 A practitioner sees a client only through an ``active`` care-team membership:
 the lead from the client's consent at onboarding, a member from the client's
 consent to that member. Everything else is refused.
+
+Practices: a practitioner is offered, and may be proposed as, a colleague only
+within their own practice (``same_practice``); someone from another practice
+comes onto a team only through a team invite they accepted. Nobody of another
+practice is ever listed.
 """
 
 from __future__ import annotations
@@ -98,6 +103,19 @@ async def count_visible_clients(session: AsyncSession, practitioner_id: int) -> 
         )
         or 0
     )
+
+
+async def same_practice(session: AsyncSession, practitioner_id: int, other_id: int) -> bool:
+    """Whether both are practitioners of one practice (False when either is not one)."""
+    practices = (
+        await session.scalars(
+            select(Practitioner.practice_id).where(
+                Practitioner.user_id.in_((practitioner_id, other_id))
+            )
+        )
+    ).all()
+    expected = 1 if practitioner_id == other_id else 2
+    return len(practices) == expected and len(set(practices)) == 1
 
 
 async def practitioner_name(session: AsyncSession, user_id: int) -> str:

@@ -2,12 +2,17 @@
 
 A proposed colleague sees nothing until the client agrees (the membership is
 ``pending`` until then, and only ``active`` memberships grant access).
+
+Colleagues come from the lead's own practice. Someone from another practice comes
+only through a team invite: a single-use link the lead makes for one client
+(:func:`make_link`), which the invited practitioner opens (:func:`open_link`) and
+accepts (:func:`answer_link`); the client is then asked exactly as for a colleague.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -15,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
     CareTeamMember,
+    Invite,
+    InviteKind,
     MembershipState,
     Practitioner,
     Role,
@@ -22,7 +29,7 @@ from bot.db.models import (
     User,
     UserStatus,
 )
-from bot.enrollment import authorization
+from bot.enrollment import authorization, invites
 
 
 class Proposal(StrEnum):
@@ -40,9 +47,17 @@ class Proposed:
 
 
 async def propose(
-    session: AsyncSession, lead_id: int, client_id: int, colleague_id: int
+    session: AsyncSession,
+    lead_id: int,
+    client_id: int,
+    colleague_id: int,
+    *,
+    from_team_link: bool = False,
 ) -> Proposed:
-    """The lead asks to add a colleague; the client must then agree."""
+    """The lead asks to add a colleague; the client must then agree.
+
+    The colleague must be of the lead's practice, unless they accepted the lead's
+    team invite (``from_team_link``): a forged id of someone elsewhere is refused."""
     lead = await authorization.membership(session, lead_id, client_id)
     colleague = await session.get(User, colleague_id)
     client = await session.get(User, client_id)
@@ -55,6 +70,8 @@ async def propose(
         or colleague_id == lead_id
         or client is None
     ):
+        return Proposed(Proposal.NOT_ALLOWED)
+    if not from_team_link and not await authorization.same_practice(session, lead_id, colleague_id):
         return Proposed(Proposal.NOT_ALLOWED)
     existing = await session.scalar(
         select(CareTeamMember).where(
@@ -126,3 +143,96 @@ async def team(session: AsyncSession, client_id: int) -> list[TeamEntry]:
         .order_by(CareTeamMember.role, CareTeamMember.id)
     )
     return [TeamEntry(member, user, p.display_name) for member, user, p in rows]
+
+
+# ------------------------------------------------------------------ team invites (links)
+
+
+async def make_link(
+    session: AsyncSession, lead_id: int, client_id: int, *, now: datetime, valid_for: timedelta
+) -> invites.NewInvite | None:
+    """A single-use team invite for this client's team; None unless ``lead_id`` leads it."""
+    lead = await authorization.membership(session, lead_id, client_id)
+    if lead is None or lead.role != TeamRole.LEAD:
+        return None
+    return await invites.create(
+        session,
+        InviteKind.TEAM,
+        now=now,
+        valid_for=valid_for,
+        created_by_id=lead_id,
+        client_id=client_id,
+    )
+
+
+class LinkOpened(StrEnum):
+    ASK = "ask"  # show the invitation with "Accept" / "No, thanks"
+    ANSWERED = "answered"  # this practitioner already answered it
+    NOT_A_PRACTITIONER = "not_a_practitioner"
+    TAKEN = "taken"  # someone else opened it first: it is theirs
+    OWN = "own"  # the lead opened their own link
+    ON_TEAM = "on_team"  # already on (or asked onto) this team
+    GONE = "gone"  # the maker no longer leads this client's team
+
+
+async def open_link(session: AsyncSession, invite: Invite, opener: User | None) -> LinkOpened:
+    """Someone opened a team invite (already checked as known, unused or theirs, unexpired).
+
+    The first practitioner to open it holds it: nobody else can answer it."""
+    if opener is None or opener.role != Role.PRACTITIONER:
+        return LinkOpened.NOT_A_PRACTITIONER
+    if invite.used_at is not None:
+        return LinkOpened.ANSWERED
+    if invite.opened_by_telegram_id not in (None, opener.telegram_id):
+        return LinkOpened.TAKEN
+    if invite.created_by_id == opener.id:
+        return LinkOpened.OWN
+    if (
+        invite.created_by_id is None
+        or invite.client_id is None
+        or not await authorization.is_lead(session, invite.created_by_id, invite.client_id)
+    ):
+        return LinkOpened.GONE
+    existing = await session.scalar(
+        select(CareTeamMember.state).where(
+            CareTeamMember.client_id == invite.client_id,
+            CareTeamMember.practitioner_id == opener.id,
+        )
+    )
+    if existing in (MembershipState.ACTIVE, MembershipState.PENDING):
+        return LinkOpened.ON_TEAM
+    invite.opened_by_telegram_id = opener.telegram_id
+    return LinkOpened.ASK
+
+
+@dataclass(frozen=True)
+class LinkAnswer:
+    invite: Invite
+    proposed: Proposed | None  # None when the invited practitioner said no
+
+
+async def answer_link(
+    session: AsyncSession, invite_id: int, practitioner: User, *, accept: bool, now: datetime
+) -> LinkAnswer | None:
+    """The invited practitioner accepts (the client is then asked) or declines.
+
+    Uses the invite up either way; None when it is not theirs to answer (not opened
+    by them, used, expired, not a team invite), and then nothing changes."""
+    invite = await session.get(Invite, invite_id)
+    if (
+        invite is None
+        or invite.kind != InviteKind.TEAM
+        or invite.created_by_id is None
+        or invite.client_id is None
+        or practitioner.role != Role.PRACTITIONER
+    ):
+        return None
+    if not await invites.claim(session, invite_id, now, opened_by=practitioner.telegram_id):
+        return None
+    invite.used_by_id = practitioner.id
+    if not accept:
+        return LinkAnswer(invite, None)
+    proposed = await propose(
+        session, invite.created_by_id, invite.client_id, practitioner.id, from_team_link=True
+    )
+    return LinkAnswer(invite, proposed)

@@ -3,7 +3,8 @@
 A token is looked up by its hash. Unknown, used and expired tokens are counted
 per Telegram account; after a few within a short window, further tries are
 refused without looking, so guessing is slow (the count lives in the database,
-so a restart does not reset it).
+so a restart does not reset it). Invites that expired a while ago are deleted
+in bulk by the periodic purge (:func:`purge_expired`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from bot.enrollment import tokens
 MAX_BAD_TOKENS = 5
 BAD_TOKEN_WINDOW = timedelta(minutes=15)
 
-_LETTER = {InviteKind.PRACTITIONER: "p", InviteKind.CLIENT: "c"}
+_LETTER = {InviteKind.PRACTITIONER: "p", InviteKind.CLIENT: "c", InviteKind.TEAM: "t"}
+# How long an expired invite is kept, so that opening it still says "expired"
+# rather than "unknown"; then the purge deletes it (with whoever opened it).
+KEEP_EXPIRED = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ async def create(
     created_by_id: int | None = None,
     alias: str | None = None,
     display_name: str | None = None,
+    practice_id: int | None = None,
+    client_id: int | None = None,
 ) -> NewInvite:
     token = tokens.new_token()
     invite = Invite(
@@ -63,6 +69,8 @@ async def create(
         created_by_id=created_by_id,
         alias=alias,
         display_name=display_name,
+        practice_id=practice_id,
+        client_id=client_id,
         expires_at=now + valid_for,
     )
     session.add(invite)
@@ -168,3 +176,14 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    """Delete every invite (client, practitioner or team) that expired more than
+    ``KEEP_EXPIRED`` ago, used or not, in one statement; returns how many went."""
+    result = await session.execute(
+        delete(Invite)
+        .where(Invite.expires_at < now - KEEP_EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)

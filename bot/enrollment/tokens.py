@@ -14,12 +14,12 @@ import secrets
 from dataclasses import dataclass
 
 TOKEN_BYTES = 24
-_PAYLOAD = re.compile(r"([pc])-([A-Za-z0-9_-]{16,60})")
+_PAYLOAD = re.compile(r"([pct])-([A-Za-z0-9_-]{16,60})")
 
 
 @dataclass(frozen=True)
 class Payload:
-    kind_letter: str  # "p" practitioner, "c" client
+    kind_letter: str  # "p" practitioner, "c" client, "t" a team invite
     token: str
 
 

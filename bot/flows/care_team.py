@@ -1,14 +1,19 @@
 """Care teams and the practitioner's client list.
 
-A practitioner: /clients lists whom they may see; /team picks a client and shows
+A practitioner: /team picks a client and shows
 their team; the lead may add a colleague (the client is asked first) or remove a
-member. A client: /team shows who sees their data, with a button to remove a
-member; a request to add someone arrives with "Agree" / "No, thanks".
+member. Colleagues are offered from the lead's own practice only; for someone
+elsewhere the lead makes a single-use team invite link, which that practitioner
+opens and accepts before the client is asked. A client: /team shows who sees
+their data, with a button to remove a member; a request to add someone arrives
+with "Agree" / "No, thanks".
 
 Callback data (every one checked against the sender before anything is read):
 ``ct:c:<client>`` show a team, ``ct:a:<client>`` pick a colleague,
-``ct:p:<client>:<practitioner>`` ask the client, ``ct:y:<membership>`` /
-``ct:n:<membership>`` the client's answer, ``ct:rm:<membership>`` remove.
+``ct:p:<client>:<practitioner>`` ask the client, ``ct:l:<client>`` make a team
+invite link, ``ct:ty:<invite>`` / ``ct:tn:<invite>`` the invited practitioner's
+answer, ``ct:y:<membership>`` / ``ct:n:<membership>`` the client's answer,
+``ct:rm:<membership>`` remove.
 """
 
 from __future__ import annotations
@@ -16,32 +21,35 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+from datetime import timedelta
 
 from babel.dates import format_date
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.callbacks import (
+    AddColleague,
+    AnswerTeamLink,
+    DecideMembership,
+    Decision,
+    LinkAnswer,
+    MakeTeamLink,
+    ProposeColleague,
+    RemoveMembership,
+    ShowTeam,
+)
 from bot.context import BotContext
 from bot.db.base import utcnow
-from bot.db.models import MembershipState, Role, TeamRole, User, UserStatus
-from bot.domain.review import split_messages
-from bot.enrollment import authorization, care_teams, practitioners
+from bot.db.models import MembershipState, Role, TeamRole, User
+from bot.enrollment import authorization, care_teams, practitioners, tokens
 from bot.enrollment.care_teams import Proposal
+from bot.enrollment.client_lookup import client_label
 from bot.flows import keyboards
 from bot.flows.notify import notify
-from bot.flows.onboarding import client_label
 from bot.flows.outgoing import Outgoing
-from bot.review.data import last_checkins
+from bot.i18n import Translator
 
 logger = logging.getLogger(__name__)
-
-
-def _ids(data: str, count: int) -> list[int] | None:
-    """The numbers after the action in callback data, or None when they are not numbers."""
-    parts = data.split(":")[2:]
-    if len(parts) != count or not all(part.isdigit() for part in parts):
-        return None
-    return [int(part) for part in parts]
 
 
 async def _refuse(update: Update, context: BotContext) -> None:
@@ -59,53 +67,6 @@ async def _refuse(update: Update, context: BotContext) -> None:
 
 
 # --------------------------------------------------------------------------- practitioners
-
-
-async def list_clients(update: Update, context: BotContext) -> None:
-    """/clients: everyone this practitioner may see, with how they are doing in enrollment."""
-    _ = context.t._
-    user = context.user_record
-    if user is None or user.role != Role.PRACTITIONER:
-        await update.effective_message.reply_text(_("This command is for practitioners."))
-        return
-    async with context.services.sessions() as session:
-        visible = await authorization.visible_clients(session, user.id)
-    if not visible:
-        await update.effective_message.reply_text(
-            _("No clients yet. /invite makes an invite link and a QR code.")
-        )
-        return
-    states = {
-        UserStatus.ONBOARDING: _("setting up"),
-        UserStatus.ACTIVE: _("active"),
-        UserStatus.STOPPED: _("stopped"),
-        UserStatus.UNREACHABLE: _("unreachable"),
-    }
-    async with context.services.sessions() as session:
-        last = await last_checkins(session, [entry.client.id for entry in visible])
-        total = await authorization.count_visible_clients(session, user.id)
-    lines = []
-    for entry in visible:
-        role = _("lead") if entry.role == TeamRole.LEAD else _("team member")
-        seen = last.get(entry.client.id)
-        lines.append(
-            f"• {client_label(context.t, entry.alias, entry.client.id)} — "
-            f"{states[entry.client.status]} ({role}) · "
-            + (
-                _("last check-in {date}", date=format_date(seen, "medium", locale=context.t.locale))
-                if seen
-                else _("no check-in yet")
-            )
-        )
-    header = _("<b>Your clients</b>")
-    if total > len(visible):
-        header += "\n" + _(
-            "The first {shown} of {total}. /client and a name shows anyone.",
-            shown=len(visible),
-            total=total,
-        )
-    for part in split_messages(header, ["\n".join(lines)]):
-        await update.effective_message.reply_text(part)
 
 
 async def team(update: Update, context: BotContext) -> None:
@@ -130,7 +91,7 @@ async def team(update: Update, context: BotContext) -> None:
     buttons = [
         (
             html.unescape(client_label(context.t, entry.alias, entry.client.id)),
-            f"ct:c:{entry.client.id}",
+            ShowTeam(entry.client.id).pack(),
         )
         for entry in visible
     ]
@@ -143,12 +104,12 @@ async def show_team(update: Update, context: BotContext) -> None:
     """ct:c:<client>: the team of one client, as this practitioner may see it."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = ShowTeam.parse(query.data)
     user = context.user_record
-    if ids is None or user is None or user.role != Role.PRACTITIONER:
+    if parsed is None or user is None or user.role != Role.PRACTITIONER:
         await _refuse(update, context)
         return
-    (client_id,) = ids
+    client_id = parsed.client_id
     async with context.services.sessions() as session:
         mine = await authorization.membership(session, user.id, client_id)
         if mine is None:
@@ -163,9 +124,11 @@ async def show_team(update: Update, context: BotContext) -> None:
     for entry in entries:
         lines.append(_team_line(context, entry))
         if mine.role == TeamRole.LEAD and entry.membership.role == TeamRole.MEMBER:
-            buttons.append((_("Remove {name}", name=entry.name), f"ct:rm:{entry.membership.id}"))
+            buttons.append(
+                (_("Remove {name}", name=entry.name), RemoveMembership(entry.membership.id).pack())
+            )
     if mine.role == TeamRole.LEAD:
-        buttons.append((_("Add a colleague"), f"ct:a:{client_id}"))
+        buttons.append((_("Add a colleague"), AddColleague(client_id).pack()))
     await query.message.reply_text(
         "\n".join(lines),
         reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)) if buttons else None,
@@ -186,12 +149,12 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
     """ct:a:<client>: the lead picks which colleague to propose."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = AddColleague.parse(query.data)
     user = context.user_record
-    if ids is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
-    (client_id,) = ids
+    client_id = parsed.client_id
     async with context.services.sessions() as session:
         if not await authorization.is_lead(session, user.id, client_id):
             await _refuse(update, context)
@@ -203,13 +166,15 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
             if colleague.id not in on_team
         ]
     await query.answer()
+    elsewhere = (_("Someone from another practice (a link)"), MakeTeamLink(client_id).pack())
     if not colleagues:
         await query.message.reply_text(
-            _("There's no other practitioner to add yet. /colleague makes an invite for one.")
+            _("There's no other practitioner to add yet. /colleague makes an invite for one."),
+            reply_markup=keyboards.inline([elsewhere]),
         )
         return
     buttons = [
-        (profile.display_name, f"ct:p:{client_id}:{colleague.id}")
+        (profile.display_name, ProposeColleague(client_id, colleague.id).pack())
         for colleague, profile in colleagues
     ]
     await query.message.reply_text(
@@ -217,7 +182,7 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
             "Whom should I propose? The client is asked first; until they agree, "
             "your colleague sees nothing."
         ),
-        reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 1)),
+        reply_markup=keyboards.inline(*keyboards.in_rows([*buttons, elsewhere], 1)),
     )
 
 
@@ -225,12 +190,12 @@ async def propose(update: Update, context: BotContext) -> None:
     """ct:p:<client>:<practitioner>: record the request and ask the client."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 2)
+    parsed = ProposeColleague.parse(query.data)
     user = context.user_record
-    if ids is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
-    client_id, colleague_id = ids
+    client_id, colleague_id = parsed.client_id, parsed.colleague_id
     async with context.services.sessions() as session, session.begin():
         result = await care_teams.propose(session, user.id, client_id, colleague_id)
         if (
@@ -266,6 +231,13 @@ async def propose(update: Update, context: BotContext) -> None:
             name=html.escape(colleague_name),
         )
     )
+    await _ask_client(context, client, lead_name, colleague_name, membership_id)
+
+
+async def _ask_client(
+    context: BotContext, client: User, lead_name: str, colleague_name: str, membership_id: int
+) -> None:
+    """The client's consent question: may this colleague join the care team?"""
     catalogs = context.services.catalogs
     their = catalogs.translator(catalogs.resolve(client.locale, None))
     await notify(
@@ -280,11 +252,137 @@ async def propose(update: Update, context: BotContext) -> None:
         event="care_team.consent_requested",
         reply_markup=keyboards.inline(
             [
-                (their._("Agree"), f"ct:y:{membership_id}"),
-                (their._("No, thanks"), f"ct:n:{membership_id}"),
+                (their._("Agree"), DecideMembership(Decision.YES, membership_id).pack()),
+                (their._("No, thanks"), DecideMembership(Decision.NO, membership_id).pack()),
             ]
         ),
     )
+
+
+# --------------------------------------------------------------------------- team invite links
+
+
+async def make_link(update: Update, context: BotContext) -> None:
+    """ct:l:<client>: the lead makes a single-use link for a practitioner of another practice."""
+    query = update.callback_query
+    _ = context.t._
+    parsed = MakeTeamLink.parse(query.data)
+    user = context.user_record
+    if parsed is None or user is None or user.role != Role.PRACTITIONER:
+        await _refuse(update, context)
+        return
+    client_id = parsed.client_id
+    async with context.services.sessions() as session, session.begin():
+        made = await care_teams.make_link(
+            session,
+            user.id,
+            client_id,
+            now=utcnow(),
+            valid_for=timedelta(days=context.services.settings.invite_valid_days),
+        )
+        mine = await authorization.membership(session, user.id, client_id)
+    if made is None:
+        await _refuse(update, context)
+        return
+    logger.info("event=invite.created kind=team invite_id=%s by=%s", made.id, user.id)
+    await query.answer()
+    await query.message.reply_text(
+        _(
+            "Send this link to the colleague you'd like on the team of {client}. It works "
+            "once, for one practitioner, until {date}. They accept first, then {client} is "
+            "asked; until then they see nothing:\n{link}",
+            client=client_label(context.t, mine.alias if mine else None, client_id),
+            date=format_date(made.expires_at, "long", locale=context.t.locale),
+            link=tokens.deep_link(context.bot.username, made.payload),
+        )
+    )
+
+
+async def answer_link(update: Update, context: BotContext) -> None:
+    """ct:ty / ct:tn: the invited practitioner accepts the team invite, or declines it."""
+    query = update.callback_query
+    _ = context.t._
+    parsed = AnswerTeamLink.parse(query.data)
+    user = context.user_record
+    if parsed is None or user is None or user.role != Role.PRACTITIONER:
+        await _refuse(update, context)
+        return
+    accept = parsed.answer is LinkAnswer.ACCEPT
+    out = Outgoing(update.effective_chat.id)
+    async with context.services.sessions() as session, session.begin():
+        answer = await care_teams.answer_link(
+            session, parsed.invite_id, user, accept=accept, now=utcnow()
+        )
+        if answer is None:
+            await _refuse(update, context)
+            return
+        lead = await session.get(User, answer.invite.created_by_id)
+        own_name = await authorization.practitioner_name(session, user.id)
+        lead_name = await authorization.practitioner_name(session, lead.id) if lead else ""
+        proposed = answer.proposed
+        asked = (
+            proposed is not None
+            and proposed.outcome is Proposal.ASKED
+            and proposed.membership is not None
+            and proposed.client is not None
+        )
+        if lead is not None and (asked or not accept):
+            their = _translator(context, lead.locale)
+            lead_alias = await authorization.membership(session, lead.id, answer.invite.client_id)
+            label = client_label(
+                their, lead_alias.alias if lead_alias else None, answer.invite.client_id
+            )
+            out.notice(
+                lead.telegram_id,
+                their._(
+                    "{name} accepted your invite. I've asked {client} whether they may join "
+                    "the team, and I'll tell you the answer.",
+                    name=html.escape(own_name),
+                    client=label,
+                )
+                if accept
+                else their._(
+                    "{name} declined your invite to the care team of {client}.",
+                    name=html.escape(own_name),
+                    client=label,
+                ),
+                event="care_team.link_answered",
+            )
+    logger.info("event=care_team.link_answered invite_id=%s accepted=%s", parsed.invite_id, accept)
+    await query.answer()
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+    if not accept:
+        await query.message.reply_text(_("Understood. Nothing changes, and the link is used up."))
+    elif asked:
+        await query.message.reply_text(
+            _(
+                "Thank you. I've asked the client whether you may join the team. Until they "
+                "agree, you see nothing. I'll tell you their answer."
+            )
+        )
+    else:
+        await query.message.reply_text(
+            _(
+                "This invite no longer works, so nothing changed. Please ask {lead} for a new one.",
+                lead=html.escape(lead_name),
+            )
+            if lead_name
+            else _("This invite no longer works, so nothing changed."),
+        )
+    await out.send(context)
+    if asked and proposed is not None and proposed.client is not None and proposed.membership:
+        logger.info(
+            "event=care_team.proposed membership_id=%s by=%s",
+            proposed.membership.id,
+            answer.invite.created_by_id,
+        )
+        await _ask_client(context, proposed.client, lead_name, own_name, proposed.membership.id)
+
+
+def _translator(context: BotContext, locale: str | None) -> Translator:
+    catalogs = context.services.catalogs
+    return catalogs.translator(catalogs.resolve(locale, None))
 
 
 # --------------------------------------------------------------------------- clients
@@ -299,7 +397,9 @@ async def _show_client_team(update: Update, context: BotContext, user: User) -> 
     for entry in entries:
         lines.append(_team_line(context, entry))
         if entry.membership.role == TeamRole.MEMBER:
-            buttons.append((_("Remove {name}", name=entry.name), f"ct:rm:{entry.membership.id}"))
+            buttons.append(
+                (_("Remove {name}", name=entry.name), RemoveMembership(entry.membership.id).pack())
+            )
     lines.append(_("Nobody else is added without your agreement."))
     await update.effective_message.reply_text(
         "\n".join(lines),
@@ -311,15 +411,17 @@ async def decide(update: Update, context: BotContext) -> None:
     """ct:y / ct:n: the client agrees to a colleague joining, or declines."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = DecideMembership.parse(query.data)
     user = context.user_record
-    agree = query.data.startswith("ct:y:")
-    if ids is None or user is None or user.role != Role.CLIENT:
+    if parsed is None or user is None or user.role != Role.CLIENT:
         await _refuse(update, context)
         return
+    agree = parsed.decision is Decision.YES
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        member = await care_teams.decide(session, ids[0], user.id, agree=agree, now=utcnow())
+        member = await care_teams.decide(
+            session, parsed.membership_id, user.id, agree=agree, now=utcnow()
+        )
         if member is None:
             await _refuse(update, context)
             return
@@ -355,7 +457,7 @@ async def decide(update: Update, context: BotContext) -> None:
                 ),
                 event="care_team.joined",
             )
-    logger.info("event=care_team.decided membership_id=%s agreed=%s", ids[0], agree)
+    logger.info("event=care_team.decided membership_id=%s agreed=%s", parsed.membership_id, agree)
     await query.answer()
     await query.edit_message_reply_markup(None)
     await query.message.reply_text(
@@ -370,14 +472,14 @@ async def remove(update: Update, context: BotContext) -> None:
     """ct:rm:<membership>: the client or the lead removes a member."""
     query = update.callback_query
     _ = context.t._
-    ids = _ids(query.data, 1)
+    parsed = RemoveMembership.parse(query.data)
     user = context.user_record
-    if ids is None or user is None:
+    if parsed is None or user is None:
         await _refuse(update, context)
         return
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        member = await care_teams.remove(session, ids[0], user.id, utcnow())
+        member = await care_teams.remove(session, parsed.membership_id, user.id, utcnow())
         if member is None:
             await _refuse(update, context)
             return
@@ -421,7 +523,7 @@ async def remove(update: Update, context: BotContext) -> None:
                 ),
                 event="care_team.removed_by_lead",
             )
-    logger.info("event=care_team.removed membership_id=%s by=%s", ids[0], user.id)
+    logger.info("event=care_team.removed membership_id=%s by=%s", parsed.membership_id, user.id)
     await query.answer()
     with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
         await query.edit_message_reply_markup(None)

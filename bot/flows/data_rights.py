@@ -13,12 +13,13 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.callbacks import DeleteAnswer, YesNo
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Role
 from bot.enrollment import authorization
-from bot.flows import keyboards
-from bot.flows.onboarding import client_label
+from bot.enrollment.client_lookup import client_label
+from bot.flows import fallback, keyboards
 from bot.flows.outgoing import Outgoing
 from bot.privacy.erase import erase_user
 from bot.privacy.export import export_user_data
@@ -68,7 +69,10 @@ async def delete(update: Update, context: BotContext) -> None:
             "Delete everything?"
         ),
         reply_markup=keyboards.inline(
-            [(_("Yes, delete everything"), "del:yes"), (_("No, keep it"), "del:no")]
+            [
+                (_("Yes, delete everything"), DeleteAnswer(YesNo.YES).pack()),
+                (_("No, keep it"), DeleteAnswer(YesNo.NO).pack()),
+            ]
         ),
     )
 
@@ -77,6 +81,10 @@ async def delete_button(update: Update, context: BotContext) -> None:
     """The answer to "delete everything?"."""
     query = update.callback_query
     _ = context.t._
+    parsed = DeleteAnswer.parse(query.data)
+    if parsed is None:
+        await fallback.stale_button(update, context)
+        return
     await query.answer()
     with contextlib.suppress(BadRequest):  # a second tap: the buttons are gone already
         await query.edit_message_reply_markup(None)
@@ -84,7 +92,7 @@ async def delete_button(update: Update, context: BotContext) -> None:
     if user is None or user.role != Role.CLIENT:
         await query.message.reply_text(_("There is nothing stored about you any more."))
         return
-    if query.data != "del:yes":
+    if parsed.answer is not YesNo.YES:
         await query.message.reply_text(_("Nothing was deleted."))
         return
     out = Outgoing(update.effective_chat.id)

@@ -15,7 +15,7 @@ Callback data: ``gl:new``, ``gl:<action>:<goal id>[:<value>]`` (action s skip,
 x cancel, c confidence, k keep, m make smaller), checked against the sender's own
 draft and its open step before anything is written.
 
-/goals typed by a practitioner lists a client's goals (``practitioner_goals``).
+/goals typed by a practitioner lists a client's goals (``practitioner_router``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import re
 from datetime import date, datetime
 
 from babel.dates import format_date
@@ -31,11 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.callbacks import GoalAction, GoalPress, NewGoal
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Goal, GoalStatus, Role, User
 from bot.domain.schedule import local_date
-from bot.flows import crisis, fallback, keyboards, practitioner_goals
+from bot.flows import crisis, fallback, keyboards
 from bot.flows.outgoing import Outgoing
 from bot.goals import conversation
 from bot.goals.conversation import Answer, Outcome, Step
@@ -46,7 +46,6 @@ from bot.lessons.progress import awaiting_reflection
 logger = logging.getLogger(__name__)
 
 PATTERN = r"^gl:"
-_CALLBACK = re.compile(r"^gl:(?:(new)|([sxckm]):(\d{1,12})(?::([a-z0-9]{1,5}))?)$")
 
 # The intake's life areas (content/measures/intake.yaml item ids), as a goal question names them.
 AREAS = {
@@ -65,14 +64,14 @@ AREAS = {
 
 
 def _cancel(t: Translator, goal: Goal) -> tuple[str, str]:
-    return (t._("Cancel"), f"gl:x:{goal.id}")
+    return (t._("Cancel"), GoalPress(GoalAction.CANCEL, goal.id).pack())
 
 
 def question(t: Translator, goal: Goal, step: Step) -> tuple[str, InlineKeyboardMarkup]:
     """The text and buttons of one step's question."""
     _ = t._
     cancel = _cancel(t, goal)
-    skip = (_("Skip"), f"gl:s:{goal.id}:{step.value}")
+    skip = (_("Skip"), GoalPress(GoalAction.SKIP, goal.id, step.value).pack())
     if step == Step.WHAT:
         if goal.area in AREAS:
             text = _(
@@ -95,7 +94,9 @@ def question(t: Translator, goal: Goal, step: Step) -> tuple[str, InlineKeyboard
     if step == Step.HIGH:
         return _("And what would <b>10</b> look like?"), keyboards.inline([skip, cancel])
     if step == Step.CONFIDENCE:
-        numbers = [(str(n), f"gl:c:{goal.id}:{n}") for n in range(11)]
+        numbers = [
+            (str(n), GoalPress(GoalAction.CONFIDENCE, goal.id, str(n)).pack()) for n in range(11)
+        ]
         text = _("How sure are you that you can do this, from 0 (not at all) to 10 (completely)?")
         return text, keyboards.inline(numbers[:6], numbers[6:], [cancel])
     if step == Step.OFFER:
@@ -104,7 +105,10 @@ def question(t: Translator, goal: Goal, step: Step) -> tuple[str, InlineKeyboard
             "it still counts. Would you like to make this one smaller?"
         )
         return text, keyboards.inline(
-            [(_("Make it smaller"), f"gl:m:{goal.id}"), (_("Keep it"), f"gl:k:{goal.id}")],
+            [
+                (_("Make it smaller"), GoalPress(GoalAction.SMALLER, goal.id).pack()),
+                (_("Keep it"), GoalPress(GoalAction.KEEP, goal.id).pack()),
+            ],
             [cancel],
         )
     if step == Step.SMALLER:
@@ -259,27 +263,28 @@ def _today(context: BotContext, user: User, now: datetime) -> date:
 async def on_button(update: Update, context: BotContext) -> None:
     """Any goal button: check it is the sender's own draft at that step, then do it."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "")
+    new = NewGoal.parse(query.data)
+    press = GoalPress.parse(query.data)
     user = context.user_record
-    if match is None or user is None or user.role != Role.CLIENT:
+    if (new is None and press is None) or user is None or user.role != Role.CLIENT:
         await fallback.stale_button(update, context)
         return
     out = Outgoing(update.effective_chat.id)
     done = False
     async with context.services.sessions() as session, session.begin():
-        if match[1] == "new":
+        if press is None:
             await begin(context, session, user, out)
             done = True
         else:
-            goal = await conversation.draft_for(session, int(match[3]), user.id)
+            goal = await conversation.draft_for(session, press.goal_id, user.id)
             if goal is not None:
-                done = await _press(context, session, goal, match[2], match[4], out)
+                done = await _press(context, session, goal, press.action, press.value, out)
     if not done:
         logger.info("event=goal.callback_refused user_id=%s", user.id)
         await fallback.stale_button(update, context)
         return
     await query.answer()
-    if match[1] != "new":
+    if press is not None:
         with contextlib.suppress(BadRequest):  # already removed by an earlier tap
             await query.edit_message_reply_markup(None)
     await out.send(context)
@@ -323,11 +328,9 @@ async def _press(
 
 
 async def goals_command(update: Update, context: BotContext) -> None:
-    """/goals: a client's own goals; a practitioner's /goals <client> lists that client's."""
+    """/goals: a client's own goals (a practitioner's /goals <client> is routed by
+    ``practitioner_router``, which hands everyone else to this)."""
     user = context.user_record
-    if user is not None and user.role == Role.PRACTITIONER:
-        await practitioner_goals.list_goals(update, context)
-        return
     t = context.t
     if user is None or user.role != Role.CLIENT:
         await update.effective_message.reply_text(
@@ -358,6 +361,6 @@ async def goals_command(update: Update, context: BotContext) -> None:
         lines.append("")
         lines.append(_limit_reached(t, active))
     else:
-        markup = keyboards.inline([(t._("Set a new goal"), "gl:new")])
+        markup = keyboards.inline([(t._("Set a new goal"), NewGoal().pack())])
     out.say("\n".join(lines), markup)
     await out.send(context)

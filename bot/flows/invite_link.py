@@ -30,12 +30,29 @@ async def start_with_payload(update: Update, context: BotContext) -> None:
         opened = await invites.open_payload(session, payload, sender.id, utcnow())
         logger.info("event=invite.opened user_id=%s check=%s", sender.id, opened.check)
         if opened.check is not Check.OK or opened.invite is None:
-            out.say(_refusal(context, opened.check))
+            team = opened.invite is not None and opened.invite.kind is InviteKind.TEAM
+            refusal = _team_refusal if team else _refusal
+            out.say(refusal(context, opened.check))
         elif opened.invite.kind is InviteKind.PRACTITIONER:
             await practitioner_invite.accept(update, context, out, session, opened.invite)
+        elif opened.invite.kind is InviteKind.TEAM:
+            await practitioner_invite.open_team_link(update, context, out, session, opened.invite)
         else:
             await onboarding.welcome(update, context, out, session, opened.invite)
     await out.send(context)
+
+
+def _team_refusal(context: BotContext, check: Check) -> str:
+    _ = context.t._
+    if check is Check.EXPIRED:
+        return _(
+            "This team invite has expired, so nothing changed. Please ask your colleague "
+            "for a new one."
+        )
+    return _(
+        "This team invite has already been used. Each link works only once: please ask "
+        "your colleague for a new one."
+    )
 
 
 def _refusal(context: BotContext, check: Check) -> str:

@@ -1,4 +1,5 @@
-"""Small builders for inline keyboards: rows of (label, callback data)."""
+"""Inline keyboards: the one place a ``Button`` (plain data, from the renderers) becomes
+Telegram's ``InlineKeyboardMarkup``. Callback data is passed through unchanged."""
 
 from __future__ import annotations
 
@@ -6,13 +7,25 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.delivery.renderers import Button
+
 Row = Sequence[tuple[str, str]]
 
 
-def inline(*rows: Row) -> InlineKeyboardMarkup:
+def _keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+        [[InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row] for row in rows]
     )
+
+
+def markup(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    """Telegram's keyboard for rows of buttons (e.g. ``Rendered.buttons``); None without any."""
+    return _keyboard(rows) if rows else None
+
+
+def inline(*rows: Row) -> InlineKeyboardMarkup:
+    """A keyboard from rows of (label, callback data)."""
+    return _keyboard([[Button(text, data) for text, data in row] for row in rows])
 
 
 def in_rows(buttons: Sequence[tuple[str, str]], per_row: int) -> list[Row]:

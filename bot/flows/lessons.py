@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import Update
 
 from bot.content.lessons import Lesson
 from bot.context import BotContext
 from bot.db.models import LessonDelivery
+from bot.errors import harmless_ignored
 from bot.flows import crisis, fallback
+from bot.flows.keyboards import markup
 from bot.lessons import callbacks, messages, progress
 from bot.lessons.callbacks import Action, LessonCallback
 from bot.lessons.messages import OutgoingMessage
@@ -37,20 +38,10 @@ from bot.lessons.messages import OutgoingMessage
 logger = logging.getLogger(__name__)
 
 
-def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    """The Telegram keyboard for a message built by ``bot.lessons.messages``."""
-    if not message.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row]
-            for row in message.buttons
-        ]
-    )
-
-
 async def send(context: BotContext, message: OutgoingMessage) -> None:
-    await context.bot.send_message(message.chat_id, message.text, reply_markup=keyboard(message))
+    await context.bot.send_message(
+        message.chat_id, message.text, reply_markup=markup(message.buttons)
+    )
 
 
 @dataclass
@@ -307,16 +298,12 @@ async def learn(update: Update, context: BotContext) -> None:
 
 async def _edit(update: Update, message: OutgoingMessage) -> None:
     """Edit the pressed message; an identical edit (a double tap) is not an error."""
-    try:
-        await update.callback_query.edit_message_text(message.text, reply_markup=keyboard(message))
-    except BadRequest as error:
-        if "message is not modified" not in error.message.lower():
-            raise
+    with harmless_ignored():
+        await update.callback_query.edit_message_text(
+            message.text, reply_markup=markup(message.buttons)
+        )
 
 
 async def _remove_buttons(update: Update) -> None:
-    try:
+    with harmless_ignored():
         await update.callback_query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as error:
-        if "message is not modified" not in error.message.lower():
-            raise

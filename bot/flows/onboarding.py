@@ -7,9 +7,10 @@ so leaving half-way, or a restart of the bot, resumes at the same question; old
 buttons are checked against it. /settings asks the same questions one at a time
 (the ``st:`` prefix instead of ``ob:``).
 
-Callback data: ``ob:agree:<invite>``, ``ob:later:<invite>``, and per question
-``<ob|st>:lang:<code>``, ``:tzr:<region>``, ``:tzp:<zone>``, ``:city:<geonameid>``,
-``:tzok:<zone>``, ``:tzno``, ``:ci:<HHMM|skip>``, ``:qh:<HHMM-HHMM|none>``.
+Callback data (codecs in ``bot/callbacks.py``): ``ob:agree:<invite>``,
+``ob:later:<invite>``, and per question ``<ob|st>:lang:<code>``, ``:tzr:<region>``,
+``:tzp:<zone>``, ``:city:<geonameid>``, ``:tzok:<zone>``, ``:tzno``, ``:ci:<HHMM|skip>``,
+``:qh:<HHMM-HHMM|none>``. Data that is not one of these gets the stale-button answer.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
+from bot.callbacks import (
+    Consent,
+    ConsentAnswer,
+    OnboardingAnswer,
+    Question,
+    SettingsAnswer,
+)
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import ConversationStep, Invite, Role, Schedule, User
@@ -41,7 +49,8 @@ from bot.delivery import checkin_reminder
 from bot.delivery.scheduling import add_schedule, reschedule_user
 from bot.enrollment import authorization, clients, invites, times_of_day, timezones
 from bot.enrollment.client_lookup import client_label
-from bot.flows import keyboards, menus
+from bot.flows import fallback, keyboards, menus
+from bot.flows.measures import start_intake
 from bot.flows.outgoing import Outgoing
 from bot.i18n import N_
 from bot.lessons import schedule as lesson_schedule
@@ -49,17 +58,19 @@ from bot.measures import scheduling as measure_scheduling
 
 logger = logging.getLogger(__name__)
 
-PREFIX = {clients.ONBOARDING: "ob", clients.SETTINGS: "st"}
-FLOW = {prefix: flow for flow, prefix in PREFIX.items()}
+ANSWER: dict[str, type[OnboardingAnswer] | type[SettingsAnswer]] = {
+    clients.ONBOARDING: OnboardingAnswer,
+    clients.SETTINGS: SettingsAnswer,
+}
 STEP_OF = {
-    "lang": "language",
-    "tzr": "timezone",
-    "tzp": "timezone",
-    "city": "timezone",
-    "tzok": "timezone",
-    "tzno": "timezone",
-    "ci": "checkin",
-    "qh": "quiet",
+    Question.LANGUAGE: "language",
+    Question.REGION: "timezone",
+    Question.ZONE: "timezone",
+    Question.CITY: "timezone",
+    Question.ZONE_OK: "timezone",
+    Question.ZONE_NO: "timezone",
+    Question.CHECKIN: "checkin",
+    Question.QUIET: "quiet",
 }
 # Taps this close to the last answer are double taps, not someone coming back.
 DOUBLE_TAP = timedelta(seconds=10)
@@ -135,18 +146,22 @@ async def consent_text(context: BotContext, session: AsyncSession, invite: Invit
 def consent_buttons(context: BotContext, invite: Invite) -> InlineKeyboardMarkup:
     _ = context.t._
     return keyboards.inline(
-        [(_("I agree"), f"ob:agree:{invite.id}"), (_("Not now"), f"ob:later:{invite.id}")]
+        [
+            (_("I agree"), Consent(ConsentAnswer.AGREE, invite.id).pack()),
+            (_("Not now"), Consent(ConsentAnswer.LATER, invite.id).pack()),
+        ]
     )
 
 
 async def consent_answer(update: Update, context: BotContext) -> None:
     """ "I agree" stores the client and starts the questions; "Not now" stores nothing."""
-    query = update.callback_query
-    _prefix, answer, raw_id = [*query.data.split(":"), "", ""][:3]
-    invite_id = int(raw_id) if raw_id.isdigit() else 0
+    parsed = Consent.parse(update.callback_query.data)
+    if parsed is None:
+        await fallback.stale_button(update, context)
+        return
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        await _consent_answer(update, context, out, session, answer, invite_id)
+        await _consent_answer(update, context, out, session, parsed.answer, parsed.invite_id)
     await out.send(context)
 
 
@@ -161,7 +176,7 @@ async def _consent_answer(
     query = update.callback_query
     sender = update.effective_user
     _ = context.t._
-    if answer == "later":
+    if answer == ConsentAnswer.LATER:
         invite = await session.get(Invite, invite_id)
         if not await clients.not_now(session, invite_id, sender.id) or invite is None:
             await _refuse_button(update, context, "consent")
@@ -209,7 +224,7 @@ async def ask(
 ) -> None:
     """Send the question of ``step`` (optionally after a short line about the last answer)."""
     _ = context.t._
-    prefix = PREFIX[flow]
+    data = ANSWER[flow]
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup
     if step == "language":
         text = _("Which language should I use with you?")
@@ -217,7 +232,7 @@ async def ask(
             [
                 (
                     ("✓ " if code == context.t.locale else "") + language_name(code),
-                    f"{prefix}:lang:{code}",
+                    data(Question.LANGUAGE, code).pack(),
                 )
                 for code in context.services.catalogs.locales
             ]
@@ -243,11 +258,13 @@ async def ask(
         buttons = [
             (
                 format_time(choice, "short", locale=context.t.locale),
-                f"{prefix}:ci:{times_of_day.encode(choice)}",
+                data(Question.CHECKIN, times_of_day.encode(choice)).pack(),
             )
             for choice in CHECKIN_CHOICES
         ]
-        markup = keyboards.inline(*keyboards.in_rows(buttons, 4), [(_(SKIP), f"{prefix}:ci:skip")])
+        markup = keyboards.inline(
+            *keyboards.in_rows(buttons, 4), [(_(SKIP), data(Question.CHECKIN, "skip").pack())]
+        )
     else:
         text = _(
             "And quiet hours: when should I never write to you?\n"
@@ -256,12 +273,15 @@ async def ask(
         buttons = [
             (
                 quiet_label(context, start, end),
-                f"{prefix}:qh:{times_of_day.encode(start)}-{times_of_day.encode(end)}",
+                data(
+                    Question.QUIET, f"{times_of_day.encode(start)}-{times_of_day.encode(end)}"
+                ).pack(),
             )
             for start, end in QUIET_CHOICES
         ]
         markup = keyboards.inline(
-            *keyboards.in_rows(buttons, 1), [(_("No quiet hours"), f"{prefix}:qh:none")]
+            *keyboards.in_rows(buttons, 1),
+            [(_("No quiet hours"), data(Question.QUIET, "none").pack())],
         )
     if lead:
         text = f"{lead}\n\n{text}"
@@ -289,13 +309,15 @@ async def resume(
 
 async def answer(update: Update, context: BotContext) -> None:
     """A button of one of the questions: check it belongs to the open question, then save."""
-    query = update.callback_query
-    _ = context.t._
-    parts = query.data.split(":", 2)
-    prefix, what, value = [*parts, "", ""][:3]
+    data = update.callback_query.data
+    parsed = OnboardingAnswer.parse(data) or SettingsAnswer.parse(data)
+    if parsed is None:
+        await fallback.stale_button(update, context)
+        return
+    flow = clients.ONBOARDING if isinstance(parsed, OnboardingAnswer) else clients.SETTINGS
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        await _answer(update, context, out, session, prefix, what, value)
+        await _answer(update, context, out, session, flow, parsed.question, parsed.value or "")
     await out.send(context)
 
 
@@ -304,27 +326,22 @@ async def _answer(
     context: BotContext,
     out: Outgoing,
     session: AsyncSession,
-    prefix: str,
-    what: str,
+    flow: str,
+    what: Question,
     value: str,
 ) -> None:
     query = update.callback_query
     _ = context.t._
-    flow, expected = FLOW.get(prefix), STEP_OF.get(what)
+    expected = STEP_OF[what]
     user = await _sender(session, update)
-    claimed = (
-        user is not None
-        and flow is not None
-        and expected is not None
-        and await clients.claim_step(session, user.id, flow, expected)
-    )
+    claimed = user is not None and await clients.claim_step(session, user.id, flow, expected)
     step = await clients.open_step(session, user.id) if user else None
     if not claimed or user is None or step is None:
         await query.answer(_("This button is from an earlier question."))
         logger.info(
             "event=callback.stale user_id=%s data=%s",
             update.effective_user.id,
-            prefix + ":" + what,
+            f"{ANSWER[flow].PREFIX}:{what}",
         )
         if user is not None and step is not None and not _just_asked(step):
             await ask(update, context, out, user, step.flow, step.step)
@@ -339,7 +356,7 @@ async def _button_answer(
     session: AsyncSession,
     user: User,
     step: ConversationStep,
-    what: str,
+    what: Question,
     value: str,
     out: Outgoing,
 ) -> None:
@@ -392,7 +409,6 @@ async def _button_answer(
             update,
             context,
             out,
-            out,
             user,
             flow,
             step.step,
@@ -410,11 +426,10 @@ async def _show_region(
     update: Update, context: BotContext, out: Outgoing, flow: str, region: str
 ) -> None:
     _ = context.t._
-    prefix = PREFIX[flow]
     buttons = [
         (
             _place_and_time(context, timezones.zone_label(zone, context.t.locale), zone),
-            f"{prefix}:tzp:{zone}",
+            ANSWER[flow](Question.ZONE, zone).pack(),
         )
         for zone in timezones.REGIONS[region]
     ]
@@ -426,8 +441,9 @@ async def _show_region(
 
 async def _show_regions(update: Update, context: BotContext, out: Outgoing, flow: str) -> None:
     _ = context.t._
-    prefix = PREFIX[flow]
-    buttons = [(_(name), f"{prefix}:tzr:{code}") for code, name in REGION_NAMES.items()]
+    buttons = [
+        (_(name), ANSWER[flow](Question.REGION, code).pack()) for code, name in REGION_NAMES.items()
+    ]
     out.say(
         _("Where in the world are you?"),
         reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 3)),
@@ -439,7 +455,7 @@ async def _confirm_zone(
 ) -> None:
     """Show the choice with its current local time, to be confirmed."""
     _ = context.t._
-    prefix = PREFIX[flow]
+    data = ANSWER[flow]
     out.say(
         _(
             "{place}: it's {time} there now. Is that right?",
@@ -447,8 +463,8 @@ async def _confirm_zone(
             time=timezones.local_time(zone, context.t.locale),
         ),
         reply_markup=keyboards.inline(
-            [(_("Yes, that's right"), f"{prefix}:tzok:{zone}")],
-            [(_("No, choose again"), f"{prefix}:tzno")],
+            [(_("Yes, that's right"), data(Question.ZONE_OK, zone).pack())],
+            [(_("No, choose again"), data(Question.ZONE_NO).pack())],
         ),
     )
 
@@ -607,18 +623,18 @@ async def _typed_place(
             update, context, out, flow, found[0].timezone, city_label(context, found[0])
         )
         return
-    prefix = PREFIX[flow]
+    data = ANSWER[flow]
     buttons = [
         (
             _place_and_time(context, city_label(context, city), city.timezone),
-            f"{prefix}:city:{city.geonameid}",
+            data(Question.CITY, str(city.geonameid)).pack(),
         )
         for city in found
     ]
     out.say(
         _("Which one is yours? (with the time there now)"),
         reply_markup=keyboards.inline(
-            *keyboards.in_rows(buttons, 1), [(_("None of these"), f"{prefix}:tzno")]
+            *keyboards.in_rows(buttons, 1), [(_("None of these"), data(Question.ZONE_NO).pack())]
         ),
     )
 
@@ -697,9 +713,7 @@ async def saved(
             ),
             event="client.joined",
         )
-    # The intake questions come right after (imported here: that flow uses this one).
-    from bot.flows.measures import start_intake
-
+    # The intake questions come right after.
     await start_intake(context, session, user, out)
 
 

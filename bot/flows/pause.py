@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.callbacks import PauseFor, StopAnswer, YesNo
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
 from bot.delivery.scheduling import reschedule_user
 from bot.enrollment import authorization, clients
-from bot.flows import keyboards
-from bot.flows.onboarding import client_label
+from bot.enrollment.client_lookup import client_label
+from bot.flows import fallback, keyboards
 from bot.flows.outgoing import Outgoing
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ async def pause(update: Update, context: BotContext) -> None:
         await _pause_for(update, context, int(raw))
         return
     buttons = [
-        (context.t.ngettext("{count} day", "{count} days", days), f"pz:{days}")
+        (context.t.ngettext("{count} day", "{count} days", days), PauseFor(days).pack())
         for days in PAUSE_CHOICES
     ]
     await update.effective_message.reply_text(
@@ -73,12 +74,12 @@ async def pause(update: Update, context: BotContext) -> None:
 async def pause_button(update: Update, context: BotContext) -> None:
     """One of the pause lengths."""
     query = update.callback_query
-    raw = query.data.removeprefix("pz:")
-    if not _is_client(context) or not raw.isdigit() or int(raw) not in PAUSE_CHOICES:
-        await query.answer(context.t._("This button no longer works. /help shows what you can do."))
+    parsed = PauseFor.parse(query.data)
+    if not _is_client(context) or parsed is None or parsed.days not in PAUSE_CHOICES:
+        await fallback.stale_button(update, context)
         return
     await query.answer()
-    await _pause_for(update, context, int(raw))
+    await _pause_for(update, context, parsed.days)
 
 
 async def _pause_for(update: Update, context: BotContext, days: int) -> None:
@@ -149,7 +150,10 @@ async def stop(update: Update, context: BotContext) -> None:
             days=days,
         ),
         reply_markup=keyboards.inline(
-            [(_("Yes, stop"), "stop:yes"), (_("No, carry on"), "stop:no")]
+            [
+                (_("Yes, stop"), StopAnswer(YesNo.YES).pack()),
+                (_("No, carry on"), StopAnswer(YesNo.NO).pack()),
+            ]
         ),
     )
 
@@ -158,13 +162,14 @@ async def stop_button(update: Update, context: BotContext) -> None:
     """The answer to "do you want to stop?"."""
     query = update.callback_query
     _ = context.t._
-    if not _is_client(context):
-        await query.answer(_("This button no longer works. /help shows what you can do."))
+    parsed = StopAnswer.parse(query.data)
+    if not _is_client(context) or parsed is None:
+        await fallback.stale_button(update, context)
         return
     await query.answer()
     with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
         await query.edit_message_reply_markup(None)
-    if query.data != "stop:yes":
+    if parsed.answer is not YesNo.YES:
         await query.message.reply_text(_("Good, we carry on."))
         return
     out = Outgoing(update.effective_chat.id)

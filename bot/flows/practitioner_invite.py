@@ -1,4 +1,5 @@
-"""Practitioners: joining from an invite link, and inviting a colleague from inside the bot."""
+"""Practitioners: joining from an invite link, inviting a colleague from inside the bot, and
+opening a team invite (a lead's single-use link onto one client's team)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from bot.callbacks import AnswerTeamLink, LinkAnswer
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Invite, InviteKind, Role
-from bot.enrollment import invites, practitioners, tokens
-from bot.flows import menus
+from bot.enrollment import care_teams, invites, practitioners, tokens
+from bot.enrollment.care_teams import LinkOpened
+from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
 
 logger = logging.getLogger(__name__)
@@ -102,3 +105,52 @@ async def invite_colleague(update: Update, context: BotContext) -> None:
             link=link,
         )
     )
+
+
+async def open_team_link(
+    update: Update, context: BotContext, out: Outgoing, session: AsyncSession, invite: Invite
+) -> None:
+    """A team invite: a practitioner is asked whether to join a client's care team."""
+    _ = context.t._
+    opened = await care_teams.open_link(session, invite, context.user_record)
+    lead = html.escape(await practitioners.display_name(session, invite.created_by_id))
+    if opened is LinkOpened.ASK:
+        out.say(
+            _(
+                "<b>{lead}</b> invites you onto the care team of a client of theirs. If you "
+                "accept, the client is asked first; until they agree, you see nothing about "
+                "them. Do you accept?",
+                lead=lead,
+            ),
+            reply_markup=keyboards.inline(
+                [
+                    (_("Accept"), AnswerTeamLink(LinkAnswer.ACCEPT, invite.id).pack()),
+                    (_("No, thanks"), AnswerTeamLink(LinkAnswer.DECLINE, invite.id).pack()),
+                ]
+            ),
+        )
+    elif opened is LinkOpened.NOT_A_PRACTITIONER:
+        out.say(
+            _(
+                "This link is for practitioners registered with Between, so nothing changed. "
+                "Ask {lead} for an invite as a practitioner first.",
+                lead=lead,
+            )
+        )
+    elif opened is LinkOpened.ANSWERED:
+        out.say(_("You've already answered this invite. /clients lists your clients."))
+    elif opened is LinkOpened.OWN:
+        out.say(_("This is your own team invite: send it to the colleague it's meant for."))
+    elif opened is LinkOpened.ON_TEAM:
+        out.say(_("You're already on this care team (or the client is being asked)."))
+    elif opened is LinkOpened.TAKEN:
+        out.say(
+            _(
+                "This invite link has already been used. Each link works only once: please "
+                "ask {lead} for a new one.",
+                lead=lead,
+            )
+        )
+    else:
+        out.say(_("This invite no longer works, so nothing changed."))
+    logger.info("event=team_link.opened invite_id=%s outcome=%s", invite.id, opened)

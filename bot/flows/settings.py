@@ -6,18 +6,24 @@ import logging
 
 from telegram import Update
 
+from bot.callbacks import OpenSetting, SettingStep
 from bot.context import BotContext
 from bot.db.models import Role, User, UserStatus
 from bot.enrollment import clients
-from bot.flows import keyboards, onboarding
+from bot.flows import fallback, keyboards, onboarding
 from bot.flows.outgoing import Outgoing
 
 logger = logging.getLogger(__name__)
 
 # What each role may change, in the order shown.
 CHOICES = {
-    Role.CLIENT: ("language", "timezone", "checkin", "quiet"),
-    Role.PRACTITIONER: ("language", "timezone", "quiet"),
+    Role.CLIENT: (
+        SettingStep.LANGUAGE,
+        SettingStep.TIMEZONE,
+        SettingStep.CHECKIN,
+        SettingStep.QUIET,
+    ),
+    Role.PRACTITIONER: (SettingStep.LANGUAGE, SettingStep.TIMEZONE, SettingStep.QUIET),
 }
 
 
@@ -42,7 +48,7 @@ async def show(update: Update, context: BotContext) -> None:
         "checkin": _("Check-in time"),
         "quiet": _("Quiet hours"),
     }
-    buttons = [(labels[step], f"st:open:{step}") for step in CHOICES[user.role]]
+    buttons = [(labels[step], OpenSetting(step).pack()) for step in CHOICES[user.role]]
     await update.effective_message.reply_text(
         _("<b>Your settings</b>")
         + "\n"
@@ -57,8 +63,12 @@ async def open_question(update: Update, context: BotContext) -> None:
     """A settings button: open that question (it is remembered until answered)."""
     query = update.callback_query
     _ = context.t._
-    step = query.data.removeprefix("st:open:")
+    parsed = OpenSetting.parse(query.data)
     user = context.user_record
+    if parsed is None:
+        await fallback.stale_button(update, context)
+        return
+    step = parsed.step.value
     if user is None or user.status == UserStatus.ONBOARDING or step not in CHOICES[user.role]:
         logger.info("event=callback.refused user_id=%s action=settings", update.effective_user.id)
         await query.answer(_("This button no longer works. /help shows what you can do."))

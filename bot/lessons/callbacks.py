@@ -13,76 +13,75 @@ against the sender before reading or writing anything:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from enum import StrEnum
+
+from bot.callbacks import (
+    LessonDone,
+    LessonOpen,
+    LessonPage,
+    LessonQuiz,
+    LessonSkipQuestion,
+    LessonSkipReflection,
+)
 
 PATTERN = r"^l[podsqk]:"  # what the flow's CallbackQueryHandler claims
 
 
 class Action(StrEnum):
-    PAGE = "lp"
-    OPEN = "lo"
-    DONE = "ld"
-    SKIP_REFLECTION = "ls"
-    QUIZ = "lq"
-    SKIP_QUESTION = "lk"
+    PAGE = LessonPage.PREFIX
+    OPEN = LessonOpen.PREFIX
+    DONE = LessonDone.PREFIX
+    SKIP_REFLECTION = LessonSkipReflection.PREFIX
+    QUIZ = LessonQuiz.PREFIX
+    SKIP_QUESTION = LessonSkipQuestion.PREFIX
 
 
-_ARITY = {
-    Action.PAGE: 1,
-    Action.OPEN: 0,
-    Action.DONE: 0,
-    Action.SKIP_REFLECTION: 0,
-    Action.QUIZ: 2,
-    Action.SKIP_QUESTION: 1,
-}
-_NUMBER = re.compile(r"^[0-9]{1,12}$")
+_CODECS = (LessonPage, LessonOpen, LessonDone, LessonSkipReflection, LessonQuiz, LessonSkipQuestion)
 
 
 @dataclass(frozen=True)
 class LessonCallback:
+    """Any lesson button, as the flow reads it: which action, on which delivery."""
+
     action: Action
     delivery_id: int
     args: tuple[int, ...] = ()
 
     def encode(self) -> str:
-        return ":".join([self.action.value, str(self.delivery_id), *map(str, self.args)])
+        codec = next(codec for codec in _CODECS if self.action.value == codec.PREFIX)
+        return codec(self.delivery_id, *self.args).pack()
 
 
 def page(delivery_id: int, number: int) -> str:
-    return LessonCallback(Action.PAGE, delivery_id, (number,)).encode()
+    return LessonPage(delivery_id, number).pack()
 
 
 def open_again(delivery_id: int) -> str:
-    return LessonCallback(Action.OPEN, delivery_id).encode()
+    return LessonOpen(delivery_id).pack()
 
 
 def done(delivery_id: int) -> str:
-    return LessonCallback(Action.DONE, delivery_id).encode()
+    return LessonDone(delivery_id).pack()
 
 
 def skip_reflection(delivery_id: int) -> str:
-    return LessonCallback(Action.SKIP_REFLECTION, delivery_id).encode()
+    return LessonSkipReflection(delivery_id).pack()
 
 
 def quiz_answer(delivery_id: int, question: int, answer: int) -> str:
-    return LessonCallback(Action.QUIZ, delivery_id, (question, answer)).encode()
+    return LessonQuiz(delivery_id, question, answer).pack()
 
 
 def skip_question(delivery_id: int, question: int) -> str:
-    return LessonCallback(Action.SKIP_QUESTION, delivery_id, (question,)).encode()
+    return LessonSkipQuestion(delivery_id, question).pack()
 
 
 def decode(data: str | None) -> LessonCallback | None:
     """The callback, or None for anything malformed (forged or from an older version)."""
-    parts = (data or "").split(":")
-    try:
-        action = Action(parts[0])
-    except ValueError:
-        return None
-    numbers = parts[1:]
-    if len(numbers) != 1 + _ARITY[action] or not all(_NUMBER.match(n) for n in numbers):
-        return None
-    delivery_id, *args = (int(n) for n in numbers)
-    return LessonCallback(action, delivery_id, tuple(args))
+    for codec in _CODECS:
+        parsed = codec.parse(data)
+        if parsed is not None:
+            delivery_id, *args = astuple(parsed)
+            return LessonCallback(Action(codec.PREFIX), delivery_id, tuple(args))
+    return None

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.content.library import ContentLibrary
 from bot.db.models import LessonDelivery, ProgramEnrollment, User
 from bot.delivery.outbox import enqueue
-from bot.delivery.renderers import Button, RenderContext, Rendered
+from bot.delivery.renderers import RenderContext, Rendered
 from bot.domain.schedule import first_moment_from, zone_or_default
 from bot.i18n import Catalogs
 from bot.lessons import messages
@@ -115,11 +115,6 @@ def renderer(library: ContentLibrary) -> Callable[[RenderContext], object]:
         page = messages.lesson_page(
             library, context.t, chat_id=0, delivery_id=delivery.id, lesson=lesson, page=0
         )
-        return Rendered(
-            text=page.text,
-            buttons=tuple(
-                tuple(Button(b.text, b.callback_data) for b in row) for row in page.buttons
-            ),
-        )
+        return Rendered(text=page.text, buttons=page.buttons)
 
     return render

@@ -14,14 +14,9 @@ from typing import Any
 
 from bot.content.lessons import Lesson
 from bot.content.library import ContentLibrary
+from bot.delivery.renderers import Button
 from bot.i18n import Translator
 from bot.lessons import callbacks
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    callback_data: str
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ else. The item index makes an old or repeated tap recognisable.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-PATTERN = r"^mq:"
-_DATA = re.compile(r"^mq:(\d{1,12}):(\d{1,3}):(s|d|t-?\d{1,6}|-?\d{1,6})$")
+from bot.callbacks import MeasureTap
+
+PATTERN = rf"^{MeasureTap.PREFIX}:"
 
 
 class Action(StrEnum):
@@ -35,27 +35,27 @@ class MeasureCallback:
 
 
 def answer(administration_id: int, index: int, value: int) -> str:
-    return f"mq:{administration_id}:{index}:{value}"
+    return MeasureTap(administration_id, index, str(value)).pack()
 
 
 def skip(administration_id: int, index: int) -> str:
-    return f"mq:{administration_id}:{index}:s"
+    return MeasureTap(administration_id, index, "s").pack()
 
 
 def toggle(administration_id: int, index: int, value: int) -> str:
-    return f"mq:{administration_id}:{index}:t{value}"
+    return MeasureTap(administration_id, index, f"t{value}").pack()
 
 
 def done(administration_id: int, index: int) -> str:
-    return f"mq:{administration_id}:{index}:d"
+    return MeasureTap(administration_id, index, "d").pack()
 
 
 def decode(data: str | None) -> MeasureCallback | None:
     """The callback, or None for anything malformed (forged, or from an older version)."""
-    match = _DATA.match(data or "")
-    if match is None:
+    tap = MeasureTap.parse(data)
+    if tap is None:
         return None
-    administration_id, index, tail = int(match[1]), int(match[2]), match[3]
+    administration_id, index, tail = tap.administration_id, tap.item_index, tap.tail
     if tail == "s":
         return MeasureCallback(administration_id, index, Action.SKIP)
     if tail == "d":

@@ -25,7 +25,7 @@ from babel.numbers import format_decimal, format_percent
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import audit, charts
 from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
 from bot.db.models import (
@@ -45,7 +45,6 @@ from bot.domain.schedule import zone_or_default
 from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
-from bot.review import chart
 from bot.review.data import ClientReview, GoalReview, load_review
 
 if TYPE_CHECKING:
@@ -330,12 +329,12 @@ def compose(
     return split_messages("\n".join(header), blocks)
 
 
-def chart_panels(t: Translator, reviews: Sequence[ClientReview]) -> list[chart.Panel]:
+def chart_panels(t: Translator, reviews: Sequence[ClientReview]) -> list[charts.Panel]:
     return [
-        chart.Panel(
+        charts.Panel(
             html.unescape(label(t, review)),
             tuple(
-                chart.Line(f"{goal.number}. {goal.title[:30]}", tuple(goal.series))
+                charts.Line(f"{goal.number}. {goal.title[:30]}", tuple(goal.series))
                 for goal in review.goals
             ),
         )
@@ -363,7 +362,7 @@ async def build(
     urgent = [r for r in ordered(reviews) if r.signals.needs_attention and r.goals]
     picture = None
     if urgent:
-        picture = await chart.png(chart_panels(t, urgent), y_label=t._("rating (0–10)"))
+        picture = await charts.png(chart_panels(t, urgent), y_label=t._("rating (0–10)"))
     return Digest(messages, picture, [r.client_id for r in reviews])
 
 

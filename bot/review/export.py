@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import charts
 from bot.content.library import ContentLibrary
 from bot.db.models import (
     Checkin,
@@ -42,7 +43,7 @@ from bot.db.models import (
 from bot.domain.review import Week
 from bot.i18n import Translator
 from bot.measures.model import Measure
-from bot.review import chart, digest
+from bot.review import digest
 from bot.review.data import load_review
 
 HISTORY_WEEKS = 12
@@ -242,7 +243,7 @@ def _plain_text(markup: str) -> str:
     return "".join(ch for ch in text if ord(ch) < 0x2500 or ch in "“”").replace("\ufe0f", "")
 
 
-def pdf_report(title: str, summary: str, panels: list[chart.Panel], *, y_label: str) -> bytes:
+def pdf_report(title: str, summary: str, panels: list[charts.Panel], *, y_label: str) -> bytes:
     """Text pages (the summary), then the chart page."""
     # Imported here: matplotlib costs start-up time and memory until a report is made.
     from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages
@@ -250,7 +251,7 @@ def pdf_report(title: str, summary: str, panels: list[chart.Panel], *, y_label: 
 
     buffer = io.BytesIO()
     lines = [title, "", *summary.split("\n")]
-    with chart.DRAWING, PdfPages(buffer) as pdf:
+    with charts.DRAWING, PdfPages(buffer) as pdf:
         for start in range(0, len(lines), LINES_PER_PAGE):
             page = Figure(figsize=(8.27, 11.69))
             FigureCanvasPdf(page)
@@ -265,7 +266,7 @@ def pdf_report(title: str, summary: str, panels: list[chart.Panel], *, y_label: 
             )
             pdf.savefig(page)
         if panels:
-            figure = chart.figure(panels, y_label=y_label)
+            figure = charts.figure(panels, y_label=y_label)
             FigureCanvasPdf(figure)
             pdf.savefig(figure)
     return buffer.getvalue()

@@ -18,6 +18,7 @@ from bot.db.models.enrollment import (
     InviteAttempt,
     InviteKind,
     MembershipState,
+    Practice,
     Practitioner,
     TeamRole,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "MembershipState",
     "OutboxMessage",
     "OutboxStatus",
+    "Practice",
     "Practitioner",
     "ProgramAnswer",
     "ProgramEnrollment",

@@ -21,6 +21,7 @@ from bot.db.models.users import _enum
 class InviteKind(StrEnum):
     PRACTITIONER = "practitioner"
     CLIENT = "client"
+    TEAM = "team"  # a practitioner (of any practice) is asked onto one client's team
 
 
 class TeamRole(StrEnum):
@@ -35,21 +36,36 @@ class MembershipState(StrEnum):
     REMOVED = "removed"
 
 
+class Practice(TimestampMixin, Base):
+    """A practice on this installation: its practitioners see each other's names, no one
+    else's. A new install has one (the lowest id is the default); the CLI adds more."""
+
+    __tablename__ = "practices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 class Practitioner(TimestampMixin, Base):
     """The professional side of a user with the role ``practitioner``."""
 
     __tablename__ = "practitioners"
+    __table_args__ = (Index("ix_practitioners_practice_id", "practice_id"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     # Shown to clients ("Dr. Weber invited you"); chosen at invite or from Telegram.
     display_name: Mapped[str] = mapped_column(String(64))
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
 
 
 class Invite(TimestampMixin, Base):
     """A one-time deep link. Only the SHA-256 of its token is kept."""
 
     __tablename__ = "invites"
-    __table_args__ = (Index("ix_invites_opened_by_telegram_id", "opened_by_telegram_id"),)
+    __table_args__ = (
+        Index("ix_invites_opened_by_telegram_id", "opened_by_telegram_id"),
+        Index("ix_invites_expires_at", "expires_at"),  # the purge of expired invites
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[InviteKind] = mapped_column(_enum(InviteKind, "invite_kind"))
@@ -60,6 +76,11 @@ class Invite(TimestampMixin, Base):
     alias: Mapped[str | None] = mapped_column(String(64))
     # The name a new practitioner will be shown by (practitioner invites).
     display_name: Mapped[str | None] = mapped_column(String(64))
+    # The practice a new practitioner joins (practitioner invites; None: the inviter's,
+    # or the default practice for invites made from the command line).
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practices.id"))
+    # The client whose team the invited practitioner is asked onto (team invites).
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Who opened it and has not agreed yet: the only pre-consent trace of a client.
     opened_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,305 @@
+"""What a practitioner reads and writes about their clients, as use cases:
+their caseload, the digest now (and when it comes), one client's view, a team note, the export and
+the access log.
+
+Plain values in, a :class:`~bot.access.result.Result` out; the caller asked the
+access policy first (``bot.access.policy``) and owns the transaction: nothing here
+commits. The result's ``audit`` says what to log (the router logs it in the same
+transaction, so nothing is shown that was not logged).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time, get_day_names
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import charts
+from bot.access.result import File, Result
+from bot.audit import AuditAction
+from bot.content.library import ContentLibrary
+from bot.db.base import utcnow
+from bot.db.models import AuditEvent, Practitioner, TeamNote, TeamRole, User, UserStatus
+from bot.domain.review import Week, split_messages
+from bot.enrollment import authorization
+from bot.enrollment.client_lookup import client_label
+from bot.i18n import N_, Translator
+from bot.measures.model import Measure
+from bot.review import digest, export
+from bot.review.data import last_checkins, load_review
+
+logger = logging.getLogger(__name__)
+
+AUDIT_ROWS = 30
+HISTORY_WEEKS = 12
+ACTION_LABELS = {
+    AuditAction.LESSONS_VIEW.value: N_("read the lessons"),
+    AuditAction.PROGRAM_ASSIGN.value: N_("chose a program"),
+    AuditAction.LESSON_SEND.value: N_("sent a lesson"),
+    AuditAction.DIGEST.value: N_("weekly digest"),
+    AuditAction.CLIENT_VIEW.value: N_("opened the client view"),
+    AuditAction.EXPORT.value: N_("exported the record"),
+    AuditAction.NOTE_ADD.value: N_("wrote a team note"),
+    AuditAction.GAS_SCORE.value: N_("set a GAS level"),
+    AuditAction.AUDIT_VIEW.value: N_("read this log"),
+}
+
+
+# --------------------------------------------------------------------------- /clients
+
+
+async def caseload(session: AsyncSession, t: Translator, *, practitioner_id: int) -> Result:
+    """Everyone this practitioner may see, with how they are doing (a page of them)."""
+    _ = t._
+    visible = await authorization.visible_clients(session, practitioner_id)
+    if not visible:
+        return Result().say(_("No clients yet. /invite makes an invite link and a QR code."))
+    states = {
+        UserStatus.ONBOARDING: _("setting up"),
+        UserStatus.ACTIVE: _("active"),
+        UserStatus.STOPPED: _("stopped"),
+        UserStatus.UNREACHABLE: _("unreachable"),
+    }
+    last = await last_checkins(session, [entry.client.id for entry in visible])
+    total = await authorization.count_visible_clients(session, practitioner_id)
+    lines = []
+    for entry in visible:
+        role = _("lead") if entry.role == TeamRole.LEAD else _("team member")
+        seen = last.get(entry.client.id)
+        lines.append(
+            f"• {client_label(t, entry.alias, entry.client.id)} — "
+            f"{states[entry.client.status]} ({role}) · "
+            + (
+                _("last check-in {date}", date=format_date(seen, "medium", locale=t.locale))
+                if seen
+                else _("no check-in yet")
+            )
+        )
+    header = _("<b>Your clients</b>")
+    if total > len(visible):
+        header += "\n" + _(
+            "The first {shown} of {total}. /client and a name shows anyone.",
+            shown=len(visible),
+            total=total,
+        )
+    result = Result()
+    for part in split_messages(header, ["\n".join(lines)]):
+        result.say(part)
+    return result
+
+
+# --------------------------------------------------------------------------- /digest
+
+
+async def digest_now(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    practitioner: User,
+    today: date,
+    library: ContentLibrary,
+    default_timezone: str,
+    measures_by_id: Mapping[str, Measure],
+) -> Result:
+    """The weekly digest of the seven days before ``today``, now (every client it shows
+    is logged)."""
+    built = await digest.build(
+        session,
+        practitioner,
+        t,
+        today=today,
+        library=library,
+        default_timezone=default_timezone,
+        measures_by_id=measures_by_id,
+    )
+    result = Result()
+    for text in built.messages:
+        result.say(text)
+    if built.chart is not None:
+        result.photo = File(
+            built.chart,
+            "digest.png",
+            t._("Ratings of the last 8 weeks: clients needing attention"),
+        )
+    result.audit, result.audit_clients = AuditAction.DIGEST, list(built.client_ids)
+    logger.info("event=digest.sent_now by=%s clients=%s", practitioner.id, len(built.client_ids))
+    return result
+
+
+async def digest_preference(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    practitioner_id: int,
+    typed: str,
+    locales: Sequence[str],
+    default_timezone: str,
+) -> Result:
+    """/digest <weekday> <HH:MM>: when the weekly digest comes (local time)."""
+    chosen = digest.parse_preference(typed, locales)
+    if chosen is None:
+        return Result().say(
+            t._(
+                "To choose when your weekly digest comes, send a day and a time, like "
+                "/digest monday 08:00. /digest alone sends it now."
+            )
+        )
+    weekday, at = chosen
+    row = await session.get(User, practitioner_id)
+    assert row is not None
+    await digest.set_preference(
+        session, row, weekday=weekday, at=at, now=utcnow(), default_timezone=default_timezone
+    )
+    logger.info("event=digest.preference_set by=%s weekday=%s", practitioner_id, weekday)
+    return Result().say(
+        t._(
+            "Your weekly digest now comes every {day} at {time}.",
+            day=get_day_names("wide", locale=t.locale)[weekday],
+            time=format_time(at, "short", locale=t.locale),
+        )
+    )
+
+
+# --------------------------------------------------------------------------- /client
+
+
+async def client_view(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    practitioner_id: int,
+    client_id: int,
+    today: date,
+    zone: ZoneInfo,
+    library: ContentLibrary,
+    measures_by_id: Mapping[str, Measure],
+) -> Result:
+    """Everything about one client: goals with history, chart, streak, notes, flags."""
+    week = Week(today - timedelta(days=6), today)
+    reviews = await load_review(
+        session,
+        practitioner_id,
+        week=week,
+        zone=zone,
+        client_id=client_id,
+        history_weeks=HISTORY_WEEKS,
+        all_texts=True,
+        measures_by_id=measures_by_id,
+    )
+    result = Result()
+    if not reviews:
+        return result
+    review = reviews[0]
+    details = await export.goal_details(session, review.client_id)
+    blocks = [
+        digest.client_block(
+            t, review, zone=zone, library=library, quote_length=digest.FULL_QUOTE_LENGTH
+        )
+    ]
+    for goal in review.goals:
+        blocks.append(digest.goal_history(t, goal, details, zone))
+    header = t._(
+        "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",
+        client=digest.label(t, review),
+        weeks=HISTORY_WEEKS,
+    )
+    for part in split_messages(header, blocks):
+        result.say(part)
+    if any(goal.series for goal in review.goals):
+        picture = await charts.png(digest.chart_panels(t, [review]), y_label=t._("rating (0–10)"))
+        result.photo = File(picture, "client.png")
+    logger.info("event=client.viewed client_id=%s by=%s", review.client_id, practitioner_id)
+    return result.audited(AuditAction.CLIENT_VIEW)
+
+
+# --------------------------------------------------------------------------- /note
+
+
+async def add_note(
+    session: AsyncSession, t: Translator, *, author_id: int, client_id: int, label: str, text: str
+) -> Result:
+    """A note for the client's care team (never shown to the client)."""
+    session.add(TeamNote(client_id=client_id, author_id=author_id, text=text.strip()))
+    await session.flush()
+    logger.info("event=note.added client_id=%s by=%s", client_id, author_id)
+    return (
+        Result()
+        .audited(AuditAction.NOTE_ADD)
+        .say(
+            t._(
+                "Noted for {client}'s care team. The client doesn't see team notes.",
+                client=label,
+            )
+        )
+    )
+
+
+# --------------------------------------------------------------------------- /export
+
+
+async def export_client(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    practitioner_id: int,
+    client_id: int,
+    today: date,
+    zone: ZoneInfo,
+    library: ContentLibrary,
+    measures_by_id: Mapping[str, Measure],
+) -> Result:
+    """CSV files (zip) and a PDF report, for the clinical record (the lead)."""
+    files = await export.build(
+        session,
+        practitioner_id,
+        client_id,
+        t,
+        today=today,
+        zone=zone,
+        library=library,
+        measures_by_id=measures_by_id,
+    )
+    logger.info("event=client.exported client_id=%s by=%s", client_id, practitioner_id)
+    name = f"between-client-{files.client_id}-{today.isoformat()}"
+    result = Result().audited(AuditAction.EXPORT)
+    result.documents = [
+        File(files.zip, f"{name}.zip", t._("The data as CSV files (one per kind of record).")),
+        File(files.pdf, f"{name}.pdf", t._("A printable report for the clinical record.")),
+    ]
+    return result
+
+
+# --------------------------------------------------------------------------- /audit
+
+
+async def access_log(
+    session: AsyncSession, t: Translator, *, client_id: int, label: str, zone: ZoneInfo
+) -> Result:
+    """The latest reads and changes of the client's data, newest first (the lead)."""
+    rows = (
+        await session.execute(
+            select(AuditEvent, Practitioner.display_name)
+            .outerjoin(Practitioner, Practitioner.user_id == AuditEvent.actor_user_id)
+            .where(AuditEvent.client_user_id == client_id)
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(AUDIT_ROWS)
+        )
+    ).all()
+    lines = [t._("<b>Access log of {client}</b> (newest first)", client=label)]
+    if not rows:
+        lines.append(t._("Nobody has read their data yet."))
+    for event, name in rows:
+        when = format_datetime(event.created_at, "short", tzinfo=zone, locale=t.locale)
+        who = html.escape(name) if name else str(event.actor_user_id)
+        action = ACTION_LABELS.get(event.action)
+        lines.append(f"• {when} — {who} — {t._(action) if action else event.action}")
+    result = Result().audited(AuditAction.AUDIT_VIEW)
+    for part in split_messages("\n".join(lines), []):
+        result.say(part)
+    return result
