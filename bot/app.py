@@ -110,7 +110,9 @@ def build_renderers(
     )
     renderers.register(
         review_digest.KIND,
-        review_digest.renderer(content, settings.default_timezone, measures_by_id),
+        review_digest.renderer(
+            content, settings.default_timezone, measures_by_id, settings.decision_rules()
+        ),
         on_sent=review_digest.on_sent,
     )
     renderers.register(review_alerts.KIND, review_alerts.render)

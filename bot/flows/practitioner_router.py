@@ -371,6 +371,7 @@ async def _digest(call: Call) -> Result:
         library=services.content,
         default_timezone=services.settings.default_timezone,
         measures_by_id=services.measures,
+        rules=services.settings.decision_rules(),
     )
 
 
@@ -388,6 +389,7 @@ async def _client(call: Call) -> Result:
         zone=call.zone,
         library=call.services.content,
         measures_by_id=call.services.measures,
+        rules=call.services.settings.decision_rules(),
     )
 
 

@@ -37,6 +37,7 @@ from bot.db.models import (
     UserStatus,
 )
 from bot.domain import gas
+from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.review import (
     Adherence,
     AttentionSignals,
@@ -48,6 +49,13 @@ from bot.domain.review import (
     missed_run,
     reliable_change,
     trend,
+)
+from bot.domain.traffic_light import (
+    Assessment,
+    GoalHistory,
+    MeasureDirection,
+    MeasureResult,
+    assess,
 )
 from bot.goals.manage import LISTED, NUMBER_ORDER
 from bot.measures.model import Measure
@@ -71,6 +79,9 @@ class GoalReview:
     gas_level: int | None = None
     # (local date, value) over the chart's weeks, oldest first.
     series: list[tuple[date, int]] = field(default_factory=list)
+    # The goal's first rated days (its baseline, bot.domain.trends), oldest first.
+    first_days: list[tuple[date, int]] = field(default_factory=list)
+    gas_recorded_on: date | None = None  # local date (practitioner's zone) of the level
 
 
 @dataclass
@@ -116,6 +127,9 @@ class ClientReview:
     notes: list[Note] = field(default_factory=list)
     flags: list[datetime] = field(default_factory=list)
     measures: list[MeasureChange] = field(default_factory=list)
+    # Decision support: the traffic light with its reasons, trends, GAS summary and review
+    # prompts (bot.domain.traffic_light.assess), at the end of the week read.
+    assessment: Assessment | None = None
 
     @property
     def signals(self) -> AttentionSignals:
@@ -166,6 +180,7 @@ async def load_review(
     history_weeks: int | None = None,
     all_texts: bool = False,
     measures_by_id: Mapping[str, Measure] | None = None,
+    rules: DecisionRules = DEFAULT_RULES,
 ) -> list[ClientReview]:
     """Every client the practitioner may see (or just ``client_id``), in membership order.
 
@@ -229,6 +244,26 @@ async def load_review(
             week_values[goal_id].append(value)
         elif week.in_baseline(day):
             baseline_values[goal_id].append(value)
+    # Each goal's first rated days, however long ago (the trend's baseline): one query.
+    numbered = (
+        select(
+            GoalRating.goal_id,
+            GoalRating.local_date,
+            GoalRating.value,
+            func.row_number()
+            .over(partition_by=GoalRating.goal_id, order_by=GoalRating.local_date)
+            .label("position"),
+        )
+        .where(GoalRating.user_id.in_(clients), GoalRating.local_date <= week.end)
+        .subquery()
+    )
+    for goal_id, day, value in await session.execute(
+        select(numbered.c.goal_id, numbered.c.local_date, numbered.c.value)
+        .where(numbered.c.position <= rules.baseline_days)
+        .order_by(numbered.c.goal_id, numbered.c.local_date)
+    ):
+        if goal_id in goals:
+            goals[goal_id].first_days.append((day, value))
     for goal_id, entry in goals.items():
         entry.week_mean = mean(week_values[goal_id])
         entry.baseline_mean = mean(baseline_values[goal_id])
@@ -274,11 +309,14 @@ async def load_review(
         .group_by(GasScore.goal_id)
         .subquery()
     )
-    for goal_id, level in await session.execute(
-        select(GasScore.goal_id, GasScore.level).join(newest, newest.c.last_id == GasScore.id)
+    for goal_id, level, rated_at in await session.execute(
+        select(GasScore.goal_id, GasScore.level, GasScore.rated_at).join(
+            newest, newest.c.last_id == GasScore.id
+        )
     ):
         if goal_id in goals:
             goals[goal_id].gas_level = level
+            goals[goal_id].gas_recorded_on = rated_at.astimezone(zone).date()
     for review in reviews.values():
         levels = [g.gas_level for g in review.goals if g.gas_level is not None]
         review.gas_t = gas.t_score(levels) if levels else None
@@ -359,4 +397,44 @@ async def load_review(
             )
             for total in totals
         ]
+
+    for review in reviews.values():
+        review.assessment = assessment(review, week, measures_by_id or {}, rules)
     return list(reviews.values())
+
+
+def assessment(
+    review: ClientReview, week: Week, measures_by_id: Mapping[str, Measure], rules: DecisionRules
+) -> Assessment:
+    """The traffic light of one client at the end of the week read (pure: from what
+    :func:`load_review` read). A goal's ratings are its first rated days and the chart's
+    weeks (the middle of a long, sparse history is not read)."""
+    histories = [
+        GoalHistory(
+            goal.number,
+            goal.title,
+            tuple(dict([*goal.first_days, *goal.series]).items()),
+            gas_level=goal.gas_level,
+            gas_recorded_on=goal.gas_recorded_on,
+        )
+        for goal in review.goals
+    ]
+    results = []
+    for change in review.measures:
+        measure = measures_by_id.get(change.measure_id)
+        direction = None
+        if change.change is not None and measure is not None and measure.scoring is not None:
+            if not change.change.reliable:
+                direction = MeasureDirection.NO_RELIABLE_CHANGE
+            elif (change.change.rci > 0) == measure.scoring.higher_is_better:
+                direction = MeasureDirection.IMPROVED
+            else:
+                direction = MeasureDirection.DETERIORATED
+        results.append(MeasureResult(change.measure_id, change.current, change.baseline, direction))
+    return assess(
+        histories,
+        week.end,
+        missed_in_a_row=review.missed_in_row,
+        measures=results,
+        rules=rules,
+    )

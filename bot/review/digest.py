@@ -40,11 +40,15 @@ from bot.db.models import (
 )
 from bot.delivery.renderers import Photo, RenderContext, Rendered, SentContext
 from bot.delivery.scheduling import _plan
+from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.review import Trend, Week, split_messages
 from bot.domain.schedule import zone_or_default
+from bot.domain.traffic_light import Colour, caseload
+from bot.domain.trends import GoalTrend
 from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
+from bot.review import reasons
 from bot.review.data import ClientReview, GoalReview, load_review
 
 if TYPE_CHECKING:
@@ -97,11 +101,23 @@ def ordered(reviews: Sequence[ClientReview]) -> list[ClientReview]:
     )
 
 
-def _goal_line(t: Translator, goal: GoalReview) -> str:
+def _goal_line(t: Translator, goal: GoalReview, trend: GoalTrend | None = None) -> str:
     _ = t._
     title = _quote(goal.title, 80) if goal.title else _("goal {number}", number=goal.number)
+    early = trend is not None and trend.baseline is not None and trend.now_mean is not None
     if goal.week_mean is None:
         line = _("{number}. {title}: no ratings this week", number=goal.number, title=title)
+    elif (goal.trend is Trend.NEW or goal.baseline_mean is None) and early:
+        # Nothing in the 4 weeks before, but 3 ratings or more: against its own first days.
+        assert trend is not None and trend.baseline is not None
+        line = _(
+            "{number}. {title}: {mean} this week ({against}: {baseline})",
+            number=goal.number,
+            title=title,
+            mean=_number(t, goal.week_mean),
+            against=reasons.against(t, trend.baseline.kind),
+            baseline=_number(t, trend.baseline.mean),
+        )
     elif goal.trend is Trend.NEW or goal.baseline_mean is None:
         line = _(
             "{number}. {title}: {mean} this week (nothing earlier to compare)",
@@ -184,10 +200,16 @@ def client_block(
     zone: ZoneInfo,
     library: ContentLibrary,
     quote_length: int = QUOTE_LENGTH,
+    measure_names: Mapping[str, str] | None = None,
 ) -> str:
     """Everything about one client's week, one line per part."""
     _ = t._
+    names = measure_names
     lines = [f"<b>{label(t, review)}</b>"]
+    if review.assessment is not None:
+        light = review.assessment.light
+        shown = reasons.reasons_line(t, light.reasons, names)
+        lines.append(f"{reasons.MARKS[light.colour]} {shown}")
     status = {
         UserStatus.UNREACHABLE: _("⛔ I can't reach them: they may have blocked me."),
         UserStatus.STOPPED: _("They have stopped the companion."),
@@ -228,11 +250,21 @@ def client_block(
         _("Streak: {current} (best {best})", current=review.streak, best=review.best_streak)
     )
     if review.goals:
-        lines.extend(_goal_line(t, goal) for goal in review.goals)
+        trends = review.assessment.trends if review.assessment else {}
+        lines.extend(_goal_line(t, goal, trends.get(goal.number)) for goal in review.goals)
     else:
         lines.append(_("No goals yet."))
-    if review.gas_t is not None:
+    summary = review.assessment.gas if review.assessment else None
+    if summary is not None:
+        gas_line = reasons.gas_text(t, summary)
+        if gas_line:
+            lines.append(gas_line)
+    elif review.gas_t is not None:
         lines.append(_("GAS T-score: {score}", score=_number(t, review.gas_t)))
+    if review.assessment is not None:
+        lines.extend(reasons.reason_text(t, due) for due in review.assessment.gas_reviews)
+        if review.assessment.light.step_down is not None:
+            lines.append(reasons.step_down_text(t, review.assessment.light.step_down, names))
     for measure in review.measures:
         if measure.change is None:
             lines.append(
@@ -292,8 +324,10 @@ def compose(
     week: Week,
     zone: ZoneInfo,
     library: ContentLibrary,
+    measures_by_id: Mapping[str, Measure] | None = None,
 ) -> list[str]:
     """The digest's messages, in order, each under Telegram's limit."""
+    names = measure_names(t, measures_by_id)
     _ = t._
     header = [
         _(
@@ -308,6 +342,7 @@ def compose(
         )
         return split_messages("\n".join(header), [])
     ordered_reviews = ordered(reviews)
+    header.extend(flagged_lines(t, ordered_reviews, names))
     urgent = [r for r in ordered_reviews if r.signals.needs_attention]
     header.append(
         t.ngettext(
@@ -320,13 +355,38 @@ def compose(
     )
     blocks: list[str] = []
     for position, review in enumerate(ordered_reviews):
-        block = client_block(t, review, zone=zone, library=library)
+        block = client_block(t, review, zone=zone, library=library, measure_names=names)
         if position == 0 and urgent:
             block = f"{_(NEEDS_ATTENTION)}\n\n{block}"
         if urgent and position == len(urgent):
             block = f"{_(EVERYONE_ELSE)}\n\n{block}"
         blocks.append(block)
     return split_messages("\n".join(header), blocks)
+
+
+def measure_names(t: Translator, measures_by_id: Mapping[str, Measure] | None) -> dict[str, str]:
+    """Each measure's title in the reader's language, by id (what reasons name it by)."""
+    return {key: measure.title.get(t.locale) for key, measure in (measures_by_id or {}).items()}
+
+
+def flagged_lines(
+    t: Translator, reviews: Sequence[ClientReview], names: Mapping[str, str] | None = None
+) -> list[str]:
+    """The caseload line, then one line per red client, then per yellow one: the name
+    and the reasons (what a busy practitioner reads first, before the details)."""
+    lights = [review.assessment.light for review in reviews if review.assessment is not None]
+    if not lights:
+        return []
+    lines = [reasons.caseload_line(t, caseload(lights))]
+    for colour in (Colour.RED, Colour.YELLOW):
+        for review in reviews:
+            light = review.assessment.light if review.assessment else None
+            if light is not None and light.colour is colour:
+                lines.append(
+                    f"{reasons.MARKS[colour]} {label(t, review)}: "
+                    f"{reasons.reasons_line(t, light.reasons, names)}"
+                )
+    return lines
 
 
 def chart_panels(t: Translator, reviews: Sequence[ClientReview]) -> list[charts.Panel]:
@@ -351,14 +411,17 @@ async def build(
     library: ContentLibrary,
     default_timezone: str,
     measures_by_id: Mapping[str, Measure] | None = None,
+    rules: DecisionRules = DEFAULT_RULES,
 ) -> Digest:
     """The digest of the week before ``today`` (the practitioner's local date)."""
     zone = zone_or_default(practitioner.timezone, default_timezone)
     week = Week.before(today)
     reviews = await load_review(
-        session, practitioner.id, week=week, zone=zone, measures_by_id=measures_by_id
+        session, practitioner.id, week=week, zone=zone, measures_by_id=measures_by_id, rules=rules
     )
-    messages = compose(t, reviews, week=week, zone=zone, library=library)
+    messages = compose(
+        t, reviews, week=week, zone=zone, library=library, measures_by_id=measures_by_id
+    )
     urgent = [r for r in ordered(reviews) if r.signals.needs_attention and r.goals]
     picture = None
     if urgent:
@@ -370,6 +433,7 @@ def renderer(
     library: ContentLibrary,
     default_timezone: str,
     measures_by_id: Mapping[str, Measure] | None = None,
+    rules: DecisionRules = DEFAULT_RULES,
 ):
     """The outbox renderer of ``digest`` rows (payload: schedule id and local date)."""
 
@@ -385,6 +449,7 @@ def renderer(
             library=library,
             default_timezone=default_timezone,
             measures_by_id=measures_by_id,
+            rules=rules,
         )
         first, *rest = digest.messages
         photo = (

@@ -306,7 +306,12 @@ async def build(
     )
     review = reviews[0]
     summary = digest.client_block(
-        t, review, zone=zone, library=library, quote_length=digest.FULL_QUOTE_LENGTH
+        t,
+        review,
+        zone=zone,
+        library=library,
+        quote_length=digest.FULL_QUOTE_LENGTH,
+        measure_names=digest.measure_names(t, measures_by_id),
     )
     details = await goal_details(session, client_id)
     for goal in review.goals:

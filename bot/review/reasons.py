@@ -65,7 +65,8 @@ def _goal(t: Translator, number: int, title: str) -> str:
     return t._("goal {number} “{title}”", number=number, title=html.escape(short))
 
 
-def _against(t: Translator, kind: BaselineKind) -> str:
+def against(t: Translator, kind: BaselineKind) -> str:
+    """What a goal is compared with: "vs first week", "vs first days", "vs intake"."""
     if kind is BaselineKind.FIRST_WEEK:
         return t._("vs first week")
     if kind is BaselineKind.FIRST_DAYS:
@@ -73,8 +74,15 @@ def _against(t: Translator, kind: BaselineKind) -> str:
     return t._("vs intake")
 
 
-def reason_text(t: Translator, reason: Reason | GasReview) -> str:
-    """One reason as a short phrase."""
+def reason_text(
+    t: Translator, reason: Reason | GasReview, names: Mapping[str, str] | None = None
+) -> str:
+    """One reason as a short phrase; ``names`` gives a measure's name in the reader's
+    language by its id (default: the id)."""
+
+    def measure(name: str) -> str:
+        return html.escape((names or {}).get(name, name))
+
     match reason:
         case MissedInARow(count=count):
             return t.ngettext(
@@ -83,24 +91,26 @@ def reason_text(t: Translator, reason: Reason | GasReview) -> str:
         case GoalDown() | GoalUp():
             goal = _goal(t, reason.goal_number, reason.title)
             delta = _number(t, abs(reason.delta))
-            against = _against(t, reason.baseline)
+            compared = against(t, reason.baseline)
             if isinstance(reason, GoalDown):
                 if reason.reliable:
                     return t._(
                         "{goal} down {delta} {against}, a reliable change",
                         goal=goal,
                         delta=delta,
-                        against=against,
+                        against=compared,
                     )
-                return t._("{goal} down {delta} {against}", goal=goal, delta=delta, against=against)
+                return t._(
+                    "{goal} down {delta} {against}", goal=goal, delta=delta, against=compared
+                )
             if reason.reliable:
                 return t._(
                     "{goal} up {delta} {against}, a reliable change",
                     goal=goal,
                     delta=delta,
-                    against=against,
+                    against=compared,
                 )
-            return t._("{goal} up {delta} {against}", goal=goal, delta=delta, against=against)
+            return t._("{goal} up {delta} {against}", goal=goal, delta=delta, against=compared)
         case GoalStuck():
             return t._(
                 "{goal}: no reliable change by week {week}, trend {slope} a week",
@@ -113,26 +123,26 @@ def reason_text(t: Translator, reason: Reason | GasReview) -> str:
                 "{goal}: little change ({delta}) {against}",
                 goal=_goal(t, reason.goal_number, reason.title),
                 delta=_signed(t, reason.delta),
-                against=_against(t, reason.baseline),
+                against=against(t, reason.baseline),
             )
         case MeasureWorse():
             return t._(
                 "{measure} worse: {before} → {after}",
-                measure=html.escape(reason.measure),
+                measure=measure(reason.measure),
                 before=_score(t, reason.before),
                 after=_score(t, reason.after),
             )
         case MeasureBetter():
             return t._(
                 "{measure} better: {before} → {after}",
-                measure=html.escape(reason.measure),
+                measure=measure(reason.measure),
                 before=_score(t, reason.before),
                 after=_score(t, reason.after),
             )
         case MeasureItem():
             return t._(
                 "{measure} item {item} answered {answer}",
-                measure=html.escape(reason.measure),
+                measure=measure(reason.measure),
                 item=reason.item,
                 answer=reason.answer,
             )
@@ -161,9 +171,13 @@ def reason_text(t: Translator, reason: Reason | GasReview) -> str:
             assert_never(reason)
 
 
-def reasons_line(t: Translator, reasons: Iterable[Reason | GasReview]) -> str:
+def reasons_line(
+    t: Translator,
+    reasons: Iterable[Reason | GasReview],
+    names: Mapping[str, str] | None = None,
+) -> str:
     """Every reason, in order, on one line."""
-    return SEPARATOR.join(reason_text(t, reason) for reason in reasons)
+    return SEPARATOR.join(reason_text(t, reason, names) for reason in reasons)
 
 
 def caseload_line(t: Translator, counts: Mapping[Colour, int]) -> str:
@@ -178,11 +192,12 @@ def caseload_line(t: Translator, counts: Mapping[Colour, int]) -> str:
     )
 
 
-def step_down_text(t: Translator, step: StepDown) -> str:
+def step_down_text(t: Translator, step: StepDown, names: Mapping[str, str] | None = None) -> str:
+    shown = [html.escape((names or {}).get(m, m)) for m in step.measures]
     return t._(
         "consider stepping down: GAS T-score {t}, {measures} past the clinical cut-off",
         t=_score(t, step.t),
-        measures=format_list([html.escape(m) for m in step.measures], locale=t.locale),
+        measures=format_list(shown, locale=t.locale),
     )
 
 
@@ -194,9 +209,9 @@ def gas_text(t: Translator, summary: GasSummary) -> str | None:
     score = _score(t, summary.t)
     if summary.shown is GasShown.ONE_GOAL:
         return t.ngettext(
-            "GAS T-score {t} (from {count} goal only)",
-            "GAS T-score {t} (from {count} goals only)",
+            "GAS T-score: {score} (from {count} goal only)",
+            "GAS T-score: {score} (from {count} goals only)",
             summary.goals,
-            t=score,
+            score=score,
         )
-    return t._("GAS T-score {t}", t=score)
+    return t._("GAS T-score: {score}", score=score)

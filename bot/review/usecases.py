@@ -26,6 +26,7 @@ from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
 from bot.db.base import utcnow
 from bot.db.models import AuditEvent, Practitioner, TeamNote, TeamRole, User, UserStatus
+from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.review import Week, split_messages
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import client_label
@@ -106,6 +107,7 @@ async def digest_now(
     library: ContentLibrary,
     default_timezone: str,
     measures_by_id: Mapping[str, Measure],
+    rules: DecisionRules = DEFAULT_RULES,
 ) -> Result:
     """The weekly digest of the seven days before ``today``, now (every client it shows
     is logged)."""
@@ -117,6 +119,7 @@ async def digest_now(
         library=library,
         default_timezone=default_timezone,
         measures_by_id=measures_by_id,
+        rules=rules,
     )
     result = Result()
     for text in built.messages:
@@ -179,6 +182,7 @@ async def client_view(
     zone: ZoneInfo,
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure],
+    rules: DecisionRules = DEFAULT_RULES,
 ) -> Result:
     """Everything about one client: goals with history, chart, streak, notes, flags."""
     week = Week(today - timedelta(days=6), today)
@@ -191,6 +195,7 @@ async def client_view(
         history_weeks=HISTORY_WEEKS,
         all_texts=True,
         measures_by_id=measures_by_id,
+        rules=rules,
     )
     result = Result()
     if not reviews:
@@ -199,7 +204,12 @@ async def client_view(
     details = await export.goal_details(session, review.client_id)
     blocks = [
         digest.client_block(
-            t, review, zone=zone, library=library, quote_length=digest.FULL_QUOTE_LENGTH
+            t,
+            review,
+            zone=zone,
+            library=library,
+            quote_length=digest.FULL_QUOTE_LENGTH,
+            measure_names=digest.measure_names(t, measures_by_id),
         )
     ]
     for goal in review.goals:
