@@ -142,3 +142,12 @@ def test_gas_shown_only_with_two_goals_or_labelled_and_stepping_down():
         "consider stepping down: GAS T-score 55.5, PHQ-9 and GAD-7 past the clinical cut-off"
     )
     assert "PHQ-9 y GAD-7" in step_down_text(ES, StepDown(55.5, ("PHQ-9", "GAD-7")))
+
+
+def test_a_limited_line_says_how_many_more():
+    reasons = [MissedInARow(3), TooEarly(2), NotEnoughData(0), TooEarly(1)]
+    assert reasons_line(EN, reasons, limit=2) == (
+        "3 check-ins missed in a row · too early to judge (week 2) · +2 more"
+    )
+    assert reasons_line(DE, reasons, limit=3).endswith("· +1 weiterer")
+    assert reasons_line(EN, reasons[:2], limit=2) == reasons_line(EN, reasons[:2])

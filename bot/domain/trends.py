@@ -172,7 +172,7 @@ def daily_values(ratings: Iterable[tuple[date, int | float]]) -> list[tuple[date
     by_day: dict[date, list[float]] = defaultdict(list)
     for day, value in ratings:
         by_day[day].append(float(value))
-    return [(day, statistics.fmean(values)) for day, values in sorted(by_day.items())]
+    return [(day, sum(values) / len(values)) for day, values in sorted(by_day.items())]
 
 
 def goal_trend(

@@ -62,6 +62,8 @@ DEFAULT_TIME = time(8, 0)
 # A reflection or note quoted in the digest is cut here (the client view shows more).
 QUOTE_LENGTH = 300
 FULL_QUOTE_LENGTH = 1500
+# Reasons per flagged client in the digest's opening lines (the client's block has all).
+HEADER_REASONS = 2
 
 ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STEADY: "→"}
 NEEDS_ATTENTION = N_("<b>Needs your attention</b>")
@@ -384,7 +386,7 @@ def flagged_lines(
             if light is not None and light.colour is colour:
                 lines.append(
                     f"{reasons.MARKS[colour]} {label(t, review)}: "
-                    f"{reasons.reasons_line(t, light.reasons, names)}"
+                    f"{reasons.reasons_line(t, light.reasons, names, limit=HEADER_REASONS)}"
                 )
     return lines
 

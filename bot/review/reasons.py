@@ -175,9 +175,17 @@ def reasons_line(
     t: Translator,
     reasons: Iterable[Reason | GasReview],
     names: Mapping[str, str] | None = None,
+    *,
+    limit: int | None = None,
 ) -> str:
-    """Every reason, in order, on one line."""
-    return SEPARATOR.join(reason_text(t, reason, names) for reason in reasons)
+    """The reasons, in order (most urgent first), on one line; with ``limit``, the first
+    ``limit`` and how many more."""
+    every = list(reasons)
+    shown = every if limit is None else every[:limit]
+    parts = [reason_text(t, reason, names) for reason in shown]
+    if len(every) > len(shown):
+        parts.append(t.ngettext("+{count} more", "+{count} more", len(every) - len(shown)))
+    return SEPARATOR.join(parts)
 
 
 def caseload_line(t: Translator, counts: Mapping[Colour, int]) -> str:
