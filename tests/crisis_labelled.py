@@ -202,7 +202,7 @@ def evaluate(
     locales: Iterable[str] = SUPPORTED_LOCALES,
     matcher: CrisisMatcher | None = None,
 ) -> Evaluation:
-    """``name`` is also which set: "labelled", "held-out" (or ``holdout``), "held-out (issue 16)"."""
+    """``name`` is also the set: "labelled", "held-out" (or ``holdout``), "held-out (issue 16)"."""
     matcher = matcher or load_matcher(SUPPORTED_LOCALES)
     which: SetName = "held-out" if holdout else name  # type: ignore[assignment]
     overall: dict[str, Tally] = {}
