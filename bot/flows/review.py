@@ -47,6 +47,7 @@ from bot.goals.manage import numbered_goals
 from bot.i18n import N_
 from bot.review import chart, digest, export
 from bot.review.data import load_review
+from bot.safety import lines as crisis_lines
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ async def client_view(update: Update, context: BotContext) -> None:
                         quote_length=digest.FULL_QUOTE_LENGTH,
                     )
                 ]
+                blocks.append(crisis_lines.for_practitioner(t, context.services, found.client))
                 for goal in review.goals:
                     blocks.append(digest.goal_history(t, goal, details, zone))
                 header = t._(

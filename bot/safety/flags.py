@@ -18,14 +18,19 @@ from bot.domain.crisis import CrisisCheck
 async def record_flag(
     session: AsyncSession, *, user_id: int, check: CrisisCheck, source: str, now: datetime
 ) -> int | None:
-    """Store the flag once per (user, source): the new flag's id, or None if already there."""
-    if not check.matched or check.severity is None or check.rule_id is None:
+    """Store the flag once per (user, source): the new flag's id, or None if already there.
+
+    Crisis language (high, medium) and distress (severity ``distress``, for review only)
+    are both recorded; only the caller decides whether an alert follows.
+    """
+    rule_id = check.rule_id if check.matched else check.distress_rule_id
+    if not (check.matched or check.distress) or check.severity is None or rule_id is None:
         raise ValueError("only a matched check is recorded")
     values = {
         "user_id": user_id,
         "created_at": now,
         "severity": check.severity,
-        "rule_id": check.rule_id,
+        "rule_id": rule_id,
         "locale": check.locale or "",
         "source": source,
     }
