@@ -196,3 +196,33 @@ async def test_the_schema_still_refuses_an_unknown_severity(bot: BotApplication)
                 ),
                 {"user_id": user_id},
             )
+
+
+async def test_distress_edited_into_crisis_language_raises_the_flag_and_alerts(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    doctor, doctor_row = await practitioner(fake_api, bot, 9441, language="en")
+    client_id = await team_client(bot, doctor_row.id, 9442, locale="en", zone=None)
+    client = fake_api.user(9442, language_code="en")
+
+    sent = client.send("I'm so overwhelmed today")
+    assert CARING["en"] in (await client.expect_one()).plain_text
+    (flag,) = await stored_flags(bot, 1)
+    assert flag.severity is Severity.DISTRESS
+    await doctor.expect_nothing(0.5)
+
+    client.edit(sent, "I'm so overwhelmed today, I want to kill myself")
+    assert (await client.expect_one()).plain_text.startswith(CALM_OPENING["en"])
+    alert = await doctor.expect_one(timeout=10)
+    assert "Severity: high" in alert.plain_text
+    for _ in range(100):
+        (flag,) = await stored_flags(bot, 1)
+        if flag.severity is not Severity.DISTRESS:
+            break
+        await asyncio.sleep(0.05)
+    assert (flag.user_id, flag.severity, flag.rule_id) == (client_id, Severity.HIGH, "suicide")
+
+    client.edit(sent, "I'm so overwhelmed today, I want to kill myself.")  # again: no second alert
+    await client.expect_one()
+    await doctor.expect_nothing(1.0)
+    assert await alert_rows(bot) == 1
