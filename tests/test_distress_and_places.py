@@ -226,3 +226,14 @@ async def test_distress_edited_into_crisis_language_raises_the_flag_and_alerts(
     await client.expect_one()
     await doctor.expect_nothing(1.0)
     assert await alert_rows(bot) == 1
+
+
+async def test_a_strangers_distress_gets_the_caring_reply_and_nothing_is_stored(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    stranger = fake_api.user(9451, language_code="de")
+    stranger.send("Ich kann nicht mehr 😢")
+    reply = await stranger.expect_one()
+    assert CARING["de"] in reply.plain_text
+    await stranger.expect_nothing()
+    assert await stored_flags(bot, 0) == []

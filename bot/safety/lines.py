@@ -55,7 +55,7 @@ def client_lines_text(
 
 
 def _country_name(code: str, locale: str) -> str:
-    """"GB" → "United Kingdom" / "Vereinigtes Königreich" (the code when Babel has no name)."""
+    """The country's name in ``locale`` (GB: United Kingdom), or the code when Babel has none."""
     return str(Locale.parse(locale).territories.get(code, code))
 
 
