@@ -45,8 +45,9 @@ async def screen(update: Update, context: BotContext, text: str | None) -> Crisi
             check.locale,
             context.user_record is not None,
         )
-        if context.user_record is not None:
-            await _flag(context, context.user_record.id, check, _source(update.effective_message))
+        message = update.effective_message
+        if context.user_record is not None and message is not None:
+            await _flag(context, context.user_record.id, check, _source(message))
         return check
     if not check.matched:
         return check
