@@ -58,6 +58,7 @@ from bot.i18n import N_, Translator
 from bot.lessons import usecases as lesson_cases
 from bot.measures import usecases as measure_cases
 from bot.review import usecases as review_cases
+from bot.safety import lines as crisis_lines
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -388,6 +389,7 @@ async def _client(call: Call) -> Result:
         zone=call.zone,
         library=call.services.content,
         measures_by_id=call.services.measures,
+        crisis_lines=crisis_lines.for_practitioner(call.t, call.services, call.client),
     )
 
 

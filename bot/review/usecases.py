@@ -179,8 +179,10 @@ async def client_view(
     zone: ZoneInfo,
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure],
+    crisis_lines: str = "",
 ) -> Result:
-    """Everything about one client: goals with history, chart, streak, notes, flags."""
+    """Everything about one client: goals with history, chart, streak, notes, flags, and
+    (``crisis_lines``) which crisis lines the client is shown."""
     week = Week(today - timedelta(days=6), today)
     reviews = await load_review(
         session,
@@ -202,6 +204,8 @@ async def client_view(
             t, review, zone=zone, library=library, quote_length=digest.FULL_QUOTE_LENGTH
         )
     ]
+    if crisis_lines:
+        blocks.append(crisis_lines)
     for goal in review.goals:
         blocks.append(digest.goal_history(t, goal, details, zone))
     header = t._(
