@@ -2,7 +2,9 @@
 
     python -m bench.crisis
 
-Recall and false-alarm rate per language and per category (the same figures
+Recall and false-alarm rate per language and per category, for both tiers
+(crisis language; distress below it), on the labelled set, the first held-out
+set and the held-out set written for issue 16 (the same figures
 ``tests/test_crisis_lexicon.py`` asserts bounds on), then the time one check
 takes on a message of ordinary length and on one of Telegram's maximum length.
 The per-language totals and the timings go to bench/results/crisis.json.
@@ -19,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Figure, command_line, print_figures, save
 from bot.safety.content import load_matcher
 from bot.settings import SUPPORTED_LOCALES
-from tests.crisis_labelled import Evaluation, evaluate
+from tests.crisis_labelled import SETS, Evaluation, evaluate
 
 COMMAND = command_line("bench.crisis")
 
@@ -37,7 +39,39 @@ def accuracy(evaluation: Evaluation) -> list[Figure]:
             f"{locale} {getattr(t, part)}/{getattr(t, whole)}" for locale, t in tallies.items()
         )
 
+    counted = sum(t.counted for t in tallies.values())
+    distress = sum(t.distress for t in tallies.values())
+    wanted = [t for (_, category), t in evaluation.by_category.items() if category == "distress"]
+    distress_answered = sum(t.distress for t in wanted)
+    distress_sentences = sum(t.counted for t in wanted)
+    figures = []
+    if distress_sentences:
+        figures.append(
+            Figure(
+                "crisis",
+                f"distress tier on distress sentences, {evaluation.name} set",
+                distress_answered / distress_sentences * 100,
+                "%",
+                COMMAND,
+                ", ".join(
+                    f"{locale} {t.distress}/{t.counted}"
+                    for (locale, category), t in evaluation.by_category.items()
+                    if category == "distress"
+                ),
+            )
+        )
+    figures.append(
+        Figure(
+            "crisis",
+            f"distress tier on all sentences, {evaluation.name} set",
+            distress / counted * 100,
+            "%",
+            COMMAND,
+            per_language("distress", "counted"),
+        )
+    )
     return [
+        *figures,
         Figure(
             "crisis",
             f"recall, {evaluation.name} set",
@@ -81,11 +115,11 @@ def timing() -> list[Figure]:
 
 
 if __name__ == "__main__":
-    labelled, held_out = evaluate("labelled"), evaluate("held-out", holdout=True)
-    print(labelled.table())
-    print()
-    print(held_out.table())
-    print()
-    results = [*accuracy(labelled), *accuracy(held_out), *timing()]
+    evaluations = [evaluate(name) for name in SETS]
+    for evaluation in evaluations:
+        print(evaluation.table())
+        print()
+    results = [figure for evaluation in evaluations for figure in accuracy(evaluation)]
+    results += timing()
     print_figures(results)
     print(f"written to {save('crisis', results)}")

@@ -370,7 +370,10 @@ def start_delivery(application: BotApplication) -> None:
     """One tick job and one sender per instance, whatever the number of clients."""
     settings = application.bot_data[SERVICES_KEY].settings
     interval = settings.scheduler_tick_seconds
-    application.job_queue.run_repeating(
+    jobs = application.job_queue
+    if jobs is None:  # PTB's job-queue extra is a dependency; say so if it went missing
+        raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
+    jobs.run_repeating(
         delivery_tick,
         interval=interval,
         first=interval,
@@ -379,27 +382,27 @@ def start_delivery(application: BotApplication) -> None:
     )
     # And one tick right at start: a repeating job added before the scheduler starts
     # would otherwise wait a whole interval (APScheduler skips a first run in the past).
-    application.job_queue.run_once(
+    jobs.run_once(
         delivery_tick,
         when=0,
         name=f"{TICK_JOB_NAME}.first",
         job_kwargs={"misfire_grace_time": None},
     )
-    application.job_queue.run_repeating(
+    jobs.run_repeating(
         lesson_planning,
         interval=settings.lesson_planning_seconds,
         first=0,
         name=LESSON_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
-    application.job_queue.run_repeating(
+    jobs.run_repeating(
         measure_planning,
         interval=interval,
         first=0,
         name=MEASURE_JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
-    application.job_queue.run_repeating(
+    jobs.run_repeating(
         checkin_sweep,
         interval=settings.checkin_sweep_seconds,
         first=settings.checkin_sweep_seconds,
@@ -407,7 +410,7 @@ def start_delivery(application: BotApplication) -> None:
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     if settings.retention_days > 0:
-        application.job_queue.run_repeating(
+        jobs.run_repeating(
             retention,
             interval=timedelta(days=1),
             first=60,
@@ -536,12 +539,15 @@ async def running(
         await on_startup(application)
         await application.start()
         # Never drop pending updates: clients may have written while we were down.
-        await application.updater.start_polling(
+        updater = application.updater
+        if updater is None:
+            raise RuntimeError("the application was built without an updater")
+        await updater.start_polling(
             poll_interval=0, timeout=timeout, allowed_updates=Update.ALL_TYPES
         )
         yield application
     finally:
-        if application.updater.running:
+        if application.updater is not None and application.updater.running:
             await application.updater.stop()
         await on_stop(application)
         if application.running:

@@ -341,9 +341,10 @@ class Settings(BaseSettings):
     crisis_country: Annotated[
         str | None,
         Field(
-            description="Country whose crisis lines are shown after a crisis message and in "
-            "/help (ISO 3166 code such as DE, ES, US). Unset: each language's defaults from "
-            "`content/safety/resources.yaml`."
+            description="Installation-wide override: the country whose crisis lines every "
+            "client is shown after a crisis message and in /help (ISO 3166 code such as DE, ES, "
+            "US). Unset: each client's lines follow the country of the time zone they chose, "
+            "then their language's defaults from `content/safety/resources.yaml`."
         ),
     ] = None
 

@@ -3,7 +3,14 @@
 Shared by ``tests/test_crisis_lexicon.py`` (which asserts the bounds) and
 ``bench/crisis.py`` (which prints the table on its own). Recall: flagged share
 of the sentences labelled flag. False alarms: flagged share of those labelled
-no-flag.
+no-flag. Both tiers: "flagged" is crisis language (high or medium); the
+distress column is the share that got the distress tier instead (wanted for
+the distress category, noise elsewhere).
+
+Three sets: the labelled set (tuned on), the first held-out set
+(``holdout_<locale>.yaml``) and the held-out set written for issue 16
+(``tests/data/crisis_heldout/<locale>.yaml``, never tuned on; its own format,
+with the kind of each indirect warning sign).
 """
 
 from __future__ import annotations
@@ -20,8 +27,18 @@ from bot.safety.content import load_matcher
 from bot.settings import PROJECT_ROOT, SUPPORTED_LOCALES
 
 DATA_DIR = PROJECT_ROOT / "tests" / "data" / "crisis"
-CATEGORIES = ("explicit", "indirect", "negation", "figurative", "everyday")
-Category = Literal["explicit", "indirect", "negation", "figurative", "everyday"]
+HELD_OUT_DIR = PROJECT_ROOT / "tests" / "data" / "crisis_heldout"
+CATEGORIES = ("explicit", "indirect", "negation", "figurative", "everyday", "distress")
+Category = Literal["explicit", "indirect", "negation", "figurative", "everyday", "distress"]
+Sign = Literal["passive_death_wish", "burden", "entrapment", "finality", "preparatory", "farewell"]
+SIGNS: tuple[Sign, ...] = (
+    "passive_death_wish",
+    "burden",
+    "entrapment",
+    "finality",
+    "preparatory",
+    "farewell",
+)
 
 
 class Sentence(BaseModel):
@@ -29,7 +46,8 @@ class Sentence(BaseModel):
 
     text: str = Field(min_length=1)
     category: Category
-    flag: bool
+    flag: bool  # crisis language; a "distress" sentence is flag: false and wants the distress tier
+    sign: Sign | None = None
 
 
 class LabelledSet(BaseModel):
@@ -46,6 +64,66 @@ def load_set(locale: str, *, holdout: bool = False) -> LabelledSet:
     return labelled
 
 
+class HeldOutSentence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["explicit", "indirect", "figurative", "neutral", "distress"]
+    text: str = Field(min_length=1)
+    sign: Sign | None = None
+
+
+class HeldOutSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    locale: str
+    sentences: list[HeldOutSentence] = Field(min_length=1)
+
+
+def load_held_out(locale: str, batch: int = 1) -> LabelledSet:
+    """An issue-16 held-out batch, as labelled sentences (neutral reads as everyday).
+
+    Batch 1 (``<locale>.yaml``) was written before the lexicon changes and carries the
+    asserted targets; batch 2 (``batch2_<locale>.yaml``) after them, measured only.
+    """
+    path = HELD_OUT_DIR / (f"{locale}.yaml" if batch == 1 else f"batch{batch}_{locale}.yaml")
+    raw = HeldOutSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert raw.locale == locale, f"{path} says locale {raw.locale}"
+    category: dict[str, Category] = {
+        "explicit": "explicit",
+        "indirect": "indirect",
+        "figurative": "figurative",
+        "neutral": "everyday",
+        "distress": "distress",
+    }
+    return LabelledSet(
+        locale=locale,
+        sentences=[
+            Sentence(
+                text=s.text,
+                category=category[s.kind],
+                flag=s.kind in ("explicit", "indirect"),
+                sign=s.sign,
+            )
+            for s in raw.sentences
+        ],
+    )
+
+
+SetName = Literal[
+    "labelled", "held-out", "held-out (issue 16)", "held-out (issue 16, batch 2, measured only)"
+]
+
+
+def sentences_of(name: SetName, locale: str) -> LabelledSet:
+    if name == "labelled":
+        return load_set(locale)
+    if name == "held-out":
+        return load_set(locale, holdout=True)
+    if name == "held-out (issue 16)":
+        return load_held_out(locale)
+    return load_held_out(locale, batch=2)
+
+
 @dataclass
 class Tally:
     """Counts for one group of sentences."""
@@ -56,8 +134,16 @@ class Tally:
     false_alarms: int = 0
     misses: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
+    # The distress tier: sentences that got it (instead of the crisis reply), of all counted.
+    distress: int = 0
+    counted: int = 0
+    distress_misses: list[str] = field(default_factory=list)
 
-    def add(self, sentence: Sentence, flagged: bool) -> None:
+    def add(self, sentence: Sentence, flagged: bool, distress: bool = False) -> None:
+        self.counted += 1
+        self.distress += distress
+        if sentence.category == "distress" and not distress and not flagged:
+            self.distress_misses.append(sentence.text)
         if sentence.flag:
             self.should_flag += 1
             self.flagged_correctly += flagged
@@ -77,6 +163,10 @@ class Tally:
     def false_alarm_rate(self) -> float | None:
         return self.false_alarms / self.should_not if self.should_not else None
 
+    @property
+    def distress_rate(self) -> float | None:
+        return self.distress / self.counted if self.counted else None
+
 
 @dataclass
 class Evaluation:
@@ -89,17 +179,27 @@ class Evaluation:
     def table(self) -> str:
         lines = [
             f"crisis check on the {self.name} set",
-            f"{'lang':<5}{'category':<12}{'n':>4}{'recall':>16}{'false alarms':>18}",
+            "(crisis = crisis language, high or medium; distress = the tier below it)",
+            f"{'lang':<5}{'category':<20}{'n':>4}{'crisis recall':>17}"
+            f"{'crisis false alarms':>21}{'distress tier':>17}",
         ]
         for locale, overall in self.overall.items():
             for category in CATEGORIES:
                 tally = self.by_category.get((locale, category))
                 if tally:
                     lines.append(_row(locale, category, tally))
+                if category == "indirect":
+                    for sign in SIGNS:
+                        tally = self.by_category.get((locale, f"indirect/{sign}"))
+                        if tally:
+                            lines.append(_row(locale, f"  {sign}", tally))
             lines.append(_row(locale, "ALL", overall))
         for locale, overall in self.overall.items():
             lines.extend(f"  missed ({locale}): {text}" for text in overall.misses)
             lines.extend(f"  false alarm ({locale}): {text}" for text in overall.alarms)
+            lines.extend(
+                f"  distress not answered ({locale}): {text}" for text in overall.distress_misses
+            )
         return "\n".join(lines)
 
 
@@ -110,15 +210,24 @@ def evaluate(
     locales: Iterable[str] = SUPPORTED_LOCALES,
     matcher: CrisisMatcher | None = None,
 ) -> Evaluation:
+    """``name`` is also the set: "labelled", "held-out" (or ``holdout``), "held-out (issue 16)"."""
     matcher = matcher or load_matcher(SUPPORTED_LOCALES)
+    which: SetName = "held-out" if holdout else name  # type: ignore[assignment]
     overall: dict[str, Tally] = {}
     by_category: dict[tuple[str, str], Tally] = {}
     for locale in locales:
         overall[locale] = Tally()
-        for sentence in load_set(locale, holdout=holdout).sentences:
-            flagged = matcher.check(sentence.text, locale).matched
-            overall[locale].add(sentence, flagged)
-            by_category.setdefault((locale, sentence.category), Tally()).add(sentence, flagged)
+        for sentence in sentences_of(which, locale).sentences:
+            check = matcher.check(sentence.text, locale)
+            flagged, distress = check.matched, check.distress
+            overall[locale].add(sentence, flagged, distress)
+            by_category.setdefault((locale, sentence.category), Tally()).add(
+                sentence, flagged, distress
+            )
+            if sentence.sign:
+                by_category.setdefault((locale, f"indirect/{sentence.sign}"), Tally()).add(
+                    sentence, flagged, distress
+                )
     return Evaluation(name, overall, by_category)
 
 
@@ -127,11 +236,20 @@ def _row(locale: str, category: str, tally: Tally) -> str:
         return f"{part}/{whole} = {part / whole:6.1%}" if whole else "–"
 
     return (
-        f"{locale:<5}{category:<12}{tally.should_flag + tally.should_not:>4}"
-        f"{share(tally.flagged_correctly, tally.should_flag):>16}"
-        f"{share(tally.false_alarms, tally.should_not):>18}"
+        f"{locale:<5}{category:<20}{tally.counted:>4}"
+        f"{share(tally.flagged_correctly, tally.should_flag):>17}"
+        f"{share(tally.false_alarms, tally.should_not):>21}"
+        f"{share(tally.distress, tally.counted):>17}"
     )
 
 
+SETS: tuple[SetName, ...] = (
+    "labelled",
+    "held-out",
+    "held-out (issue 16)",
+    "held-out (issue 16, batch 2, measured only)",
+)
+
+
 def report() -> str:
-    return "\n\n".join((evaluate("labelled").table(), evaluate("held-out", holdout=True).table()))
+    return "\n\n".join(evaluate(name).table() for name in SETS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import SUPPORTED_LOCALES
-from tests.crisis_labelled import CATEGORIES, evaluate, load_set
+from tests.crisis_labelled import CATEGORIES, SIGNS, evaluate, load_held_out, load_set
 
 MIN_SENTENCES = 60
 
@@ -56,3 +56,55 @@ def test_held_out_set_is_measured_and_does_not_get_worse():
         assert overall.false_alarm_rate is not None and overall.false_alarm_rate <= 0.1, (
             overall.alarms
         )
+
+
+# Issue 16: the held-out set written before the lexicons were extended for the indirect
+# warning signs and the distress tier (tests/data/crisis_heldout). Never tuned on: these
+# targets hold on it, and a later lexicon change that breaks one fails here.
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_issue_16_held_out_set_meets_the_targets(locale: str):
+    evaluation = evaluate("held-out (issue 16)", locales=[locale])
+    print("\n" + evaluation.table())
+    tally = evaluation.by_category
+    explicit = tally[(locale, "explicit")]
+    assert explicit.should_flag >= 10 and explicit.recall == 1.0, explicit.misses
+    indirect = tally[(locale, "indirect")]
+    assert indirect.should_flag >= 24 and indirect.recall is not None
+    assert indirect.recall >= 0.9, indirect.misses
+    figurative = tally[(locale, "figurative")]
+    assert figurative.should_not >= 8
+    assert figurative.false_alarms * 8 <= figurative.should_not, figurative.alarms
+    neutral = tally[(locale, "everyday")]
+    assert neutral.should_not >= 8
+    assert neutral.false_alarms == 0 and neutral.distress == 0, neutral.alarms
+    distress = tally[(locale, "distress")]
+    assert distress.false_alarms == 0, f"distress read as crisis language: {distress.alarms}"
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_issue_16_held_out_set_covers_every_warning_sign_and_stays_apart(locale: str, batch: int):
+    # Batch 2 is measured and reported (bench.crisis, docs/safety.md), never asserted:
+    # asserting targets on it would invite tuning the lexicons to it.
+    held_out = load_held_out(locale, batch).sentences
+    signs = {s.sign for s in held_out if s.category == "indirect"}
+    assert signs == set(SIGNS)
+    assert {s.category for s in held_out} == {
+        "explicit",
+        "indirect",
+        "figurative",
+        "everyday",
+        "distress",
+    }
+    tuning = {s.text for s in load_set(locale).sentences}
+    assert not tuning & {s.text for s in held_out}, "the held-out set must not overlap"
+
+
+def test_labelled_set_distress_gets_the_distress_tier_and_never_the_crisis_reply():
+    evaluation = evaluate("labelled")
+    for locale in SUPPORTED_LOCALES:
+        distress = evaluation.by_category[(locale, "distress")]
+        assert distress.false_alarms == 0, distress.alarms
+        assert distress.distress == distress.counted, distress.distress_misses
+        everyday = evaluation.by_category[(locale, "everyday")]
+        assert everyday.distress <= 1

@@ -49,10 +49,16 @@ from bot.domain.crisis_text import Words, collapse_repeats, fold_pattern, split_
 
 class Severity(StrEnum):
     HIGH = "high"  # explicit: suicide, self-harm, a plan or a method
-    MEDIUM = "medium"  # indirect: hopelessness, being a burden, wanting it all to stop
+    # indirect warning signs: passive death wishes, being a burden, entrapment, finality,
+    # preparatory acts, farewells. Crisis language too: resources at once and an alert.
+    MEDIUM = "medium"
+    # Below crisis language: distress ("I'm so overwhelmed today", "😢"). A warm reply and a
+    # flag for the practitioner's review, no real-time alert.
+    DISTRESS = "distress"
 
 
-_RANK = {Severity.HIGH: 2, Severity.MEDIUM: 1}
+CRISIS_SEVERITIES = frozenset({Severity.HIGH, Severity.MEDIUM})
+_RANK = {Severity.HIGH: 2, Severity.MEDIUM: 1, Severity.DISTRESS: 0}
 _PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#]+$")
 _GAP = "(?:[a-z0-9]+ ){0,3}"  # "~ ": up to three words of anything
 _NEGATION_WINDOW = 3  # words before a match in which a negation counts
@@ -69,11 +75,21 @@ class Rule(BaseModel):
 
     id: RuleId
     severity: Severity
-    patterns: list[str] = Field(min_length=1)
+    patterns: list[str] = []
+    # Characters matched in the raw message, before folding drops them (distress emoji: "😢").
+    emoji: list[Annotated[str, StringConstraints(min_length=1, max_length=8)]] = []
     # Figurative uses: a match inside one of these is set aside ("this homework is killing me").
     unless: list[str] = []
     # Whether "never", "not"... just before or inside the match set it aside.
     negatable: bool = False
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> Rule:
+        if not self.patterns and not self.emoji:
+            raise ValueError(f"rule {self.id!r} needs patterns or emoji")
+        if self.emoji and self.severity in CRISIS_SEVERITIES:
+            raise ValueError(f"rule {self.id!r}: emoji alone never make crisis language")
+        return self
 
 
 class Lexicon(BaseModel):
@@ -111,13 +127,24 @@ class Lexicon(BaseModel):
 
 @dataclass(frozen=True)
 class CrisisCheck:
-    """What the check found. Holds rule ids only: safe to log, never the message."""
+    """What the check found. Holds rule ids only: safe to log, never the message.
+
+    ``matched`` means crisis language (high or medium severity): the crisis reply and
+    an alert. Distress below it leaves ``matched`` False and names its rule in
+    ``distress_rule_id``: a warm reply and a flag for review, no alert.
+    """
 
     matched: bool
     severity: Severity | None = None
     rule_id: str | None = None
     locale: str | None = None  # the lexicon whose rule matched
     set_aside: tuple[str, ...] = ()  # rules that matched but were read as negated or figurative
+    distress_rule_id: str | None = None  # only when no crisis rule matched
+
+    @property
+    def distress(self) -> bool:
+        """Distress, not crisis language: a warm reply and a flag for review, no alert."""
+        return not self.matched and self.distress_rule_id is not None
 
 
 NO_MATCH = CrisisCheck(matched=False)
@@ -147,6 +174,7 @@ class _CompiledRule:
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
     negatable: bool
+    emoji: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,9 +208,18 @@ class _CompiledLexicon:
                 patterns=tuple(compile_pattern(p, replacements) for p in rule.patterns),
                 unless=tuple(compile_pattern(p, replacements) for p in rule.unless),
                 negatable=rule.negatable,
+                emoji=tuple(rule.emoji),
             )
             for rule in lexicon.rules
         )
+
+    def emoji_matches(self, raw: str) -> list[_Match]:
+        """Rules met by an emoji in the raw text (folding drops them)."""
+        return [
+            _Match(rule, set_aside=False)
+            for rule in self._rules
+            if any(emoji in raw for emoji in rule.emoji)
+        ]
 
     def matches(self, message: Words) -> list[_Match]:
         """Each rule that matched, and whether every one of its matches was set aside."""
@@ -201,6 +238,8 @@ class _CompiledLexicon:
 
     def _outcome(self, rule: _CompiledRule, words: list[str], clauses: list[int]) -> bool | None:
         """None: no match; True: a real match; False: every match negated or figurative."""
+        if not rule.patterns:
+            return None
         text = " ".join(words)
         spans = [m.span() for pattern in rule.patterns for m in pattern.finditer(text)]
         if not spans:
@@ -295,27 +334,41 @@ class CrisisMatcher:
     def check(self, text: str, locale: str | None = None) -> CrisisCheck:
         """Match ``text`` against every lexicon, the user's own language first."""
         message = split_words(text)
-        if not message.words:
-            return NO_MATCH
         order = sorted(self._lexicons, key=lambda code: code != locale)
         best: tuple[_CompiledRule, str] | None = None
+        distress: tuple[_CompiledRule, str] | None = None
         set_aside: list[str] = []
         for code in order:
-            for match in self._lexicons[code].matches(message):
+            lexicon = self._lexicons[code]
+            found = lexicon.emoji_matches(text)
+            if message.words:
+                found += lexicon.matches(message)
+            for match in found:
                 if match.set_aside:
                     set_aside.append(match.rule.id)
+                elif match.rule.severity is Severity.DISTRESS:
+                    distress = distress or (match.rule, code)
                 elif best is None or _RANK[match.rule.severity] > _RANK[best[0].severity]:
                     best = (match.rule, code)
-        if best is None:
-            return CrisisCheck(matched=False, set_aside=tuple(set_aside))
-        rule, code = best
-        return CrisisCheck(
-            matched=True,
-            severity=rule.severity,
-            rule_id=rule.id,
-            locale=code,
-            set_aside=tuple(set_aside),
-        )
+        if best is not None:
+            rule, code = best
+            return CrisisCheck(
+                matched=True,
+                severity=rule.severity,
+                rule_id=rule.id,
+                locale=code,
+                set_aside=tuple(set_aside),
+            )
+        if distress is not None:
+            rule, code = distress
+            return CrisisCheck(
+                matched=False,
+                severity=Severity.DISTRESS,
+                locale=code,
+                set_aside=tuple(set_aside),
+                distress_rule_id=rule.id,
+            )
+        return CrisisCheck(matched=False, set_aside=tuple(set_aside))
 
 
 def _word_starts(words: list[str]) -> list[int]:

@@ -326,7 +326,7 @@ async def answer_link(update: Update, context: BotContext) -> None:
             and proposed.membership is not None
             and proposed.client is not None
         )
-        if lead is not None and (asked or not accept):
+        if lead is not None and answer.invite.client_id is not None and (asked or not accept):
             their = _translator(context, lead.locale)
             lead_alias = await authorization.membership(session, lead.id, answer.invite.client_id)
             label = client_label(

@@ -1,9 +1,12 @@
 """The crisis check every flow runs first on text a client typed.
 
-On a match: at once a calm reply with the crisis resources for the user's
-language (asking nothing, not counselling); then, for someone the bot knows, a
-safety flag for the digest and the practitioner's alert. The text itself is
-never stored or logged here: only the rule that matched.
+On crisis language (explicit, high; or an indirect warning sign, medium): at
+once a calm reply with the crisis resources for where the user is (asking
+nothing, not counselling); then, for someone the bot knows, a safety flag for
+the digest and the practitioner's alert with the severity. On distress below
+that, a flag of the distress kind for the practitioner's review, no alert; the
+caller that would otherwise brush the text off answers with :func:`distress_reply`.
+The text itself is never stored or logged here: only the rule that matched.
 
 Other flows call :func:`screen` before they handle free text (a check-in note, a
 reflection) and decide from its result whether to go on.
@@ -21,6 +24,7 @@ from telegram.error import NetworkError
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.domain.crisis import CrisisCheck
+from bot.domain.crisis_resources import lines_for_client
 from bot.safety.alerts import alert_lead_practitioner
 from bot.safety.flags import record_flag
 
@@ -33,6 +37,18 @@ async def screen(update: Update, context: BotContext, text: str | None) -> Crisi
     # In a worker thread: a message of Telegram's maximum length takes tens of milliseconds
     # (bench/crisis.py), which the event loop should spend on other updates.
     check = await asyncio.to_thread(services.crisis.check, text or "", context.t.locale)
+    if check.distress:
+        logger.info(
+            "event=crisis.distress user_id=%s rule=%s locale=%s known=%s",
+            update.effective_user.id if update.effective_user else None,
+            check.distress_rule_id,
+            check.locale,
+            context.user_record is not None,
+        )
+        message = update.effective_message
+        if context.user_record is not None and message is not None:
+            await _flag(context, context.user_record.id, check, _source(message))
+        return check
     if not check.matched:
         return check
     logger.info(
@@ -44,6 +60,8 @@ async def screen(update: Update, context: BotContext, text: str | None) -> Crisi
         context.user_record is not None,
     )
     message = update.effective_message
+    if message is None:  # screened text always comes in a message; nothing to answer
+        return check
     try:
         await _send_resources(message, crisis_reply(context))
     finally:
@@ -69,10 +87,26 @@ def crisis_reply(context: BotContext) -> str:
     )
 
 
+def distress_reply(context: BotContext) -> str:
+    """Distress, not crisis language: acknowledge, say plainly nobody reads, point to /help."""
+    _ = context.t._
+    return _(
+        "I'm sorry it's so hard right now, and thank you for telling me. I'm only a bot and "
+        "nobody reads these messages in real time, so I can't really answer. If you need "
+        "someone now, /help lists people you can reach."
+    )
+
+
 def resource_list(context: BotContext) -> str:
-    """The crisis lines for this user's language (and the configured country), one per line."""
+    """The crisis lines for where this user is (their time zone's country first), one a line."""
     services = context.services
-    lines = services.crisis_resources.lines_for(context.t.locale, services.settings.crisis_country)
+    user = context.user_record
+    lines = lines_for_client(
+        services.crisis_resources,
+        locale=context.t.locale,
+        zone=user.timezone if user is not None else None,
+        override_country=services.settings.crisis_country,
+    )
     return "\n".join(f"• {html.escape(line, quote=False)}" for line in lines)
 
 
@@ -96,6 +130,9 @@ async def _flag(context: BotContext, user_id: int, check: CrisisCheck, source: s
         if flag_id is None:
             logger.info("event=crisis.flag_exists user_id=%s", user_id)
             return
+        if not check.matched:
+            logger.info("event=crisis.distress_recorded user_id=%s flag_id=%s", user_id, flag_id)
+            return  # distress: for the practitioner's review, no real-time alert
         await alert_lead_practitioner(session, client_id=user_id, flag_id=flag_id)
     logger.info("event=crisis.flagged user_id=%s flag_id=%s", user_id, flag_id)
 

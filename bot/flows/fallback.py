@@ -38,10 +38,14 @@ async def unsupported_media(update: Update, context: BotContext) -> None:
 
 async def free_text(update: Update, context: BotContext) -> None:
     """Text outside any conversation: the crisis check, else say nobody reads it, and /help."""
-    if (await crisis.screen(update, context, update.effective_message.text)).matched:
+    check = await crisis.screen(update, context, update.effective_message.text)
+    if check.matched:
         return
     if context.flooding:
         return  # they were asked to slow down; one acknowledgement per message would pile up
+    if check.distress:
+        await update.effective_message.reply_text(crisis.distress_reply(context))
+        return
     _ = context.t._
     await update.effective_message.reply_text(
         _(

@@ -10,7 +10,8 @@ first taker that answers wins; when none does, the general free-text reply runs
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import Update
 
@@ -20,7 +21,9 @@ from bot.flows import fallback
 TextTaker = Callable[[Update, BotContext], Awaitable[bool]]
 
 
-def dispatcher(takers: Sequence[TextTaker]) -> Callable[[Update, BotContext], Awaitable[None]]:
+def dispatcher(
+    takers: Sequence[TextTaker],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
     """A message handler that offers the text to each taker in turn."""
     takers = tuple(takers)
 

@@ -136,11 +136,13 @@ def _say(out: Outgoing, t: Translator, goal: Goal, answer: Answer) -> None:
             "That's more than a year away. How about a nearer milestone, within the next year?"
         ),
     }
-    if answer.outcome in again:
-        out.say(again[answer.outcome], question(t, goal, answer.step)[1])
-        return
     if answer.outcome in (Outcome.DONE, Outcome.DONE_PAUSED):
         out.say(_done(t, goal, answer.outcome))
+        return
+    if answer.step is None:  # the draft was closed meanwhile: nothing left to ask
+        return
+    if answer.outcome in again:
+        out.say(again[answer.outcome], question(t, goal, answer.step)[1])
         return
     out.say(*question(t, goal, answer.step))
 
@@ -205,6 +207,8 @@ async def take_answer(update: Update, context: BotContext) -> bool:
     A lesson reflection asked after the goal's last question gets the text instead.
     """
     user = context.user_record
+    if user is None:
+        return False
     message = update.effective_message
     now = utcnow()
     t = context.t
@@ -219,10 +223,14 @@ async def take_answer(update: Update, context: BotContext) -> bool:
         if conversation.is_idle(goal, now):
             return False
         reflection = await awaiting_reflection(session, user.id, now)
-        if reflection is not None and reflection.reflection_asked_at > goal.updated_at:
+        if (
+            reflection is not None
+            and reflection.reflection_asked_at is not None
+            and reflection.reflection_asked_at > goal.updated_at
+        ):
             return False
         if step == Step.CONFIDENCE:
-            typed = message.text.strip()
+            typed = (message.text or "").strip()
             if typed.isdigit() and 0 <= int(typed) <= 10:
                 answer = conversation.take_confidence(goal, int(typed))
                 conversation.set_step(goal, answer.step, message.message_id)
@@ -233,7 +241,7 @@ async def take_answer(update: Update, context: BotContext) -> bool:
             answer = await conversation.take_text(
                 session,
                 goal,
-                message.text,
+                message.text or "",
                 message_id=message.message_id,
                 locale=t.locale,
                 today=_today(context, user, now),

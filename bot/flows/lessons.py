@@ -104,7 +104,7 @@ class _Press:
 
     @property
     def chat_id(self) -> int:
-        return self.context.user_record.telegram_id  # type: ignore[union-attr]
+        return self.context.user_record.telegram_id
 
     def page(self, number: int) -> OutgoingMessage:
         return messages.lesson_page(
@@ -207,6 +207,8 @@ _STEPS: dict[Action, Callable[[_Press], Awaitable[_Reply]]] = {
 async def take_reflection(update: Update, context: BotContext) -> bool:
     """Free text: the answer to an awaited reflection question, if one is open."""
     user = context.user_record
+    if user is None:
+        return False
     message = update.effective_message
     now = datetime.now(UTC)
     async with context.services.sessions() as session, session.begin():
@@ -215,7 +217,7 @@ async def take_reflection(update: Update, context: BotContext) -> bool:
         delivery = await progress.awaiting_reflection(session, user.id, now)
         if delivery is None:
             return False
-        progress.save_reflection(delivery, message.text, message.message_id, now)
+        progress.save_reflection(delivery, message.text or "", message.message_id, now)
     logger.info("event=lesson.reflection_saved delivery_id=%s", delivery.id)
     await _then_go_on(update, context, delivery.id, now)
     return True
@@ -224,6 +226,8 @@ async def take_reflection(update: Update, context: BotContext) -> bool:
 async def take_program_answer(update: Update, context: BotContext) -> bool:
     """Free text: the answer to a program's question asked after a lesson, if one is open."""
     user = context.user_record
+    if user is None:
+        return False
     message = update.effective_message
     now = datetime.now(UTC)
     async with context.services.sessions() as session, session.begin():
@@ -232,7 +236,7 @@ async def take_program_answer(update: Update, context: BotContext) -> bool:
         waiting = await progress.awaiting_program_answer(session, user.id, now)
         if waiting is None:
             return False
-        progress.save_program_answer(waiting, message.text, message.message_id, now)
+        progress.save_program_answer(waiting, message.text or "", message.message_id, now)
     logger.info(
         "event=lesson.program_answer_saved delivery_id=%s question=%s",
         waiting.delivery_id,

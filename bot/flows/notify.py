@@ -61,6 +61,10 @@ def _buttons(markup: InlineKeyboardMarkup | None) -> list[list[tuple[str, str]]]
     if markup is None:
         return []
     return [
-        [(button.text, button.callback_data) for button in row if button.callback_data]
+        [
+            (button.text, button.callback_data)
+            for button in row
+            if isinstance(button.callback_data, str) and button.callback_data
+        ]
         for row in markup.inline_keyboard
     ]

@@ -86,6 +86,8 @@ async def _pause_for(update: Update, context: BotContext, days: int) -> None:
     _ = context.t._
     async with context.services.sessions() as session, session.begin():
         user = await session.get(User, context.user_record.id)
+        if user is None:  # erased meanwhile (/delete on another device): nothing to change
+            return
         until = await clients.pause(user, days, utcnow())
     logger.info("event=client.paused user_id=%s days=%s", user.id, days)
     await context.bot.send_message(
@@ -107,6 +109,8 @@ async def resume(update: Update, context: BotContext) -> None:
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         user = await session.get(User, context.user_record.id)
+        if user is None:  # erased meanwhile (/delete on another device): nothing to change
+            return
         paused = user.paused_until is not None and user.paused_until > utcnow()
         if not paused and user.status != UserStatus.STOPPED:
             await update.effective_message.reply_text(
@@ -175,6 +179,8 @@ async def stop_button(update: Update, context: BotContext) -> None:
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         user = await session.get(User, context.user_record.id)
+        if user is None:  # erased meanwhile (/delete on another device): nothing to change
+            return
         if user.status == UserStatus.STOPPED:  # a second tap: already done
             out.say(_("You've already stopped. /resume starts again."))
         else:

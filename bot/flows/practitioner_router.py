@@ -58,6 +58,7 @@ from bot.i18n import N_, Translator
 from bot.lessons import usecases as lesson_cases
 from bot.measures import usecases as measure_cases
 from bot.review import usecases as review_cases
+from bot.safety import lines as crisis_lines
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -390,6 +391,7 @@ async def _client(call: Call) -> Result:
         library=call.services.content,
         measures_by_id=call.services.measures,
         rules=call.services.settings.decision_rules(),
+        crisis_lines=crisis_lines.for_practitioner(call.t, call.services, call.client),
     )
 
 

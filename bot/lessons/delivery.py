@@ -12,7 +12,7 @@ client's language.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -102,7 +102,7 @@ async def plan_lessons(
         after = boundary[-1]
 
 
-def renderer(library: ContentLibrary) -> Callable[[RenderContext], object]:
+def renderer(library: ContentLibrary) -> Callable[[RenderContext], Awaitable[Rendered]]:
     """The first page of a delivered lesson, in the client's language at send time."""
 
     async def render(context: RenderContext) -> Rendered:

@@ -37,6 +37,7 @@ from bot.db.models import (
     UserStatus,
 )
 from bot.domain import gas
+from bot.domain.crisis import Severity
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.review import (
     Adherence,
@@ -125,7 +126,8 @@ class ClientReview:
     lessons_finished: list[str] = field(default_factory=list)
     reflections: list[Reflection] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    flags: list[datetime] = field(default_factory=list)
+    flags: list[datetime] = field(default_factory=list)  # crisis language: alerted at once
+    distress: list[datetime] = field(default_factory=list)  # distress below it: no alert
     measures: list[MeasureChange] = field(default_factory=list)
     # Decision support: the traffic light with its reasons, trends, GAS summary and review
     # prompts (bot.domain.traffic_light.assess), at the end of the week read.
@@ -369,8 +371,8 @@ async def load_review(
     ):
         reviews[note.client_id].notes.append(Note(note.created_at, note.author_id, note.text))
 
-    for user_id, created_at in await session.execute(
-        select(SafetyFlag.user_id, SafetyFlag.created_at)
+    for user_id, created_at, severity in await session.execute(
+        select(SafetyFlag.user_id, SafetyFlag.created_at, SafetyFlag.severity)
         .where(
             SafetyFlag.user_id.in_(clients),
             SafetyFlag.created_at >= since,
@@ -378,7 +380,10 @@ async def load_review(
         )
         .order_by(SafetyFlag.created_at)
     ):
-        reviews[user_id].flags.append(created_at)
+        if severity is Severity.DISTRESS:
+            reviews[user_id].distress.append(created_at)  # for review; it raised no alert
+        else:
+            reviews[user_id].flags.append(created_at)
 
     # Reliable change on the totals of measures that publish reliability and norms.
     for user_id, totals in (

@@ -228,6 +228,17 @@ def client_block(
                 date=_day(t, review.flags[-1], zone),
             )
         )
+    if review.distress:
+        lines.append(
+            t.ngettext(
+                "💬 {count} message of distress this week (last {date}), for your review: "
+                "no alert was sent",
+                "💬 {count} messages of distress this week (last {date}), for your review: "
+                "no alert was sent",
+                len(review.distress),
+                date=_day(t, review.distress[-1], zone),
+            )
+        )
     done = review.adherence
     if done.scheduled:
         lines.append(

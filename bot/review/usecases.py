@@ -183,8 +183,10 @@ async def client_view(
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure],
     rules: DecisionRules = DEFAULT_RULES,
+    crisis_lines: str = "",
 ) -> Result:
-    """Everything about one client: goals with history, chart, streak, notes, flags."""
+    """Everything about one client: goals with history, chart, streak, notes, flags, and
+    (``crisis_lines``) which crisis lines the client is shown."""
     week = Week(today - timedelta(days=6), today)
     reviews = await load_review(
         session,
@@ -212,6 +214,8 @@ async def client_view(
             measure_names=digest.measure_names(t, measures_by_id),
         )
     ]
+    if crisis_lines:
+        blocks.append(crisis_lines)
     for goal in review.goals:
         blocks.append(digest.goal_history(t, goal, details, zone))
     header = t._(

@@ -2,7 +2,8 @@
 
 Called exactly once per new flag, inside the transaction that stored it, so the
 alert is queued (an outbox row for the lead practitioner) if and only if the
-flag was stored. It says that a flag was raised, for whom and when — never the
+flag was stored (crisis language only: a distress flag is for review and never
+alerts). It says that a flag was raised, for whom, when and how severe — never the
 client's words (no consent to share them exists yet) — and is rendered at send
 time in the practitioner's language.
 """
@@ -20,6 +21,7 @@ from bot.db.base import utcnow
 from bot.db.models import SafetyFlag, TeamRole, User
 from bot.delivery.outbox import enqueue
 from bot.delivery.renderers import RenderContext, Rendered
+from bot.domain.crisis import Severity
 from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
 from bot.i18n import N_
@@ -37,6 +39,14 @@ TEXT = N_(
     "in real time."
 )
 UNNAMED = N_("your client (no. {number})")
+SEVERITY = N_("Severity: {severity}")
+SEVERITIES = {
+    Severity.HIGH: N_("high — explicit crisis language (suicide, self-harm, a plan or a method)"),
+    Severity.MEDIUM: N_(
+        "medium — an indirect warning sign (such as wishing not to wake up, feeling a "
+        "burden, no way out, giving things away, saying goodbye)"
+    ),
+}
 
 
 async def alert_lead_practitioner(session: AsyncSession, *, client_id: int, flag_id: int) -> None:
@@ -73,10 +83,12 @@ async def render(context: RenderContext) -> Rendered:
     practitioner = await context.session.get(User, context.user_id)
     when = flag.created_at if flag is not None else context.due_at
     zone = zone_or_default(practitioner.timezone if practitioner else None, "UTC")
-    return Rendered(
-        text=_(
-            TEXT,
-            client=html.escape(alias) if alias else _(UNNAMED, number=client_id),
-            when=format_datetime(when, "short", tzinfo=zone, locale=context.t.locale),
-        )
+    text = _(
+        TEXT,
+        client=html.escape(alias) if alias else _(UNNAMED, number=client_id),
+        when=format_datetime(when, "short", tzinfo=zone, locale=context.t.locale),
     )
+    label = SEVERITIES.get(flag.severity) if flag is not None else None
+    if label is not None:
+        text += "\n\n" + _(SEVERITY, severity=_(label))
+    return Rendered(text=text)
