@@ -175,6 +175,8 @@ class PostgresTemplate:
             if current != set(snapshot.tables):
                 raise SchemaChanged(f"tables changed: {sorted(current)}")
             async with connection.transaction():
+                # Never wait long on a lock: the fallback below copies the template again.
+                await connection.execute("SET LOCAL lock_timeout = '10s'")
                 # Foreign keys are not checked while emptying (every table is emptied).
                 await connection.execute("SET LOCAL session_replication_role = replica")
                 for table in snapshot.tables:
