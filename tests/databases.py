@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -74,6 +75,9 @@ class _Snapshot:
     sequences: list[tuple[str, int, bool]]
 
 
+_templates = itertools.count()
+
+
 @dataclass
 class PostgresTemplate:
     """One migrated template and one working copy per test process, reset per test."""
@@ -84,9 +88,12 @@ class PostgresTemplate:
     _snapshot: _Snapshot | None = None
     _created: list[str] = field(default_factory=list)
 
+    _serial: int = field(default_factory=lambda: next(_templates))
+
     @property
     def _prefix(self) -> str:
-        return f"between_test_{run_id()}_{os.getpid()}"
+        # Unique per run, process and instance (a test may make its own beside the fixture's).
+        return f"between_test_{run_id()}_{os.getpid()}_t{self._serial}"
 
     def migrated_url(self) -> str:
         """A database at head, holding only what the migrations put in it."""
