@@ -587,7 +587,9 @@ class _MessageLog:
         ]
 
     def unread(self, chat_id: int) -> list[SentMessage]:
-        return self.sent(chat_id)[self._read.get(chat_id, 0) :]
+        # Copies only the unread ones: the waiting helpers call this every few ms.
+        mine = [message for message in self._sent if message.chat_id == chat_id]
+        return [copy.deepcopy(message) for message in mine[self._read.get(chat_id, 0) :]]
 
     def mark_read(self, chat_id: int, count: int) -> None:
         self._read[chat_id] = self._read.get(chat_id, 0) + count
