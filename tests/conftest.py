@@ -21,6 +21,7 @@ import pytest
 
 from bot.app import BotApplication, build_application, running
 from bot.crypto import generate_key
+from bot.enrollment import timezones
 from bot.settings import Settings, load_settings
 from tests import caching
 from tests.databases import PostgresTemplate, SqliteTemplate, migrate_url
@@ -39,6 +40,10 @@ def _content_read_once() -> Iterator[None]:
     file state, not once per bot built (``tests/caching.py``)."""
     with pytest.MonkeyPatch.context() as patch:
         caching.install(patch)
+        # The city index (typed time zones) is built once per process, in the background
+        # when a bot starts; built here first, so the first test that types a city does
+        # not race that build on a busy machine.
+        timezones.city_index()
         yield
 
 

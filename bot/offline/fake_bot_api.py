@@ -1835,7 +1835,7 @@ class _FakeChat:
         with self._world.lock:
             return self._world.log.sent(self._chat_id)
 
-    async def expect(self, count: int = 1, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
+    async def expect(self, count: int = 1, timeout: float = 15.0) -> list[SentMessage]:  # noqa: ASYNC109
         """Waits for `count` new messages, marks them read and returns them."""
         deadline = time.monotonic() + timeout
         while True:
@@ -1851,7 +1851,7 @@ class _FakeChat:
                 )
             await asyncio.sleep(_POLL_INTERVAL)
 
-    async def expect_one(self, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
+    async def expect_one(self, timeout: float = 15.0) -> SentMessage:  # noqa: ASYNC109
         (message,) = await self.expect(1, timeout)
         return message
 
