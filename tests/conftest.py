@@ -1,4 +1,15 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Bot API, a running bot."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Bot API, a running bot.
+
+- ``database_url``: a database on each backend in turn (the test runs twice). Empty,
+  unless the test also asks for ``migrated`` (directly or through ``bot``): then it is
+  already at head, copied from this process's migrated template (``tests/databases.py``).
+- ``settings``: the bot's settings on the fake Bot API and that database.
+- ``migrated``: those settings, their database at head and holding only what the
+  migrations put there (no migration runs per test; see ``tests/databases.py``).
+- ``bot``: the real application, long-polling the fake Bot API, on ``migrated``.
+- ``sqlite_template`` / ``postgres_template`` (session): the migrated templates
+  behind ``migrated``; tests rarely need them directly.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +21,10 @@ import pytest
 
 from bot.app import BotApplication, build_application, running
 from bot.crypto import generate_key
-from bot.db import migrate
-from bot.db.session import create_engine
+from bot.enrollment import timezones
 from bot.settings import Settings, load_settings
+from tests import caching
+from tests.databases import PostgresTemplate, SqliteTemplate, migrate_url
 from tests.postgres import server_or_skip
 
 # One key for the run: tests never create a development key file in the checkout.
@@ -22,16 +34,61 @@ if TYPE_CHECKING:
     from bot.offline.fake_bot_api import FakeBotApi
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _content_read_once() -> Iterator[None]:
+    """Lessons, measures, catalogs and crisis lexicons are read once per test process and
+    file state, not once per bot built (``tests/caching.py``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        caching.install(patch)
+        # The city index (typed time zones) is built once per process, in the background
+        # when a bot starts; built here first, so the first test that types a city does
+        # not race that build on a busy machine.
+        timezones.city_index()
+        yield
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     return server_or_skip()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """A SQLite file migrated once per test process; ``migrated`` tests get copies."""
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server) -> Iterator[PostgresTemplate]:
+    """A migrated PostgreSQL template and working copy per test process (dropped at the end)."""
+    template = PostgresTemplate(postgres_server)
+    try:
+        yield template
+    finally:
+        template.drop_all()
+
+
+# The URLs handed out already migrated: ``migrated`` runs the migrations on any other.
+_MIGRATED_URLS: set[str] = set()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, on each backend in turn."""
+    """A database on each backend in turn: empty, or at head if the test uses ``migrated``."""
+    wants_migrated = "migrated" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'between.db'}"
+        path = tmp_path / "between.db"
+        if wants_migrated:
+            url = request.getfixturevalue("sqlite_template").copy_to(path)
+            _MIGRATED_URLS.add(url)
+            yield url
+        else:
+            yield f"sqlite+aiosqlite:///{path}"
+        return
+    if wants_migrated:
+        url = request.getfixturevalue("postgres_template").migrated_url()
+        _MIGRATED_URLS.add(url)
+        yield url
         return
     server = request.getfixturevalue("postgres_server")
     name = server.create_database()
@@ -70,11 +127,10 @@ def settings(fake_api: FakeBotApi, database_url: str) -> Settings:
 
 @pytest.fixture
 async def migrated(settings: Settings) -> Settings:
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
+    """The settings, their database at head. ``database_url`` already gave a migrated copy;
+    a test that brings its own database (its own ``settings``) gets it migrated here."""
+    if settings.database_url not in _MIGRATED_URLS:
+        await migrate_url(settings.database_url)
     return settings
 
 

@@ -21,6 +21,11 @@ _RUN_ID = uuid.uuid4().hex[:8]
 _counter = itertools.count()
 
 
+def run_id() -> str:
+    """This test run's mark in database names (with the process id: unique per xdist worker)."""
+    return _RUN_ID
+
+
 @dataclass(frozen=True)
 class PostgresServer:
     url: str  # plain libpq URL of the maintenance database

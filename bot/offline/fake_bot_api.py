@@ -587,7 +587,9 @@ class _MessageLog:
         ]
 
     def unread(self, chat_id: int) -> list[SentMessage]:
-        return self.sent(chat_id)[self._read.get(chat_id, 0) :]
+        # Copies only the unread ones: the waiting helpers call this every few ms.
+        mine = [message for message in self._sent if message.chat_id == chat_id]
+        return [copy.deepcopy(message) for message in mine[self._read.get(chat_id, 0) :]]
 
     def mark_read(self, chat_id: int, count: int) -> None:
         self._read[chat_id] = self._read.get(chat_id, 0) + count
@@ -1833,7 +1835,7 @@ class _FakeChat:
         with self._world.lock:
             return self._world.log.sent(self._chat_id)
 
-    async def expect(self, count: int = 1, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109
+    async def expect(self, count: int = 1, timeout: float = 15.0) -> list[SentMessage]:  # noqa: ASYNC109
         """Waits for `count` new messages, marks them read and returns them."""
         deadline = time.monotonic() + timeout
         while True:
@@ -1849,7 +1851,7 @@ class _FakeChat:
                 )
             await asyncio.sleep(_POLL_INTERVAL)
 
-    async def expect_one(self, timeout: float = 5.0) -> SentMessage:  # noqa: ASYNC109
+    async def expect_one(self, timeout: float = 15.0) -> SentMessage:  # noqa: ASYNC109
         (message,) = await self.expect(1, timeout)
         return message
 
