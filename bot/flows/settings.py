@@ -77,6 +77,8 @@ async def open_question(update: Update, context: BotContext) -> None:
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         current = await session.get(User, user.id)
+        if current is None:  # erased meanwhile (/delete on another device)
+            return
         await clients.set_step(session, user.id, clients.SETTINGS, step)
         await onboarding.ask(update, context, out, current, clients.SETTINGS, step)
     await out.send(context)
