@@ -171,32 +171,36 @@ async def _apply(
     outcome: Outcome,
 ) -> Saved | None:
     _ = context.t._
-    if isinstance(outcome, Refused):
-        logger.warning("event=callback.refused user_id=%s step=%s", user.id, step.step)
-        ask(context, out, step.flow, step.step, lead=_("That button doesn't work here."))
-        return None
-    if isinstance(outcome, Show):
-        if outcome.drop:
+    match outcome:
+        case Refused():
+            logger.warning("event=callback.refused user_id=%s step=%s", user.id, step.step)
+            ask(context, out, step.flow, step.step, lead=_("That button doesn't work here."))
+            return None
+        case Show(prompt=prompt, drop=drop):
+            if drop:
+                await drop_buttons(update)
+            render(out, step.flow, prompt)
+            return None
+        case Reask(lead=lead, drop=drop):
+            if drop:
+                await drop_buttons(update)
+            ask(context, out, step.flow, step.step, lead=lead)
+            return None
+        case Save(value=value, note=note):
             await drop_buttons(update)
-        render(out, step.flow, outcome.prompt)
-        return None
-    if isinstance(outcome, Reask):
-        if outcome.drop:
-            await drop_buttons(update)
-        ask(context, out, step.flow, step.step, lead=outcome.lead)
-        return None
-    assert isinstance(outcome, Save)
-    await drop_buttons(update)
-    if outcome.note:
-        # The time zone is settled: take the location keyboard away.
-        out.say(outcome.note, reply_markup=ReplyKeyboardRemove())
-    question = STEPS[step.step]
-    question.save(user, outcome.value)
-    if question.switches_language and user.locale:
-        context.use_locale(user.locale)
-        await menus.publish_for(context, user.telegram_id, user.role, user.locale)
-    logger.info("event=preference.saved user_id=%s flow=%s step=%s", user.id, step.flow, step.step)
-    return Saved(user, step)
+            if note:
+                # The time zone is settled: take the location keyboard away.
+                out.say(note, reply_markup=ReplyKeyboardRemove())
+            question = STEPS[step.step]
+            question.save(user, value)
+            if question.switches_language and user.locale:
+                context.use_locale(user.locale)
+                await menus.publish_for(context, user.telegram_id, user.role, user.locale)
+            logger.info(
+                "event=preference.saved user_id=%s flow=%s step=%s", user.id, step.flow, step.step
+            )
+            return Saved(user, step)
+    return None
 
 
 # --------------------------------------------------------------------------- helpers
