@@ -1,17 +1,28 @@
-"""/settings: see your choices and change one of them (the same questions as onboarding)."""
+"""/settings: see your choices, change one of them (the same step objects as onboarding,
+``bot/preferences/steps.py``), see them again.
+
+The open question is remembered (flow ``settings``) until answered; its answers arrive
+through ``bot/flows/onboarding.py``'s handlers, which hand a saved one back to
+:func:`saved` here.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.callbacks import OpenSetting, SettingStep
 from bot.context import BotContext
+from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
+from bot.delivery.scheduling import reschedule_user
 from bot.enrollment import clients
-from bot.flows import fallback, keyboards, onboarding
+from bot.flows import fallback, keyboards, questions
 from bot.flows.outgoing import Outgoing
+from bot.measures import scheduling as measure_scheduling
+from bot.preferences.labels import preferences_summary
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +50,7 @@ async def show(update: Update, context: BotContext) -> None:
     if user.status == UserStatus.ONBOARDING:
         out = Outgoing(update.effective_chat.id)
         async with context.services.sessions() as session, session.begin():
-            await onboarding.resume(update, context, out, session, user)
+            await questions.resume(context, out, session, user)
         await out.send(context)
         return
     labels = {
@@ -52,7 +63,7 @@ async def show(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(
         _("<b>Your settings</b>")
         + "\n"
-        + onboarding.preferences_summary(context, user)
+        + preferences_summary(context.t, user, context.services.settings.default_timezone)
         + "\n\n"
         + _("What would you like to change?"),
         reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 2)),
@@ -76,9 +87,23 @@ async def open_question(update: Update, context: BotContext) -> None:
     await query.answer()
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        current = await session.get(User, user.id)
-        if current is None:  # erased meanwhile (/delete on another device)
-            return
         await clients.set_step(session, user.id, clients.SETTINGS, step)
-        await onboarding.ask(update, context, out, current, clients.SETTINGS, step)
+        questions.ask(context, out, clients.SETTINGS, step)
     await out.send(context)
+
+
+async def saved(context: BotContext, out: Outgoing, session: AsyncSession, user: User) -> None:
+    """The answer is stored: close the question, reschedule, show the choices again."""
+    _ = context.t._
+    default_timezone = context.services.settings.default_timezone
+    await clients.close_step(session, user.id)
+    # "A change applies from the next scheduled message."
+    await reschedule_user(session, user.id, now=utcnow(), default_timezone=default_timezone)
+    await measure_scheduling.reschedule(
+        session, user, now=utcnow(), default_timezone=default_timezone
+    )
+    out.say(
+        _("Saved. This applies from the next scheduled message.")
+        + "\n\n"
+        + preferences_summary(context.t, user, default_timezone),
+    )
