@@ -416,6 +416,7 @@ async def _export(call: Call) -> Result:
         zone=call.zone,
         library=call.services.content,
         measures_by_id=call.services.measures,
+        rules=call.services.settings.decision_rules(),
     )
 
 

@@ -172,6 +172,37 @@ def _clients(practitioner_id: int, client_id: int | None) -> Select[int]:
     return query
 
 
+# How far back the client view and the export show a client's ratings.
+CLIENT_HISTORY_WEEKS = 12
+
+
+async def load_client_review(
+    session: AsyncSession,
+    practitioner_id: int,
+    client_id: int,
+    *,
+    today: date,
+    zone: ZoneInfo,
+    measures_by_id: Mapping[str, Measure] | None = None,
+    rules: DecisionRules = DEFAULT_RULES,
+) -> ClientReview | None:
+    """One client as the client view and the export show them: the 7 days up to
+    ``today``, ``CLIENT_HISTORY_WEEKS`` of ratings and every text; None when the
+    practitioner is not on their team."""
+    reviews = await load_review(
+        session,
+        practitioner_id,
+        week=Week(today - timedelta(days=6), today),
+        zone=zone,
+        client_id=client_id,
+        history_weeks=CLIENT_HISTORY_WEEKS,
+        all_texts=True,
+        measures_by_id=measures_by_id,
+        rules=rules,
+    )
+    return reviews[0] if reviews else None
+
+
 async def load_review(
     session: AsyncSession,
     practitioner_id: int,

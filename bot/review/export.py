@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,13 +40,12 @@ from bot.db.models import (
     StrategyAnswer,
     TeamNote,
 )
-from bot.domain.review import Week
+from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.i18n import Translator
 from bot.measures.model import Measure
 from bot.review import digest
-from bot.review.data import load_review
+from bot.review.data import CLIENT_HISTORY_WEEKS, load_client_review
 
-HISTORY_WEEKS = 12
 # Lines of summary text per PDF page (A4 portrait, 9 pt).
 LINES_PER_PAGE = 60
 
@@ -290,21 +289,21 @@ async def build(
     zone: ZoneInfo,
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure] | None = None,
+    rules: DecisionRules = DEFAULT_RULES,
 ) -> ExportFiles:
     """The bundle and the report (the caller checked the practitioner may export)."""
     files = await tables(session, client_id)
-    week = Week(today - timedelta(days=6), today)
-    reviews = await load_review(
+    review = await load_client_review(
         session,
         practitioner_id,
-        week=week,
+        client_id,
+        today=today,
         zone=zone,
-        client_id=client_id,
-        history_weeks=HISTORY_WEEKS,
-        all_texts=True,
         measures_by_id=measures_by_id,
+        rules=rules,
     )
-    review = reviews[0]
+    if review is None:  # not on the client's team (the caller checked): nothing to report
+        raise LookupError(f"practitioner {practitioner_id} has no review of {client_id}")
     summary = digest.client_block(
         t,
         review,
@@ -320,7 +319,7 @@ async def build(
         t._(
             "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",
             client=digest.label(t, review),
-            weeks=HISTORY_WEEKS,
+            weeks=CLIENT_HISTORY_WEEKS,
         )
     )
     panels = digest.chart_panels(t, [review]) if any(g.series for g in review.goals) else []

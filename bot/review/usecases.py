@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time, get_day_names
@@ -27,18 +27,17 @@ from bot.content.library import ContentLibrary
 from bot.db.base import utcnow
 from bot.db.models import AuditEvent, Practitioner, TeamNote, TeamRole, User, UserStatus
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
-from bot.domain.review import Week, split_messages
+from bot.domain.review import split_messages
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
 from bot.review import digest, export
-from bot.review.data import last_checkins, load_review
+from bot.review.data import CLIENT_HISTORY_WEEKS, last_checkins, load_client_review
 
 logger = logging.getLogger(__name__)
 
 AUDIT_ROWS = 30
-HISTORY_WEEKS = 12
 ACTION_LABELS = {
     AuditAction.LESSONS_VIEW.value: N_("read the lessons"),
     AuditAction.PROGRAM_ASSIGN.value: N_("chose a program"),
@@ -187,22 +186,18 @@ async def client_view(
 ) -> Result:
     """Everything about one client: goals with history, chart, streak, notes, flags, and
     (``crisis_lines``) which crisis lines the client is shown."""
-    week = Week(today - timedelta(days=6), today)
-    reviews = await load_review(
+    review = await load_client_review(
         session,
         practitioner_id,
-        week=week,
+        client_id,
+        today=today,
         zone=zone,
-        client_id=client_id,
-        history_weeks=HISTORY_WEEKS,
-        all_texts=True,
         measures_by_id=measures_by_id,
         rules=rules,
     )
     result = Result()
-    if not reviews:
+    if review is None:
         return result
-    review = reviews[0]
     details = await export.goal_details(session, review.client_id)
     blocks = [
         digest.client_block(
@@ -221,7 +216,7 @@ async def client_view(
     header = t._(
         "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",
         client=digest.label(t, review),
-        weeks=HISTORY_WEEKS,
+        weeks=CLIENT_HISTORY_WEEKS,
     )
     for part in split_messages(header, blocks):
         result.say(part)
@@ -267,6 +262,7 @@ async def export_client(
     zone: ZoneInfo,
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure],
+    rules: DecisionRules = DEFAULT_RULES,
 ) -> Result:
     """CSV files (zip) and a PDF report, for the clinical record (the lead)."""
     files = await export.build(
@@ -278,6 +274,7 @@ async def export_client(
         zone=zone,
         library=library,
         measures_by_id=measures_by_id,
+        rules=rules,
     )
     logger.info("event=client.exported client_id=%s by=%s", client_id, practitioner_id)
     name = f"between-client-{files.client_id}-{today.isoformat()}"
