@@ -44,7 +44,6 @@ from bot.flood import FloodGuard
 from bot.flows import (
     care_team,
     checkins,
-    client_invite,
     data_rights,
     fallback,
     free_text,
@@ -55,7 +54,6 @@ from bot.flows import (
     measures,
     onboarding,
     pause,
-    practitioner_invite,
     practitioner_lessons,
     practitioner_router,
     reminders,
@@ -272,15 +270,10 @@ def register_handlers(application: BotApplication) -> None:
     )
 
     # Practitioners.
-    application.add_handler(CommandHandler("invite", client_invite.invite, filters=private))
-    application.add_handler(
-        CommandHandler("colleague", practitioner_invite.invite_colleague, filters=private)
-    )
     # The practitioner commands (those naming a client, /clients, /digest): each declared once,
     # one dispatch for role, parsing, access policy, transaction and access log.
     practitioner_router.register(application, private)
     # Everyone enrolled.
-    application.add_handler(CommandHandler("team", care_team.team, filters=private))
     application.add_handler(CommandHandler("settings", settings.show, filters=private))
     # Clients.
     application.add_handler(CommandHandler("pause", pause.pause, filters=private))

@@ -12,7 +12,7 @@ from bot import cli
 from bot.app import BotApplication
 from bot.db.models import Invite, InviteAttempt, InviteKind, Practitioner, Role, User
 from bot.enrollment import invites, tokens
-from bot.flows.client_invite import qr_png
+from bot.enrollment.usecases import qr_png
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings
 from tests.enrollment_helpers import (

@@ -70,7 +70,8 @@ async def _refuse(update: Update, context: BotContext) -> None:
 
 
 async def team(update: Update, context: BotContext) -> None:
-    """/team: a practitioner picks a client; a client sees their own team."""
+    """/team for a client (their own team) or someone not enrolled yet; a practitioner's
+    /team picks a client through the practitioner router (``_team`` there)."""
     _ = context.t._
     user = context.user_record
     if user is None:
@@ -78,26 +79,7 @@ async def team(update: Update, context: BotContext) -> None:
             _("A care team comes once you've joined with an invite link. /help says more.")
         )
         return
-    if user.role == Role.CLIENT:
-        await _show_client_team(update, context, user)
-        return
-    async with context.services.sessions() as session:
-        visible = await authorization.visible_clients(session, user.id)
-    if not visible:
-        await update.effective_message.reply_text(
-            _("No clients yet. /invite makes an invite link and a QR code.")
-        )
-        return
-    buttons = [
-        (
-            html.unescape(client_label(context.t, entry.alias, entry.client.id)),
-            ShowTeam(entry.client.id).pack(),
-        )
-        for entry in visible
-    ]
-    await update.effective_message.reply_text(
-        _("Whose care team?"), reply_markup=keyboards.inline(*keyboards.in_rows(buttons, 2))
-    )
+    await _show_client_team(update, context, user)
 
 
 async def show_team(update: Update, context: BotContext) -> None:

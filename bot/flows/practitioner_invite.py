@@ -1,21 +1,20 @@
-"""Practitioners: joining from an invite link, inviting a colleague from inside the bot, and
-opening a team invite (a lead's single-use link onto one client's team)."""
+"""Practitioners: joining from an invite link (``/colleague`` makes one, through the
+practitioner router and bot/enrollment/usecases.py), and opening a team invite (a lead's
+single-use link onto one client's team)."""
 
 from __future__ import annotations
 
 import html
 import logging
-from datetime import timedelta
 
-from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.callbacks import AnswerTeamLink, LinkAnswer
 from bot.context import BotContext
 from bot.db.base import utcnow
-from bot.db.models import Invite, InviteKind, Role
-from bot.enrollment import care_teams, invites, practitioners, tokens
+from bot.db.models import Invite, Role
+from bot.enrollment import care_teams, practitioners
 from bot.enrollment.care_teams import LinkOpened
 from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
@@ -75,36 +74,6 @@ async def accept(
         )
     )
     await menus.publish_for(context, sender.id, Role.PRACTITIONER, context.t.locale)
-
-
-async def invite_colleague(update: Update, context: BotContext) -> None:
-    """/colleague [name]: a one-time link that registers a colleague as a practitioner."""
-    _ = context.t._
-    user = context.user_record
-    if user is None or user.role != Role.PRACTITIONER:
-        await update.effective_message.reply_text(_("This command is for practitioners."))
-        return
-    name = " ".join(context.args or ()).strip()[: practitioners.NAME_LENGTH] or None
-    async with context.services.sessions() as session, session.begin():
-        made = await invites.create(
-            session,
-            InviteKind.PRACTITIONER,
-            now=utcnow(),
-            valid_for=timedelta(days=context.services.settings.invite_valid_days),
-            created_by_id=user.id,
-            display_name=name,
-        )
-    logger.info("event=invite.created kind=practitioner invite_id=%s by=%s", made.id, user.id)
-    link = tokens.deep_link(context.bot.username, made.payload)
-    until = format_date(made.expires_at, "long", locale=context.t.locale)
-    await update.effective_message.reply_text(
-        _(
-            "Send this link to your colleague. It registers them as a practitioner, works "
-            "once, and expires on {date}:\n{link}",
-            date=until,
-            link=link,
-        )
-    )
 
 
 async def open_team_link(

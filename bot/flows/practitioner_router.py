@@ -28,7 +28,7 @@ import html
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,9 +48,10 @@ from bot.domain import practitioner_args as grammar
 from bot.domain.goal_commands import Problem
 from bot.domain.practitioner_args import Candidate, Grammar
 from bot.domain.schedule import zone_or_default
+from bot.enrollment import usecases as enrollment_cases
 from bot.enrollment.authorization import VisibleClient
 from bot.enrollment.client_lookup import client_label
-from bot.flows import goals, keyboards, practitioner_lessons
+from bot.flows import care_team, goals, keyboards, practitioner_lessons
 from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_commands import ECHO_LENGTH, not_for_you, one_client
 from bot.goals import usecases as goal_cases
@@ -83,6 +84,7 @@ class Call:
     user: User  # the practitioner
     args: Any  # what the grammar parsed (the raw words for a command without a client)
     found: VisibleClient | None = None  # the client, as this practitioner knows them
+    bot_username: str = ""  # for the links a use case makes (invites)
 
     @property
     def client(self) -> User:
@@ -146,7 +148,8 @@ async def dispatch(command: Command, update: Update, context: BotContext) -> Non
     out = Outgoing(update.effective_chat.id)
     if command.grammar is None:
         async with services.sessions() as session, session.begin():
-            result = await _run(command, Call(session, t, services, user, words), None)
+            call = Call(session, t, services, user, words, bot_username=context.bot.username)
+            result = await _run(command, call, None)
         await _send(context, out, result)
         return
     cuts = grammar.candidates(words, command.grammar)
@@ -235,6 +238,34 @@ async def _send(context: BotContext, out: Outgoing, result: Result | None) -> No
 
 
 # --------------------------------------------------------------------------- the use cases
+
+
+async def _invite(call: Call) -> Result:
+    return await enrollment_cases.invite_client(
+        call.session,
+        call.t,
+        practitioner_id=call.user.id,
+        alias=" ".join(call.args),
+        now=utcnow(),
+        valid_for=timedelta(days=call.services.settings.invite_valid_days),
+        bot_username=call.bot_username,
+    )
+
+
+async def _colleague(call: Call) -> Result:
+    return await enrollment_cases.invite_colleague(
+        call.session,
+        call.t,
+        practitioner_id=call.user.id,
+        name=" ".join(call.args),
+        now=utcnow(),
+        valid_for=timedelta(days=call.services.settings.invite_valid_days),
+        bot_username=call.bot_username,
+    )
+
+
+async def _team(call: Call) -> Result:
+    return await enrollment_cases.team_picker(call.session, call.t, practitioner_id=call.user.id)
 
 
 async def _goals(call: Call) -> Result:
@@ -532,6 +563,10 @@ COMMANDS: tuple[Command, ...] = (
         usage_text=lambda t, services: measure_cases.usage(t, services.measures),
     ),
     # No client named: only the role is checked; each lists only the sender's own clients.
+    Command("invite", None, "", TEAM_READ, (), _invite),
+    Command("colleague", None, "", TEAM_READ, (), _colleague),
+    # A client's /team (their own team) and a stranger's are answered by the care-team flow.
+    Command("team", None, "", TEAM_READ, (), _team, others=care_team.team),
     Command("digest", None, "", TEAM_READ, (AuditAction.DIGEST,), _digest),
     Command("clients", None, "", TEAM_READ, (), _clients),
     Command(
