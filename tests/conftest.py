@@ -140,22 +140,3 @@ async def bot(migrated: Settings) -> AsyncIterator[BotApplication]:
     application = build_application(migrated)
     async with running(application, poll_timeout=1):
         yield application
-
-
-# The longest tests (tens of seconds each: measured with --durations), started first so
-# that the xdist workers are not left waiting on one of them at the end of the run.
-SLOW_FIRST = (
-    "tests/test_access_control.py::test_nobody_reaches_data_they_do_not_own",
-    "tests/test_malformed_callbacks.py::test_malformed_data_for_every_prefix",
-    "tests/test_demo.py::",
-    "tests/test_delivery_instances.py::",
-    "tests/test_delivery_faults.py::test_a_thousand_prompts",
-    "tests/test_fuzzing.py::",
-    "tests/test_run_command.py::",
-    "tests/test_practitioner_goals.py::test_edit_keeps_history",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first (a stable sort: the rest keep their order)."""
-    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
