@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 import frontmatter
 import yaml
@@ -27,6 +27,31 @@ from bot.content.telegram_html import markdown_blocks
 
 LessonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+# The intake's life areas (content/measures/intake.yaml item ids), and "general" for the
+# skills every client may use (goals, setbacks, self-compassion, values, support).
+Area = Literal[
+    "general",
+    "mood",
+    "worry",
+    "sleep",
+    "energy",
+    "relationships",
+    "work_study",
+    "routine",
+    "health",
+    "focus",
+]
+
+
+class Source(BaseModel):
+    """A public source a practitioner can check the lesson against."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Annotated[Line, StringConstraints(max_length=300)]
+    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")] | None = None
+
 
 # Inline buttons show about 30 characters on a phone; longer answers get cut off.
 MAX_QUIZ_ANSWER_LENGTH = 40
@@ -67,6 +92,11 @@ class LessonMeta(BaseModel):
     try_this: Annotated[Line, StringConstraints(max_length=1200)] | None = None
     reflection: Annotated[Line, StringConstraints(max_length=300)]
     quiz: Annotated[list[QuizQuestion], Field(default_factory=list, max_length=3)]
+    # The need areas the lesson serves and the approach it draws on (e.g. "CBT",
+    # "behavioural activation", "CBT-I"), with the sources that back it.
+    areas: Annotated[list[Area], Field(default_factory=list)]
+    approach: Annotated[Line, StringConstraints(max_length=80)] | None = None
+    sources: Annotated[list[Source], Field(default_factory=list)]
     reviewed: date
     updated: date
 
