@@ -135,6 +135,13 @@ async def migrated(settings: Settings) -> Settings:
 
 
 @pytest.fixture
+def migrated_url(migrated: Settings) -> str:
+    """A database at head, for a test that builds its own bot with other settings
+    (``tests/safety_support.bot_with``): a copy of the template, not a migration per test."""
+    return migrated.database_url
+
+
+@pytest.fixture
 async def bot(migrated: Settings) -> AsyncIterator[BotApplication]:
     """The real application, long-polling the fake Bot API on a migrated database."""
     application = build_application(migrated)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import BotApplication, build_application, running
 from bot.db import migrate
@@ -30,6 +30,35 @@ async def bot_with(
     application = build_application(settings)
     async with running(application, poll_timeout=1):
         yield application
+
+
+class Writes:
+    """Counts the statements that can change rows (anything but SELECT) run through the
+    bot's engine, so that a sweep re-reads the database only when a write happened since
+    its last read began: with no write in between, no row can differ. (Most refused
+    attempts write nothing; reading every table after each of them was most of a sweep's
+    time.)"""
+
+    def __init__(self, bot: BotApplication) -> None:
+        self._engine = bot.bot_data["services"].engine.sync_engine
+        self._count = 0
+        self._seen: int | None = None
+        event.listen(self._engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            self._count += 1
+
+    def since_last_read(self) -> bool:
+        """True when a row may have changed since the last call that returned True (or
+        ever, the first time); the caller then reads the rows."""
+        if self._seen == self._count:
+            return False
+        self._seen = self._count  # counted before reading: a write during it is seen next time
+        return True
+
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._on_execute)
 
 
 # Bookkeeping that any update may touch without it being "someone's data".

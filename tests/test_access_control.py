@@ -8,7 +8,8 @@ every callback pattern (with ids of someone else's rows). After each attempt:
 * nothing the intruder can see (messages, edits, callback answers, files) holds the
   victims' secrets (a reflection, a client's alias, a colleague's name);
 * no row about a victim changed (rows found from the schema's foreign keys, as /delete
-  finds them), and nothing was queued for a victim.
+  finds them; read again whenever anything was written since the last read), and nothing
+  was queued for a victim.
 
 The tables below must name every command and every callback pattern registered in
 ``bot/app.py``: a new handler without a case fails ``test_every_handler_has_a_case``.
@@ -69,7 +70,7 @@ from tests.enrollment_helpers import (
     press_forged,
     user_row,
 )
-from tests.safety_support import bot_with
+from tests.safety_support import Writes, bot_with
 
 # ------------------------------------------------------------------ the tables (one line each)
 
@@ -376,8 +377,8 @@ def seen_by(fake_api: FakeBotApi, intruder: FakeUser) -> set[str]:
 # ------------------------------------------------------------------------------------ tests
 
 
-async def test_every_handler_has_a_case(fake_api: FakeBotApi, database_url: str):
-    async with bot_with(fake_api, database_url) as bot:
+async def test_every_handler_has_a_case(fake_api: FakeBotApi, migrated_url: str):
+    async with bot_with(fake_api, migrated_url) as bot:
         commands, patterns = registered(bot)
     missing_commands = sorted(commands - set(COMMANDS))
     missing_patterns = sorted(map(str, patterns - set(CALLBACKS)))
@@ -418,18 +419,20 @@ async def test_every_handler_has_a_case(fake_api: FakeBotApi, database_url: str)
                 assert re.match(pattern, filled), (pattern, data)
 
 
-async def test_nobody_reaches_data_they_do_not_own(fake_api: FakeBotApi, database_url: str):
+async def test_nobody_reaches_data_they_do_not_own(fake_api: FakeBotApi, migrated_url: str):
     # One update at a time, so that "/help answered" means "everything before it handled";
     # no scheduler tick after the first, so that digest schedules made for the victims by
     # the tick (not by an intruder) do not count as a change mid-run.
     async with bot_with(
-        fake_api, database_url, concurrent_updates=1, scheduler_tick_seconds=3600
+        fake_api, migrated_url, concurrent_updates=1, scheduler_tick_seconds=3600
     ) as bot:
         the_world, intruders = await world(fake_api, bot)
         for intruder in intruders:
             intruder.send("/help")
             the_world.help_text[intruder.id] = (await intruder.expect_one()).plain_text
         await settled_outbox(bot)
+        writes = Writes(bot)
+        writes.since_last_read()
         before = await victims_rows(bot, the_world.victim_ids)
         victim_counts = {v.id: len(fake_api.sent(v.id)) for v in the_world.victims}
 
@@ -447,9 +450,10 @@ async def test_nobody_reaches_data_they_do_not_own(fake_api: FakeBotApi, databas
                 seen = "\n".join(seen_by(fake_api, intruder) - earlier)  # what is new
                 leaked = [s for s in the_world.secrets if s in seen and s not in typed]
                 assert not leaked, f"{intruder.id} {attempt!r} revealed {leaked}"
-                after = await victims_rows(bot, the_world.victim_ids)
-                changed = [k for k in before if before[k] != after[k]]
-                assert not changed, f"{intruder.id} {attempt!r} changed {changed}"
+                if writes.since_last_read():  # else no row can differ from `before`
+                    after = await victims_rows(bot, the_world.victim_ids)
+                    changed = [k for k in before if before[k] != after[k]]
+                    assert not changed, f"{intruder.id} {attempt!r} changed {changed}"
                 sent = {v.id: len(fake_api.sent(v.id)) for v in the_world.victims}
                 assert sent == victim_counts, f"{intruder.id} {attempt!r} made the bot write"
         for victim in the_world.victims:

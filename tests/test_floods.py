@@ -56,9 +56,9 @@ def test_the_bucket_refills_warns_once_a_minute_and_forgets_the_least_recent_use
 
 @pytest.mark.parametrize("language", ["en", "de", "es"])
 async def test_a_flood_gets_one_slow_down_and_loses_nothing(
-    fake_api: FakeBotApi, database_url: str, language: str
+    fake_api: FakeBotApi, migrated_url: str, language: str
 ):
-    async with bot_with(fake_api, database_url, flood_per_minute=0.1) as bot:
+    async with bot_with(fake_api, migrated_url, flood_per_minute=0.1) as bot:
         services = bot.bot_data["services"]
         services.flood.burst = 1000  # the setup below is not a flood
         user_id = await make_client(bot, 8201, language)

@@ -176,11 +176,11 @@ def fuzz_settings(test):
 
 
 @pytest.fixture
-async def fuzzer(fake_api: FakeBotApi, database_url: str):
+async def fuzzer(fake_api: FakeBotApi, migrated_url: str):
     # The periodic tick is kept out of the way: it makes the digest's schedule rows on its
     # own, which is no example's doing.
     async with bot_with(
-        fake_api, database_url, concurrent_updates=1, scheduler_tick_seconds=3600
+        fake_api, migrated_url, concurrent_updates=1, scheduler_tick_seconds=3600
     ) as bot:
         fuzzer = Fuzzer(fake_api, bot)
         await fuzzer.setup()

@@ -248,11 +248,11 @@ ATTEMPTS = [
 
 @pytest.mark.parametrize("attempt", ATTEMPTS)
 async def test_another_practice_cannot_reach_a_client_by_any_command(
-    fake_api: FakeBotApi, database_url: str, attempt: str
+    fake_api: FakeBotApi, migrated_url: str, attempt: str
 ):
     """Dr. Far (practice B) names Dr. Weber's client (practice A) by alias and by number."""
     # One update at a time, so that "/help answered" means "everything before it handled".
-    async with bot_with(fake_api, database_url, concurrent_updates=1) as bot:
+    async with bot_with(fake_api, migrated_url, concurrent_updates=1) as bot:
         lead, lead_row = await practitioner(fake_api, bot, 7041, name="Dr. Weber")
         far, far_row = await practitioner(fake_api, bot, 7042, name="Dr. Far", practice=ELSEWHERE)
         async with services(bot).sessions() as session, session.begin():

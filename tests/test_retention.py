@@ -41,9 +41,9 @@ async def deliveries(bot) -> int:
 
 
 async def test_the_job_erases_only_clients_stopped_longer_ago_than_the_period(
-    fake_api: FakeBotApi, database_url: str
+    fake_api: FakeBotApi, migrated_url: str
 ):
-    async with bot_with(fake_api, database_url, retention_days=30) as bot:
+    async with bot_with(fake_api, migrated_url, retention_days=30) as bot:
         sessions = bot.bot_data["services"].sessions
         old = await add(bot, 8101, UserStatus.STOPPED, NOW - timedelta(days=31))
         older = await add(bot, 8102, UserStatus.STOPPED, NOW - timedelta(days=400))
@@ -77,9 +77,9 @@ async def test_the_job_erases_only_clients_stopped_longer_ago_than_the_period(
     ],
 )
 async def test_stop_records_when_and_says_how_long_data_is_kept(
-    fake_api: FakeBotApi, database_url: str, language: str, asked: str, done: str
+    fake_api: FakeBotApi, migrated_url: str, language: str, asked: str, done: str
 ):
-    async with bot_with(fake_api, database_url, retention_days=30) as bot:
+    async with bot_with(fake_api, migrated_url, retention_days=30) as bot:
         doctor, _ = await practitioner(fake_api, bot, 8110)
         client = await onboard_client(fake_api, doctor, 8111, language=language)
         client.send("/stop")
@@ -102,8 +102,8 @@ async def test_stop_records_when_and_says_how_long_data_is_kept(
         assert await user_row(bot, 8111) is not None
 
 
-async def test_without_retention_stop_says_data_stays(fake_api: FakeBotApi, database_url: str):
-    async with bot_with(fake_api, database_url) as bot:
+async def test_without_retention_stop_says_data_stays(fake_api: FakeBotApi, migrated_url: str):
+    async with bot_with(fake_api, migrated_url) as bot:
         doctor, _ = await practitioner(fake_api, bot, 8120)
         client = await onboard_client(fake_api, doctor, 8121)
         client.send("/stop")
@@ -111,6 +111,6 @@ async def test_without_retention_stop_says_data_stays(fake_api: FakeBotApi, data
         assert not [job for job in bot.job_queue.jobs() if job.name == "privacy.retention"]
 
 
-async def test_with_retention_the_daily_job_is_scheduled(fake_api: FakeBotApi, database_url: str):
-    async with bot_with(fake_api, database_url, retention_days=7) as bot:
+async def test_with_retention_the_daily_job_is_scheduled(fake_api: FakeBotApi, migrated_url: str):
+    async with bot_with(fake_api, migrated_url, retention_days=7) as bot:
         assert [job.name for job in bot.job_queue.jobs() if job.name == "privacy.retention"]

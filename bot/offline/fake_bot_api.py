@@ -554,6 +554,18 @@ class _MessageLog:
         self._incoming: set[tuple[int, int]] = set()
         self._next_ids: dict[int, Iterator[int]] = {}
         self._read: dict[int, int] = {}
+        # A test reads copies, so that what it holds does not change under it. Each copy
+        # is made once per state of its message (an edit or a deletion makes a new one):
+        # tests that look at a whole chat after every step would otherwise copy every
+        # message of it again each time. Tests must treat what they read as read-only.
+        self._copies: dict[int, tuple[tuple[int, bool], SentMessage]] = {}
+
+    def _copy(self, message: SentMessage) -> SentMessage:
+        state = (message.edited, message.deleted)
+        cached = self._copies.get(id(message))
+        if cached is None or cached[0] != state:
+            cached = self._copies[id(message)] = (state, copy.deepcopy(message))
+        return cached[1]
 
     def next_message_id(self, chat_id: int) -> int:
         """Message ids are counted per chat; users and the bot share the sequence."""
@@ -581,7 +593,7 @@ class _MessageLog:
 
     def sent(self, chat_id: int | None = None) -> list[SentMessage]:
         return [
-            copy.deepcopy(message)
+            self._copy(message)
             for message in self._sent
             if chat_id is None or message.chat_id == chat_id
         ]
@@ -589,7 +601,7 @@ class _MessageLog:
     def unread(self, chat_id: int) -> list[SentMessage]:
         # Copies only the unread ones: the waiting helpers call this every few ms.
         mine = [message for message in self._sent if message.chat_id == chat_id]
-        return [copy.deepcopy(message) for message in mine[self._read.get(chat_id, 0) :]]
+        return [self._copy(message) for message in mine[self._read.get(chat_id, 0) :]]
 
     def mark_read(self, chat_id: int, count: int) -> None:
         self._read[chat_id] = self._read.get(chat_id, 0) + count
@@ -598,6 +610,7 @@ class _MessageLog:
         self._sent.clear()
         self._by_key.clear()
         self._read.clear()
+        self._copies.clear()
 
 
 # Update types Telegram leaves out unless asked for by allowed_updates.

@@ -45,26 +45,40 @@ class Link:
 
 
 def links(metadata: MetaData, users: Table) -> list[Link]:
-    """Every path from a table to ``users``, parents before their children."""
+    """Every path from a table to ``users``, parents before their children.
+
+    Derived once per schema (the metadata's tables are fixed once the models are
+    imported): /mydata, /delete and the retention sweep ask for it on every run."""
+    key = (id(metadata), id(users), tuple(metadata.tables))
+    found = _LINKS.get(key)
+    if found is None:
+        found = _LINKS[key] = _derive_links(metadata.sorted_tables, users)
+    return list(found)
+
+
+_LINKS: dict[tuple[int, int, tuple[str, ...]], list[Link]] = {}
+
+
+def _derive_links(tables: list[Table], users: Table) -> list[Link]:
     found: list[Link] = []
     frontier = [
         Link(table, column)
-        for table in metadata.sorted_tables
+        for table in tables
         if table is not users
         for column in table.columns
         if any(fk.column.table is users for fk in column.foreign_keys)
     ]
     while frontier:
         found.extend(frontier)
-        frontier = list(_children(metadata, frontier, users))
+        frontier = list(_children(tables, frontier, users))
     return found
 
 
-def _children(metadata: MetaData, parents: list[Link], users: Table) -> Iterator[Link]:
+def _children(tables: list[Table], parents: list[Link], users: Table) -> Iterator[Link]:
     for parent in parents:
         if parent.anonymize:
             continue  # rows kept on erasure: their children stay too
-        for table in metadata.sorted_tables:
+        for table in tables:
             if table in (users, parent.table):
                 continue
             for column in table.columns:
