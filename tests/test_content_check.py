@@ -14,6 +14,7 @@ from bot.content.check import check_content
 from bot.content.library import load_content
 from bot.content.quality import READING_BANDS, reading_score
 from bot.content.telegram_html import visible_text
+from bot.safety.content import load_matcher
 from bot.settings import PROJECT_ROOT, SUPPORTED_LOCALES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "content"
@@ -31,8 +32,12 @@ def content_with(tmp_path: Path, broken: str | None = None, placed_at: str | Non
     return root
 
 
+MATCHER = load_matcher(SUPPORTED_LOCALES)
+
+
 def problems_in(root: Path) -> list[str]:
-    return [str(problem) for problem in check_content(root, SUPPORTED_LOCALES, HEADINGS).problems]
+    report = check_content(root, SUPPORTED_LOCALES, HEADINGS, matcher=MATCHER)
+    return [str(problem) for problem in report.problems]
 
 
 def test_shipped_content_passes_in_every_language(capsys: pytest.CaptureFixture[str]):
@@ -113,7 +118,7 @@ def test_a_program_needs_an_english_title(tmp_path: Path):
 def test_a_missing_translation_is_reported_and_falls_back_to_english(tmp_path: Path):
     root = content_with(tmp_path)
     (root / "psychoeducation" / "es" / "breathing.md").unlink()
-    report = check_content(root, SUPPORTED_LOCALES, HEADINGS)
+    report = check_content(root, SUPPORTED_LOCALES, HEADINGS, matcher=MATCHER)
     assert [str(p) for p in report.problems] == [
         "psychoeducation/es: lesson 'breathing' has no translation (readers get the en text)"
     ]
@@ -137,6 +142,8 @@ def test_the_command_prints_each_problem_and_exits_non_zero(
 def test_the_command_fails_when_the_default_program_is_missing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
+    # The fixture content, not the shipped one: its quality gate takes seconds per run.
+    monkeypatch.setenv("CONTENT_DIR", str(FIXTURES / "valid"))
     monkeypatch.setenv("DEFAULT_PROGRAM", "no-such-program")
     assert main(["content", "check"]) == 1
     assert "DEFAULT_PROGRAM names this program" in capsys.readouterr().out

@@ -16,11 +16,13 @@ reports a :class:`Problem` worded for the person who edits the file:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-import textstat
 from markdown_it import MarkdownIt
+from textstat.textstat import textstatistics
 
 from bot.content.lessons import Lesson
 from bot.content.library import LESSONS_FOLDER, ContentLibrary, Problem
@@ -37,10 +39,10 @@ _parser = MarkdownIt("commonmark")
 
 @dataclass(frozen=True)
 class ReadingBand:
-    """A readability formula (higher = easier) and the range a lesson must fall in."""
+    """A textstat formula (higher = easier) and the range a lesson must fall in."""
 
-    formula: str
-    score: Callable[[str], float]
+    formula: str  # its name, for the report
+    method: str  # the textstat method that computes it
     low: float
     high: float
 
@@ -50,10 +52,19 @@ class ReadingBand:
 # (INFLESZ) 76-87. Each floor is about ten points under the hardest of them; each
 # ceiling leaves room above the easiest and only catches text that is no longer prose.
 READING_BANDS: dict[str, ReadingBand] = {
-    "en": ReadingBand("Flesch reading ease", textstat.flesch_reading_ease, 72, 120),
-    "de": ReadingBand("Flesch-Amstad", textstat.flesch_reading_ease, 58, 110),
-    "es": ReadingBand("Szigriszt-Pazos", textstat.szigriszt_pazos, 65, 110),
+    "en": ReadingBand("Flesch reading ease", "flesch_reading_ease", 72, 120),
+    "de": ReadingBand("Flesch-Amstad", "flesch_reading_ease", 58, 110),
+    "es": ReadingBand("Szigriszt-Pazos", "szigriszt_pazos", 65, 110),
 }
+
+
+@cache
+def _textstat(locale: str) -> Any:
+    """One textstat instance per language: choosing a language loads its hyphenation
+    dictionary (over a second), so it is done once, never per lesson."""
+    stats = textstatistics()
+    stats.set_lang(locale)
+    return stats
 
 
 def reading_score(text: str, locale: str) -> float | None:
@@ -61,9 +72,7 @@ def reading_score(text: str, locale: str) -> float | None:
     band = READING_BANDS.get(locale)
     if band is None:
         return None
-    # textstat keeps the language as module state; the check runs in one thread.
-    textstat.set_lang(locale)
-    return float(band.score(text))
+    return float(getattr(_textstat(locale), band.method)(text))
 
 
 def quality_problems(
