@@ -54,6 +54,11 @@ def test_raw_html_and_unsafe_links_are_shown_as_text():
     assert markdown_to_telegram_html("[click](ftp://example.org)") == "click"
 
 
+def test_a_link_to_another_lesson_reads_as_its_text():
+    # Lessons name each other as [title](lesson:<id>); the content check verifies the id.
+    assert markdown_to_telegram_html("See [Worry time](lesson:worry-time).") == "See Worry time."
+
+
 @given(st.text(max_size=400))
 def test_any_markdown_renders_to_html_telegram_accepts(source: str):
     telegram_accepts(markdown_to_telegram_html(source) or "x")

@@ -4,7 +4,9 @@ Reports, per file, what a content editor must fix: front matter that does not
 validate (including malformed quizzes), a lesson missing in a shipped language
 (readers would get English), a lesson whose text does not fit Telegram's
 limits once rendered, a program naming a lesson that does not exist, and any
-measure file (``measures/<id>.yaml``) that does not validate.
+measure file (``measures/<id>.yaml``) that does not validate; then the lesson
+quality gate (bot/content/quality.py): reading level, length in pages, the same
+structure in every language, cross-links, and no crisis language.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.library import ContentLibrary, Problem, load_content, page_problems
+from bot.content.quality import quality_problems
+from bot.domain.crisis import CrisisMatcher
 from bot.measures.catalog import check_measures
 
 
@@ -50,9 +54,16 @@ def check_content(
     try_this_headings: Mapping[str, str],
     *,
     default_program: str | None = None,
+    matcher: CrisisMatcher | None = None,
 ) -> ContentReport:
+    """Everything under ``content_dir``; lessons are checked against the shipped lexicons."""
+    if matcher is None:
+        from bot.safety.content import load_matcher
+
+        matcher = load_matcher(locales)
     library, problems = load_content(content_dir, locales, "en")
     problems += page_problems(library, dict(try_this_headings))
+    problems += quality_problems(library, dict(try_this_headings), matcher)
     if default_program is not None and library.program(default_program) is None:
         problems.append(
             Problem(

@@ -27,6 +27,7 @@ from bot.content.telegram_html import markdown_blocks
 
 LessonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+RuleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
 
 # The intake's life areas (content/measures/intake.yaml item ids), and "general" for the
 # skills every client may use (goals, setbacks, self-compassion, values, support).
@@ -93,10 +94,15 @@ class LessonMeta(BaseModel):
     reflection: Annotated[Line, StringConstraints(max_length=300)]
     quiz: Annotated[list[QuizQuestion], Field(default_factory=list, max_length=3)]
     # The need areas the lesson serves and the approach it draws on (e.g. "CBT",
-    # "behavioural activation", "CBT-I"), with the sources that back it.
-    areas: Annotated[list[Area], Field(default_factory=list)]
-    approach: Annotated[Line, StringConstraints(max_length=80)] | None = None
-    sources: Annotated[list[Source], Field(default_factory=list)]
+    # "behavioural activation", "CBT-I"), with the sources that back it: a practitioner
+    # must be able to check what a lesson teaches, so all three are required.
+    areas: Annotated[list[Area], Field(min_length=1)]
+    approach: Annotated[Line, StringConstraints(max_length=80)]
+    sources: Annotated[list[Source], Field(min_length=1)]
+    # Crisis-lexicon rule ids allowed to match this lesson's text (``python -m bot content
+    # check`` fails on any other): only for a lesson that has to name crisis language,
+    # such as one about staying safe. Empty for every other lesson.
+    safety_exemptions: Annotated[list[RuleName], Field(default_factory=list)]
     reviewed: date
     updated: date
 
