@@ -24,6 +24,7 @@ from bot.db.models import (
 from bot.lessons import progress_report
 from bot.lessons.schedule import local_date
 from bot.offline.fake_bot_api import FakeBotApi
+from bot.settings import PROJECT_ROOT
 from tests.enrollment_helpers import (
     answer_of,
     button_data,
@@ -106,7 +107,9 @@ async def test_the_lead_picks_a_program_from_buttons(fake_api: FakeBotApi, bot: 
     offer = await lead.expect_one()
     assert "Welchem Programm soll Anna M. folgen?" in offer.plain_text
     data = button_data(offer, "pa:")
-    assert data == [f"pa:{client_row.id}:calm-skills", f"pa:{client_row.id}:foundations"]
+    shipped = sorted(path.stem for path in (PROJECT_ROOT / "content" / "programs").glob("*.yaml"))
+    assert {"calm-skills", "foundations"} <= set(shipped)
+    assert data == [f"pa:{client_row.id}:{program}" for program in shipped]  # by id
     assert all(len(item.encode()) <= 64 for item in data)
     lead.press(offer, CALM["de"])
     done = await lead.expect_one()
