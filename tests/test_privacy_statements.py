@@ -108,6 +108,16 @@ STATEMENTS: tuple[Statement, ...] = (
         "only_the_agreed_team_reads",
     ),
     Statement(
+        "content/psychoeducation/en/how-between-works.md",
+        "Your practitioner sees your answers later, when they review your progress.",
+        "an_agreed_member_reads",
+    ),
+    Statement(
+        "content/measures/intake.yaml",
+        "so that you and your practitioner can see where you are today",
+        "the_team_reads_the_intake",
+    ),
+    Statement(
         CATALOG,
         "/team shows who sees your data",
         "only_the_agreed_team_reads",
@@ -294,6 +304,11 @@ async def an_agreed_member_reads(world: World) -> None:
     assert TEAM_NOTE in view
 
 
+async def the_team_reads_the_intake(world: World) -> None:
+    assert declared("intake") == TEAM_READ
+    await only_the_agreed_team_reads(world)
+
+
 async def nobody_reads_before_agreeing(world: World) -> None:
     refused = await may_read(world, world.pending)
     assert isinstance(refused, Refused) and refused.reason is Refusal.NOT_FOUND
@@ -378,6 +393,7 @@ CHECKS: dict[str, Check] = {
     for check in (
         only_the_agreed_team_reads,
         an_agreed_member_reads,
+        the_team_reads_the_intake,
         nobody_reads_before_agreeing,
         a_declined_colleague_reads_nothing,
         a_removed_member_reads_nothing,
