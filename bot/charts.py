@@ -74,6 +74,9 @@ class Panel:
     title: str
     lines: tuple[Line, ...]
     target: Target | None = None
+    # The days shown (first, last): a whole period, missed days at its ends included.
+    # None: from the first rating to the last.
+    period: tuple[date, date] | None = None
 
 
 def plain(text: str) -> str:
@@ -134,7 +137,8 @@ def figure(
 def _draw_panel(ax: Axes, panel: Panel, *, y_label: str, date_label: Callable[[date], str]) -> None:
     from matplotlib import dates as mdates
 
-    shown_days = sorted({day for line in panel.lines for day, _value in line.points})
+    rated = sorted({day for line in panel.lines for day, _value in line.points})
+    shown_days = list(panel.period) if panel.period and rated else rated
     for line in panel.lines:
         if not line.points:
             continue

@@ -184,3 +184,6 @@ async def test_progress_draws_the_month_with_its_gaps_for_a_phone(
     assert 0.8 <= height / width <= 1.25
     (fig,) = figures
     assert_phone_chart(drawn(fig), first=first, missed_days=missed, locale=language)
+    # The whole four weeks are in view, today (not answered yet) included.
+    low, high = fig.axes[0].get_xlim()
+    assert (charts_day(low + 0.5), charts_day(high - 0.5)) == (first, today)

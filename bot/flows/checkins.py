@@ -211,7 +211,14 @@ async def progress(update: Update, context: BotContext) -> None:
         charts.Line(goal.title or "…", goal.points, goal.target_date) for goal in found.series
     )
     png = await charts.png(
-        [charts.Panel(labels["title"], lines, charts.Target(charts.TOP, labels["target"]))],
+        [
+            charts.Panel(
+                labels["title"],
+                lines,
+                charts.Target(charts.TOP, labels["target"]),
+                period=(today - timedelta(days=progress_data.PROGRESS_DAYS - 1), today),
+            )
+        ],
         y_label=labels["axis"],
         locale=t.locale,
     )
