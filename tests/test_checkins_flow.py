@@ -59,8 +59,8 @@ THANKS = {
 }
 STREAK_1 = {
     "en": "Streak: 1 day (your best: 1).",
-    "de": "Serie: 1 Tag (deine beste: 1).",
-    "es": "Racha: 1 día (tu mejor: 1).",
+    "de": "Serie: 1 Tag (Rekord: 1).",
+    "es": "Racha: 1 día (récord: 1).",
 }
 ALREADY = {
     "en": "You've already checked in today",
@@ -278,8 +278,8 @@ async def test_a_streak_survives_a_pause_and_a_grace_day(
     thanks = await edited(client, prompt, 2)
     expected = {
         "en": "Streak: 6 days (your best: 6).",
-        "de": "Serie: 6 Tage (deine beste: 6).",
-        "es": "Racha: 6 días (tu mejor: 6).",
+        "de": "Serie: 6 Tage (Rekord: 6).",
+        "es": "Racha: 6 días (récord: 6).",
     }
     assert expected[language] in thanks.plain_text
     async with services_of(bot).sessions() as session:
@@ -388,8 +388,8 @@ async def test_after_a_break_a_warm_welcome_back(
 
 STREAK_AFTER_BREAK = {
     "en": "Streak: 1 day (your best: 3).",
-    "de": "Serie: 1 Tag (deine beste: 3).",
-    "es": "Racha: 1 día (tu mejor: 3).",
+    "de": "Serie: 1 Tag (Rekord: 3).",
+    "es": "Racha: 1 día (récord: 3).",
 }
 LOW = {
     "en": "Two hard days in a row",

@@ -237,8 +237,8 @@ HARD_SPANISH = (
         ("en", in_body("See [this one](worry-time.md)."), "link 'worry-time.md' goes nowhere"),
         (
             "en",
-            in_body("Breathe in through your nose."),
-            "crisis rule 'plan' (en) fires on «Breathe in through your nose.»",
+            in_body("You might think: I'm a burden to everyone."),
+            "crisis rule 'burden' (en) fires on «You might think: I'm a burden to everyone.»",
         ),
         ("es", in_body("Piensa: «Soy un inútil»."), "crisis rule 'burden' (es) fires on"),
     ],
@@ -257,10 +257,10 @@ def test_good_links_and_an_exempted_rule_pass(tmp_path: Path):
     edit_lesson(
         root, "en", in_body("Also [a web page](https://example.org) and [more](lesson:breathing).")
     )
-    edit_lesson(root, "en", in_body("Breathe in through your nose."))
-    assert any("crisis rule 'plan'" in problem for problem in problems_in(root))
+    edit_lesson(root, "en", in_body("You might think: I'm a burden to everyone."))
+    assert any("crisis rule 'burden'" in problem for problem in problems_in(root))
     edit_lesson(
-        root, "en", lambda text: text.replace("areas:", "safety_exemptions: [plan]\nareas:")
+        root, "en", lambda text: text.replace("areas:", "safety_exemptions: [burden]\nareas:")
     )
     assert problems_in(root) == []
 

@@ -34,7 +34,7 @@ FAST = {
 REMINDER = {
     "en": ("It's time for your daily check-in.", "Skip today", "Okay, skipped for today."),
     "de": ("Es ist Zeit für deinen täglichen Check-in.", "Heute auslassen", "Okay, heute"),
-    "es": ("Es hora de tu check-in diario.", "Saltar hoy", "Vale, lo dejamos por hoy."),
+    "es": ("Es hora de tu check-in diario.", "Saltar hoy", "De acuerdo, lo dejamos por hoy."),
 }
 
 

@@ -75,8 +75,8 @@ def question(t: Translator, plan: Plan, step: str, local_date: date, *, skip: bo
         return Rendered(text=text, buttons=(buttons, *skip_row))
     if step == NOTE:
         text = _(
-            "Anything you'd like to add about today? Just type a short note — "
-            "it stays private and encrypted. Or skip it."
+            "Anything you'd like to add about today? Just type a short note: your "
+            "practitioner can read it, and it is stored encrypted. Or skip it."
         )
         return Rendered(text=text, buttons=((Button(_("No note today"), data(local_date, "n")),),))
     return Rendered(text=_("Thank you — your check-in is saved. 🌱"))
@@ -253,4 +253,8 @@ def encouragement_line(
 
 def chart_labels(t: Translator) -> dict[str, str]:
     _ = t._
-    return {"title": _("Your ratings, last 4 weeks"), "axis": _("Rating (0–10)")}
+    return {
+        "title": _("Your ratings, last 4 weeks"),
+        "axis": _("Rating (0–10)"),
+        "target": _("10: goal reached"),
+    }

@@ -27,6 +27,7 @@ class GoalSeries:
     goal_id: int
     title: str | None
     points: tuple[tuple[date, int], ...]
+    target_date: date | None = None  # the goal's "by when", marked on the chart
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,11 @@ async def progress(session: AsyncSession, *, user_id: int, today: date) -> Progr
     ).all():
         done_counts[strategy_id] = done_counts.get(strategy_id, 0) + 1
     goal_ids = {row.goal_id for row in rows}
-    goals: dict[int, str | None] = {
-        goal.id: goal.title
-        for goal in await session.scalars(
-            select(Goal).where(Goal.id.in_(goal_ids), Goal.user_id == user_id)
-        )
-    }
+    goal_rows = (
+        await session.scalars(select(Goal).where(Goal.id.in_(goal_ids), Goal.user_id == user_id))
+    ).all()
+    goals: dict[int, str | None] = {goal.id: goal.title for goal in goal_rows}
+    target_dates = {goal.id: goal.target_date for goal in goal_rows}
     strategies: dict[int, str | None] = {
         s.id: s.title
         for s in await session.scalars(select(Strategy).where(Strategy.id.in_(done_counts)))
@@ -87,7 +87,7 @@ async def progress(session: AsyncSession, *, user_id: int, today: date) -> Progr
         current=current,
         best=best,
         series=tuple(
-            GoalSeries(goal_id, goals.get(goal_id), tuple(day_values))
+            GoalSeries(goal_id, goals.get(goal_id), tuple(day_values), target_dates.get(goal_id))
             for goal_id, day_values in points.items()
         ),
         encouragement=encouragement(points, done_counts, today=today),

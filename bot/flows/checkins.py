@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from babel.dates import format_date
 from telegram import Update
 
 from bot import charts
@@ -208,11 +207,20 @@ async def progress(update: Update, context: BotContext) -> None:
         await message.reply_text(caption)
         return
     labels = messages.chart_labels(t)
-    lines = tuple(charts.Line(goal.title or "…", goal.points) for goal in found.series)
+    lines = tuple(
+        charts.Line(goal.title or "…", goal.points, goal.target_date) for goal in found.series
+    )
     png = await charts.png(
-        [charts.Panel(labels["title"], lines)],
+        [
+            charts.Panel(
+                labels["title"],
+                lines,
+                charts.Target(charts.TOP, labels["target"]),
+                period=(today - timedelta(days=progress_data.PROGRESS_DAYS - 1), today),
+            )
+        ],
         y_label=labels["axis"],
-        date_label=lambda day: format_date(day, "d MMM", locale=t.locale),
+        locale=t.locale,
     )
     logger.info("event=progress.sent user_id=%s goals=%s", user.id, len(found.series))
     await message.reply_photo(png, caption=caption)

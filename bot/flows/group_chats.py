@@ -37,7 +37,7 @@ async def _explain_and_leave(update: Update, context: BotContext) -> None:
                 chat.id,
                 _(
                     "I only work in private chats, so that what you share stays between "
-                    "you and your practitioner. Please write to me directly. Goodbye!"
+                    "you and your care team. Please write to me directly. Goodbye!"
                 ),
             )
         await context.bot.leave_chat(chat.id)

@@ -85,7 +85,8 @@ async def consent_text(context: BotContext, session: AsyncSession, invite: Invit
             ),
             _(
                 "<b>Before we start</b>\n"
-                "• What I keep: your settings, your check-in answers and the notes you write.\n"
+                "• What I keep: your settings, your goals, your answers (check-ins, lessons, "
+                "questionnaires) and what you write.\n"
                 "• Who sees it: {practitioner}, and other professionals only if you agree to "
                 "each one.\n"
                 "• I am not an emergency service, and nobody reads these messages in real "

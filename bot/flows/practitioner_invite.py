@@ -62,8 +62,9 @@ async def accept(
                 _("Welcome to Between, {name}!", name=html.escape(name)),
                 _(
                     "You're registered as a practitioner. To enroll a client, send "
-                    "/invite followed by a name only you will see, for example "
-                    "<code>/invite Anna M.</code>: I'll give you a link and a QR code."
+                    "/invite followed by a name for your client list, for example "
+                    "<code>/invite Anna M.</code>: I'll give you a link and a QR code. "
+                    "The client can see that name in their copy of their data (/mydata)."
                 ),
                 _(
                     "/clients lists your clients, /team manages a client's care team, "

@@ -582,7 +582,8 @@ COMMANDS: tuple[Command, ...] = (
         grammar.NOTE,
         N_(
             "Write the note after the client's name, like /note Anna Talked about sleep today. "
-            "Only their care team sees it."
+            "Their care team sees it, and so does the client in their copy of their data "
+            "(/mydata)."
         ),
         TEAM_CHANGE,
         (AuditAction.NOTE_ADD,),

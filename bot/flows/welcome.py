@@ -12,7 +12,9 @@ import logging
 from telegram import Update
 
 from bot.context import BotContext
+from bot.db.models import Role, UserStatus
 from bot.flows.crisis import resource_list
+from bot.flows.menus import CLIENT_MENU
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """Say what the bot is and is not, and where to turn in a crisis."""
+    """Say what the bot is and is not, where to turn in a crisis, and what one can do."""
     await update.effective_message.reply_text(help_text(context))
 
 
@@ -59,6 +61,17 @@ def help_text(context: BotContext) -> str:
                 "these messages in real time."
             ),
             _("<b>If you need help now</b>") + "\n" + resource_list(context),
-            _("<b>Commands</b>\n/start – begin\n/help – this message"),
+            commands(context),
         )
     )
+
+
+def commands(context: BotContext) -> str:
+    """What this person can do: a client who finished onboarding gets their whole menu
+    (the same list as Telegram's command menu), anyone else how to begin."""
+    _ = context.t._
+    user = context.user_record
+    if user is None or user.role != Role.CLIENT or user.status is UserStatus.ONBOARDING:
+        return _("<b>Commands</b>\n/start – begin\n/help – this message")
+    lines = [f"/{name} – {_(description)}" for name, description in CLIENT_MENU]
+    return "\n".join((_("<b>What you can do</b>"), *lines))

@@ -93,8 +93,9 @@ def reflection_prompt(
             _("<b>Something to think about</b>"),
             html.escape(lesson.meta.reflection),
             _(
-                "If you like, write your answer in a message. Your practitioner can read "
-                "it; nobody reads it in real time. Or skip it: that is fine too."
+                "If you like, write your answer in a message. Your practitioner, and anyone "
+                "you agreed to add to your care team, can read it; nobody reads it in real "
+                "time. Or skip it: that is fine too."
             ),
         )
     )
@@ -135,8 +136,8 @@ def program_question(
         total=total,
     )
     hint = _(
-        "Write your answer in a message if you like; your practitioner can read it. "
-        "Or skip it: that is fine too."
+        "Write your answer in a message if you like; your practitioner, and anyone you "
+        "agreed to add to your care team, can read it. Or skip it: that is fine too."
     )
     text = f"{heading}\n\n{html.escape(question)}\n\n{hint}"
     return OutgoingMessage(

@@ -407,9 +407,10 @@ def chart_panels(t: Translator, reviews: Sequence[ClientReview]) -> list[charts.
         charts.Panel(
             html.unescape(label(t, review)),
             tuple(
-                charts.Line(f"{goal.number}. {goal.title[:30]}", tuple(goal.series))
+                charts.Line(f"{goal.number}. {goal.title}", tuple(goal.series))
                 for goal in review.goals
             ),
+            charts.Target(charts.TOP, t._("10: goal reached")),
         )
         for review in reviews
     ]
@@ -438,7 +439,9 @@ async def build(
     urgent = [r for r in ordered(reviews) if r.signals.needs_attention and r.goals]
     picture = None
     if urgent:
-        picture = await charts.png(chart_panels(t, urgent), y_label=t._("rating (0–10)"))
+        picture = await charts.png(
+            chart_panels(t, urgent), y_label=t._("rating (0–10)"), locale=t.locale
+        )
     return Digest(messages, picture, [r.client_id for r in reviews])
 
 

@@ -242,7 +242,9 @@ def _plain_text(markup: str) -> str:
     return "".join(ch for ch in text if ord(ch) < 0x2500 or ch in "“”").replace("\ufe0f", "")
 
 
-def pdf_report(title: str, summary: str, panels: list[charts.Panel], *, y_label: str) -> bytes:
+def pdf_report(
+    title: str, summary: str, panels: list[charts.Panel], *, y_label: str, locale: str = "en"
+) -> bytes:
     """Text pages (the summary), then the chart page."""
     # Imported here: matplotlib costs start-up time and memory until a report is made.
     from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages
@@ -265,7 +267,9 @@ def pdf_report(title: str, summary: str, panels: list[charts.Panel], *, y_label:
             )
             pdf.savefig(page)
         if panels:
-            figure = charts.figure(panels, y_label=y_label)
+            figure = charts.figure(
+                panels, y_label=y_label, locale=locale, width_inches=charts.PRINT_WIDTH_INCHES
+            )
             FigureCanvasPdf(figure)
             pdf.savefig(figure)
     return buffer.getvalue()
@@ -324,6 +328,11 @@ async def build(
     )
     panels = digest.chart_panels(t, [review]) if any(g.series for g in review.goals) else []
     pdf = await asyncio.to_thread(
-        pdf_report, title, _plain_text(summary), panels, y_label=t._("rating (0–10)")
+        pdf_report,
+        title,
+        _plain_text(summary),
+        panels,
+        y_label=t._("rating (0–10)"),
+        locale=t.locale,
     )
     return ExportFiles(client_id, _zip(files), pdf)

@@ -221,7 +221,9 @@ async def client_view(
     for part in split_messages(header, blocks):
         result.say(part)
     if any(goal.series for goal in review.goals):
-        picture = await charts.png(digest.chart_panels(t, [review]), y_label=t._("rating (0–10)"))
+        picture = await charts.png(
+            digest.chart_panels(t, [review]), y_label=t._("rating (0–10)"), locale=t.locale
+        )
         result.photo = File(picture, "client.png")
     logger.info("event=client.viewed client_id=%s by=%s", review.client_id, practitioner_id)
     return result.audited(AuditAction.CLIENT_VIEW)
@@ -242,7 +244,8 @@ async def add_note(
         .audited(AuditAction.NOTE_ADD)
         .say(
             t._(
-                "Noted for {client}'s care team. The client doesn't see team notes.",
+                "Noted for {client}'s care team. The client doesn't see team notes in the "
+                "chat, but finds them in their copy of their data (/mydata).",
                 client=label,
             )
         )
