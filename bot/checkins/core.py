@@ -62,6 +62,13 @@ class Plan:
         index = self.steps.index(step)
         return self.steps[index + 1] if index + 1 < len(self.steps) else DONE
 
+    def before(self, step: str) -> str | None:
+        """The question before ``step`` (None: it is the first, or no longer planned)."""
+        if step not in self.steps:
+            return None
+        index = self.steps.index(step)
+        return self.steps[index - 1] if index > 0 else None
+
     def resolve(self, step: str | None) -> str:
         """The step to show: a question no longer planned (a goal paused meanwhile) gives
         way to the note; an empty plan is done."""

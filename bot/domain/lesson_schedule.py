@@ -1,7 +1,6 @@
 """When the next lesson of a program is due, in the client's local dates.
 
-The time of day (preferred time, quiet hours) is the delivery engine's business;
-this module only decides the date. The rules, chosen to be forgiving:
+The date's rules, chosen to be forgiving:
 
 * the first lesson is due on the start date;
 * each next lesson is due ``spacing_days`` after the previous one was actually
@@ -9,13 +8,23 @@ this module only decides the date. The rules, chosen to be forgiving:
 * a date inside a pause moves to the first day after it, so a client back from
   a holiday gets one lesson, not a backlog;
 * one lesson at a time: the next undelivered one.
+
+And the time of day (:func:`lesson_moment`): never with the check-in, which a client
+answers in a minute and would lose under a lesson's pages; the check-in comes first
+and the lesson at least :data:`AFTER_CHECKIN` later, outside quiet hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.schedule import after_quiet_hours, first_moment_from, resolve_local
+
+#: The least time between the day's check-in and a lesson sent the same day.
+AFTER_CHECKIN = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -91,3 +100,26 @@ def planned_dates(
         )
         dates.append(last)
     return dates
+
+
+def lesson_moment(
+    now: datetime,
+    checkin_at: time | None,
+    zone: ZoneInfo,
+    quiet: tuple[time | None, time | None],
+    *,
+    gap: timedelta = AFTER_CHECKIN,
+) -> datetime:
+    """When a lesson due today is sent (UTC): ``gap`` after today's check-in, or now if
+    that has passed; never in quiet hours. Without a check-in time: now (past quiet hours).
+
+    The check-in's own moment is worked out as the schedule does (a time in quiet hours
+    waits for their end, a time in a DST gap moves past it), so the two never share a
+    minute even when quiet hours push the check-in.
+    """
+    if checkin_at is None:
+        return first_moment_from(now, None, zone, quiet)
+    day, at = after_quiet_hours(now.astimezone(zone).date(), checkin_at, *quiet)
+    checkin = resolve_local(day, at, zone)
+    # From gap after the check-in (or now), the first minute outside quiet hours.
+    return first_moment_from(max(now, checkin + gap), None, zone, quiet)
