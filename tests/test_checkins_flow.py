@@ -48,10 +48,15 @@ HOW = {
     "de": "Wie war es heute, von 0 bis 10?",
     "es": "¿Cómo fue hoy, del 0 al 10?",
 }
-DID = {"en": "Did you do this today?", "de": "Hast du das heute gemacht?", "es": "¿Lo hiciste hoy?"}
+DID = {
+    "en": "Did you do this in the last 24 hours?",
+    "de": "Hast du das in den letzten 24 Stunden gemacht?",
+    "es": "¿Lo hiciste en las últimas 24 horas?",
+}
 DONE = {"en": "Done ✓", "de": "Fertig ✓", "es": "Hecho ✓"}
 NO_NOTE = {"en": "No note today", "de": "Heute keine Notiz", "es": "Hoy sin nota"}
 SKIP = {"en": "Skip today", "de": "Heute auslassen", "es": "Saltar hoy"}
+BACK = {"en": "« Back", "de": "« Zurück", "es": "« Atrás"}
 THANKS = {
     "en": "Thank you — your check-in is saved.",
     "de": "Danke — dein Check-in ist gespeichert.",
@@ -100,13 +105,18 @@ async def test_an_early_checkin_asks_each_goal_then_strategies_then_a_note(
     client.press(prompt, "7")
     second = await edited(client, prompt)
     assert OF2[language] in second.plain_text and "Walk more" in second.plain_text
-    assert SKIP[language] not in [label for label, _ in second.buttons]
+    # Every later question offers Back and Skip today too.
+    assert [label for label, _ in second.buttons][-2:] == [BACK[language], SKIP[language]]
     client.press(second, "3")
     third = await edited(client, prompt, 2)
     assert DID[language] in third.plain_text and "10-minute walk" in third.plain_text
     client.press(third, DONE[language])
     fourth = await edited(client, prompt, 3)
-    assert [label for label, _ in fourth.buttons] == [NO_NOTE[language]]
+    assert [label for label, _ in fourth.buttons] == [
+        NO_NOTE[language],
+        BACK[language],
+        SKIP[language],
+    ]
 
     note = client.send("Slept badly <again> but walked")
     thanks = await client.expect_one()
