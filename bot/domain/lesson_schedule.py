@@ -111,15 +111,36 @@ def lesson_moment(
     gap: timedelta = AFTER_CHECKIN,
 ) -> datetime:
     """When a lesson due today is sent (UTC): ``gap`` after today's check-in, or now if
-    that has passed; never in quiet hours. Without a check-in time: now (past quiet hours).
+    that has passed; never in quiet hours, and never within ``gap`` of any check-in
+    (one pushed to the next morning by quiet hours included): then ``gap`` after it.
+    Without a check-in time: now (past quiet hours).
 
-    The check-in's own moment is worked out as the schedule does (a time in quiet hours
-    waits for their end, a time in a DST gap moves past it), so the two never share a
-    minute even when quiet hours push the check-in.
+    Check-in moments are worked out as the schedule does (a time in quiet hours waits
+    for their end, a time in a DST gap moves past it), on every day: a weekday without
+    a check-in only makes the lesson wait a little.
     """
     if checkin_at is None:
         return first_moment_from(now, None, zone, quiet)
     day, at = after_quiet_hours(now.astimezone(zone).date(), checkin_at, *quiet)
-    checkin = resolve_local(day, at, zone)
-    # From gap after the check-in (or now), the first minute outside quiet hours.
-    return first_moment_from(max(now, checkin + gap), None, zone, quiet)
+    moment = first_moment_from(max(now, resolve_local(day, at, zone) + gap), None, zone, quiet)
+    for _ in range(3):  # quiet hours can push it onto the next check-in: step past that too
+        clash = next(
+            (c for c in _checkins_around(moment, checkin_at, zone, quiet) if abs(moment - c) < gap),
+            None,
+        )
+        if clash is None:
+            break
+        moment = first_moment_from(clash + gap, None, zone, quiet)
+    return moment
+
+
+def _checkins_around(
+    moment: datetime, at: time, zone: ZoneInfo, quiet: tuple[time | None, time | None]
+) -> list[datetime]:
+    """The check-in moments of the local days before, of and after ``moment``."""
+    day = moment.astimezone(zone).date()
+    moments = []
+    for offset in (-1, 0, 1):
+        send_day, send_at = after_quiet_hours(day + timedelta(days=offset), at, *quiet)
+        moments.append(resolve_local(send_day, send_at, zone))
+    return moments
