@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -539,3 +540,41 @@ async def test_progress_draws_a_goal_whose_title_has_dollar_signs(
     assert photo.method == "sendPhoto"
     assert photo.file.startswith(b"\x89PNG")
     assert PROGRESS["en"] in photo.plain_caption
+
+
+CARE = {
+    "en": "Whatever today is like, you don't have to carry it alone.",
+    "de": "Wie auch immer es dir heute geht: Du musst das nicht allein tragen.",
+    "es": "Sea como sea tu día, no tienes que cargarlo a solas.",
+}
+CRISIS = {
+    "en": "I can't do this anymore, I want to kill myself",
+    "de": "Ich kann nicht mehr, ich will mich umbringen",
+    "es": "Ya no puedo más, quiero matarme",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_progress_right_after_a_crisis_message_celebrates_nothing(
+    fake_api: FakeBotApi, bot: BotApplication, language: str
+):
+    user_id = await make_client(bot, 6101, language)
+    goal = await add_goal(bot, user_id, "Sleep")
+    today = today_in()
+    await past_days(bot, user_id, {today - timedelta(days=2): CheckinStatus.ANSWERED}, goal_id=goal)
+    await past_days(
+        bot, user_id, {today - timedelta(days=1): CheckinStatus.ANSWERED}, goal_id=goal, value=9
+    )
+    client = fake_api.user(6101, language_code=language)
+    client.send(CRISIS[language])
+    await safety_flags(bot, 1)  # recorded once the calm reply with resources was sent
+    client.send("/progress")
+    photo = None
+    for _ in range(400):
+        photo = next((m for m in client.messages() if m.method == "sendPhoto"), None)
+        if photo is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert photo is not None
+    assert "9/10" not in photo.plain_caption  # no "best day" right after a crisis message
+    assert CARE[language] in photo.plain_caption
