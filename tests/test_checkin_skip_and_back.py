@@ -27,6 +27,11 @@ SKIP = {"en": "Skip today", "de": "Heute auslassen", "es": "Saltar hoy"}
 BACK = {"en": "« Back", "de": "« Zurück", "es": "« Atrás"}
 DONE = {"en": "Done ✓", "de": "Fertig ✓", "es": "Hecho ✓"}
 NOT_THIS_TIME = {"en": "Not this time", "de": "Diesmal nicht", "es": "Esta vez no"}
+ANSWER_WAS = {
+    "en": "Your answer was {}. Tap it again to keep it.",
+    "de": "Deine Antwort war {}. Tippe sie noch einmal an, um sie zu behalten.",
+    "es": "Tu respuesta fue {}. Tócala de nuevo para mantenerla.",
+}
 LAST_24_HOURS = {
     "en": "Did you do this in the last 24 hours?",
     "de": "Hast du das in den letzten 24 Stunden gemacht?",
@@ -133,6 +138,7 @@ async def test_back_on_every_question_changes_the_last_answer_once(
     client.press(second, BACK[language])
     back = await edited(client, prompt, 2)
     assert "Sleep" in back.plain_text and "Walk more" not in back.plain_text
+    assert ANSWER_WAS[language].format(7) in back.plain_text  # what they said, to change
     assert (await checkin_of(bot, user_id, today)).step == f"goal:{sleep}"
     again = press_forged(fake_api, client, back, texts.back_data(today, f"goal:{walk}"))
     await answer_of(client, again)
@@ -167,7 +173,10 @@ async def test_back_on_every_question_changes_the_last_answer_once(
     assert _labels(note)[0] == _say(bot, language, "No note today")
     assert (await checkin_of(bot, user_id, today)).step == "note"
     client.press(note, BACK[language])
-    assert "Screens off at 23:00" in (await edited(client, prompt, 8)).plain_text
+    strategy_again = await edited(client, prompt, 8)
+    assert "Screens off at 23:00" in strategy_again.plain_text
+    said = {"en": "“Done ✓”", "de": "„Fertig ✓“", "es": "“Hecho ✓”"}[language]
+    assert ANSWER_WAS[language].format(said) in strategy_again.plain_text
     # Gone back from the note: typed text now is not taken as the note.
     assert (await checkin_of(bot, user_id, today)).step == f"strategy:{strategy}"
     client.press(prompt, NOT_THIS_TIME[language])

@@ -103,6 +103,7 @@ class Outcome:
     plan: Plan | None = None
     step: str | None = None
     back: bool = False  # the question offers "Back" (there is one before it)
+    answered: int | bool | None = None  # gone Back: what the question was answered with
     summary: Summary | None = None
     celebration: Celebration | None = None
     low_twice: bool = False  # two very low ratings of a goal in a row: point gently to help
@@ -324,11 +325,12 @@ async def back(
     if open_step == core.DONE:
         return Outcome(toast=Toast.ALREADY_NOTED, user_id=user_id, local_date=day)
     previous = plan.before(open_step)
-    if from_step != open_step or previous is None:
-        return _question(user_id, day, plan, open_step)  # gone back already: stay
-    checkin.step = previous
-    logger.info("event=checkin.back checkin_id=%s", checkin.id)
-    return _question(user_id, day, plan, previous)
+    show = open_step  # gone back already (a double tap): the same question, unchanged
+    if from_step == open_step and previous is not None:
+        checkin.step = show = previous
+        logger.info("event=checkin.back checkin_id=%s", checkin.id)
+    answered = await core.answer_of(session, checkin, show)
+    return replace(_question(user_id, day, plan, show), answered=answered)
 
 
 # --- the note

@@ -315,6 +315,26 @@ async def answer_strategy(
     return Recorded("changed")
 
 
+async def answer_of(session: AsyncSession, checkin: Checkin, step: str) -> int | bool | None:
+    """What was answered to ``step`` in ``checkin``: a rating, done or not, or None."""
+    kind, _sep, ident = step.partition(":")
+    if not ident.isdigit():
+        return None
+    if kind == "goal":
+        return await session.scalar(
+            select(GoalRating.value).where(
+                GoalRating.checkin_id == checkin.id, GoalRating.goal_id == int(ident)
+            )
+        )
+    if kind == "strategy":
+        return await session.scalar(
+            select(StrategyAnswer.done).where(
+                StrategyAnswer.checkin_id == checkin.id, StrategyAnswer.strategy_id == int(ident)
+            )
+        )
+    return None
+
+
 async def withdraw_nudge(session: AsyncSession, checkin_id: int, *, now: datetime) -> None:
     """Answered or skipped: a nudge still queued for this check-in is not sent."""
     await session.execute(

@@ -69,9 +69,17 @@ def _anchors(t: Translator, low: str | None, high: str | None) -> str | None:
     return None
 
 
-def question(t: Translator, plan: Plan, step: str, local_date: date) -> Rendered:
+def question(
+    t: Translator,
+    plan: Plan,
+    step: str,
+    local_date: date,
+    *,
+    answered: int | bool | None = None,
+) -> Rendered:
     """The open question of a check-in. Every question offers "Skip today" (answers given
-    so far are kept); every one after the first offers "Back", to change the last answer."""
+    so far are kept); every one after the first offers "Back", to change the last answer.
+    ``answered``: the answer given before the client went Back, shown to change or keep."""
     _ = t._
     last_row: list[Button] = []
     back = back_data(local_date, step)
@@ -91,6 +99,8 @@ def question(t: Translator, plan: Plan, step: str, local_date: date) -> Rendered
         anchors = _anchors(t, goal.anchor_low, goal.anchor_high)
         if anchors is not None:
             lines.append(anchors)
+        if isinstance(answered, int) and not isinstance(answered, bool):
+            lines += ["", _("Your answer was {value}. Tap it again to keep it.", value=answered)]
         scale = [Button(str(v), data(local_date, "g", goal.id, v)) for v in range(11)]
         return Rendered(
             text="\n".join(lines), buttons=(tuple(scale[:6]), tuple(scale[6:]), tuple(last_row))
@@ -99,9 +109,11 @@ def question(t: Translator, plan: Plan, step: str, local_date: date) -> Rendered
         strategy = plan.strategies[int(ident)]
         # "The last 24 hours", not "today": a check-in at 20:00 cannot ask whether a
         # step planned for 23:00 was done, but it can ask about last night's.
-        text = "\n".join(
-            (_("Did you do this in the last 24 hours?"), "", f"<b>{_title(strategy.title)}</b>")
-        )
+        lines = [_("Did you do this in the last 24 hours?"), "", f"<b>{_title(strategy.title)}</b>"]
+        if isinstance(answered, bool):
+            said = _("Done ✓") if answered else _("Not this time")
+            lines += ["", _("Your answer was “{answer}”. Tap it again to keep it.", answer=said)]
+        text = "\n".join(lines)
         buttons = (
             Button(_("Done ✓"), data(local_date, "s", strategy.id, 1)),
             Button(_("Not this time"), data(local_date, "s", strategy.id, 0)),

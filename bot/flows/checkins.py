@@ -65,7 +65,9 @@ def _render(t: Translator, outcome: Outcome) -> Rendered | None:
     if show is Show.QUESTION:
         assert outcome.plan is not None and outcome.step is not None
         assert outcome.local_date is not None
-        return messages.question(t, outcome.plan, outcome.step, outcome.local_date)
+        return messages.question(
+            t, outcome.plan, outcome.step, outcome.local_date, answered=outcome.answered
+        )
     if show is Show.THANKS:
         assert outcome.celebration is not None
         text = messages.thanks(t, outcome.user_id, outcome.celebration)
