@@ -265,6 +265,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("checkin", checkins.checkin_command, filters=private))
     application.add_handler(CommandHandler("progress", checkins.progress, filters=private))
     application.add_handler(CallbackQueryHandler(checkins.on_button, pattern=checkins.PATTERN))
+    application.add_handler(CallbackQueryHandler(checkins.on_back, pattern=checkins.BACK_PATTERN))
     application.add_handler(
         CallbackQueryHandler(lessons.on_button, pattern=lesson_callbacks.PATTERN)
     )

@@ -229,6 +229,26 @@ class CheckinPress(CallbackData, prefix="ck"):
     value: int | None = None
 
 
+class BackFrom(StrEnum):
+    """The kind of check-in question a Back button was shown on."""
+
+    GOAL = "g"
+    STRATEGY = "s"
+    NOTE = "n"
+
+
+@dataclass(frozen=True)
+class CheckinBack(CallbackData, prefix="cb"):
+    """``cb:<yyyymmdd>:<g|s|n>[:<id>]``: "Back" on a check-in question of that local day.
+
+    It names the question it was shown on, so a double tap goes back once: the second
+    press finds that question no longer open and changes nothing."""
+
+    day: date
+    kind: BackFrom
+    ident: int | None = None
+
+
 # --------------------------------------------------------------------------- lessons
 
 

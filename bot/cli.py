@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", type=Path, default=Path("between-demo"), help="where to write the files it makes"
     )
-    demo.add_argument("--days", type=int, default=14, help="simulated days, 1–14")
+    demo.add_argument("--days", type=demo_days, default=14, help="simulated days, 1–14")
     demo.add_argument(
         "--chat", action="store_true", help="play the client yourself, in this terminal"
     )
@@ -196,6 +196,21 @@ def keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
     rotated = asyncio.run(_rotate())
     print(f"Re-encrypted {rotated} stored texts with the first key of ENCRYPTION_KEYS.")
     return 0
+
+
+def demo_days(text: str) -> int:
+    """``--days``: a whole number from 1 to 14, else argparse's usage error (never clamped)."""
+    from bot.demo import MAX_DAYS  # imports the fake Bot API, which `run` never needs
+
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of days the demo can play: choose 1 to {MAX_DAYS}"
+        )
+    return days
 
 
 def run_demo(_settings: None, args: argparse.Namespace) -> int:

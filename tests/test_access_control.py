@@ -144,6 +144,7 @@ CALLBACKS: dict[str | None, tuple[str, ...]] = {
     rf"^{checkin_reminder.SKIP_PREFIX}": ("cr:skip:{outbox}",),
     r"^gl:": ("gl:c:{goal}:5", "gl:x:{goal}", "gl:m:{goal}", "gl:s:{goal}:low", "gl:new"),
     r"^ck:": ("ck:{today}:g:{goal}:3", "ck:{today}:s:{strategy}:1", "ck:{today}:n", "ck:{today}:x"),
+    r"^cb:": ("cb:{today}:g:{goal}", "cb:{today}:s:{strategy}", "cb:{today}:n"),
     r"^mq:": ("mq:{administration}:0:3", "mq:{administration}:0:s", "mq:{administration}:8:d"),
     r"^del:": ("del:yes",),  # erases the intruder's own data only: tried last
     None: ("zz:{client}", "ct:{client}"),

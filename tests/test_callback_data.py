@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from bot import callbacks
 from bot.callback_data import CallbackData, Token
 from bot.callbacks import (
+    BackFrom,
+    CheckinBack,
     CheckinOp,
     CheckinPress,
     Consent,
@@ -62,6 +64,8 @@ EXAMPLES = [
     GoalPress(GoalAction.CANCEL, 9),
     CheckinPress(date(2026, 12, 31), CheckinOp.GOAL, 10, 7),
     CheckinPress(date(2026, 1, 1), CheckinOp.NOTE),
+    CheckinBack(date(2026, 12, 31), BackFrom.STRATEGY, 2147483647),
+    CheckinBack(date(2026, 1, 1), BackFrom.NOTE),
     callbacks.LessonPage(11, 2),
     callbacks.LessonOpen(11),
     callbacks.LessonDone(11),

@@ -165,7 +165,7 @@ async def test_a_check_in_walks_goals_then_strategies_then_the_note_then_thanks(
     stretch = await _strategy(sessions, walk, "Stretch")
 
     first = await _start(sessions, user)
-    assert (first.show, first.step, first.skip) == (Show.QUESTION, f"goal:{sleep}", True)
+    assert (first.show, first.step, first.back) == (Show.QUESTION, f"goal:{sleep}", False)
     assert first.local_date == TODAY
     opened = await _checkin(sessions, user)
     assert opened is not None
@@ -177,7 +177,7 @@ async def test_a_check_in_walks_goals_then_strategies_then_the_note_then_thanks(
     assert opened.closes_at == NOW + RULES.window
 
     second = await _press(sessions, user, Op.RATE, sleep, 7)
-    assert (second.show, second.step, second.skip) == (Show.QUESTION, f"goal:{walk}", False)
+    assert (second.show, second.step, second.back) == (Show.QUESTION, f"goal:{walk}", True)
     third = await _press(sessions, user, Op.RATE, walk, 4)
     assert (third.show, third.step) == (Show.QUESTION, f"strategy:{stretch}")
     fourth = await _press(sessions, user, Op.STRATEGY, stretch, 1)
@@ -219,7 +219,7 @@ async def test_check_in_again_mid_way_shows_the_open_question_and_no_second_row(
     await _start(sessions, user)
     await _press(sessions, user, Op.RATE, sleep, 5)
     again = await _start(sessions, user, NOW + timedelta(minutes=5))
-    assert (again.show, again.step, again.skip) == (Show.QUESTION, f"goal:{walk}", False)
+    assert (again.show, again.step, again.back) == (Show.QUESTION, f"goal:{walk}", True)
     shown = await _press(sessions, user, Op.SHOW)
     assert (shown.show, shown.step) == (Show.QUESTION, f"goal:{walk}")
     assert await _count(sessions, Checkin) == 1

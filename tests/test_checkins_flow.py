@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -48,10 +49,15 @@ HOW = {
     "de": "Wie war es heute, von 0 bis 10?",
     "es": "¿Cómo fue hoy, del 0 al 10?",
 }
-DID = {"en": "Did you do this today?", "de": "Hast du das heute gemacht?", "es": "¿Lo hiciste hoy?"}
+DID = {
+    "en": "Did you do this in the last 24 hours?",
+    "de": "Hast du das in den letzten 24 Stunden gemacht?",
+    "es": "¿Lo hiciste en las últimas 24 horas?",
+}
 DONE = {"en": "Done ✓", "de": "Fertig ✓", "es": "Hecho ✓"}
 NO_NOTE = {"en": "No note today", "de": "Heute keine Notiz", "es": "Hoy sin nota"}
 SKIP = {"en": "Skip today", "de": "Heute auslassen", "es": "Saltar hoy"}
+BACK = {"en": "« Back", "de": "« Zurück", "es": "« Atrás"}
 THANKS = {
     "en": "Thank you — your check-in is saved.",
     "de": "Danke — dein Check-in ist gespeichert.",
@@ -100,13 +106,18 @@ async def test_an_early_checkin_asks_each_goal_then_strategies_then_a_note(
     client.press(prompt, "7")
     second = await edited(client, prompt)
     assert OF2[language] in second.plain_text and "Walk more" in second.plain_text
-    assert SKIP[language] not in [label for label, _ in second.buttons]
+    # Every later question offers Back and Skip today too.
+    assert [label for label, _ in second.buttons][-2:] == [BACK[language], SKIP[language]]
     client.press(second, "3")
     third = await edited(client, prompt, 2)
     assert DID[language] in third.plain_text and "10-minute walk" in third.plain_text
     client.press(third, DONE[language])
     fourth = await edited(client, prompt, 3)
-    assert [label for label, _ in fourth.buttons] == [NO_NOTE[language]]
+    assert [label for label, _ in fourth.buttons] == [
+        NO_NOTE[language],
+        BACK[language],
+        SKIP[language],
+    ]
 
     note = client.send("Slept badly <again> but walked")
     thanks = await client.expect_one()
@@ -529,3 +540,41 @@ async def test_progress_draws_a_goal_whose_title_has_dollar_signs(
     assert photo.method == "sendPhoto"
     assert photo.file.startswith(b"\x89PNG")
     assert PROGRESS["en"] in photo.plain_caption
+
+
+CARE = {
+    "en": "Whatever today is like, you don't have to carry it alone.",
+    "de": "Wie auch immer es dir heute geht: Du musst das nicht allein tragen.",
+    "es": "Sea como sea tu día, no tienes que cargarlo a solas.",
+}
+CRISIS = {
+    "en": "I can't do this anymore, I want to kill myself",
+    "de": "Ich kann nicht mehr, ich will mich umbringen",
+    "es": "Ya no puedo más, quiero matarme",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_progress_right_after_a_crisis_message_celebrates_nothing(
+    fake_api: FakeBotApi, bot: BotApplication, language: str
+):
+    user_id = await make_client(bot, 6101, language)
+    goal = await add_goal(bot, user_id, "Sleep")
+    today = today_in()
+    await past_days(bot, user_id, {today - timedelta(days=2): CheckinStatus.ANSWERED}, goal_id=goal)
+    await past_days(
+        bot, user_id, {today - timedelta(days=1): CheckinStatus.ANSWERED}, goal_id=goal, value=9
+    )
+    client = fake_api.user(6101, language_code=language)
+    client.send(CRISIS[language])
+    await safety_flags(bot, 1)  # recorded once the calm reply with resources was sent
+    client.send("/progress")
+    photo = None
+    for _ in range(400):
+        photo = next((m for m in client.messages() if m.method == "sendPhoto"), None)
+        if photo is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert photo is not None
+    assert "9/10" not in photo.plain_caption  # no "best day" right after a crisis message
+    assert CARE[language] in photo.plain_caption

@@ -380,5 +380,5 @@ async def test_a_goal_paused_mid_checkin_gives_way_to_the_note(
         goal.status = GoalStatus.PAUSED
     client.send("/checkin")  # the open question again: the note now
     again = await client.expect_one()
-    assert [label for label, _ in again.buttons] == ["No note today"]
+    assert [label for label, _ in again.buttons] == ["No note today", "« Back", "Skip today"]
     assert first != second

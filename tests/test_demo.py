@@ -13,7 +13,9 @@ import io
 import zipfile
 from pathlib import Path
 
-from bot import demo
+import pytest
+
+from bot import cli, demo
 
 
 async def test_the_demo_plays_a_week_and_writes_its_files(tmp_path: Path):
@@ -57,3 +59,42 @@ async def test_the_demo_plays_a_week_and_writes_its_files(tmp_path: Path):
     assert (tmp_path / "out" / "transcript.txt").read_text(encoding="utf-8").strip() == (
         transcript.split("\nFiles written to")[0].strip()
     )
+
+
+@pytest.mark.parametrize("days", ["0", "15", "-3", "100", "two", "1.5"])
+def test_days_outside_one_to_fourteen_are_refused_with_a_clear_message(
+    days: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["demo", "--days", days, "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2  # argparse's usage error, before anything runs
+    error = capsys.readouterr().err
+    assert "--days" in error and "choose 1 to 14" in error
+    assert not (tmp_path / "out").exists()
+
+
+async def test_play_refuses_a_number_of_days_it_cannot_play(tmp_path: Path):
+    for days in (0, 15):
+        with pytest.raises(ValueError, match="1 to 14 days"):
+            await demo.play(out=lambda _line: None, folder=tmp_path / "out", days=days)
+
+
+def test_a_second_run_starts_from_an_empty_folder(tmp_path: Path):
+    folder = tmp_path / "between-demo"
+    first = demo.fresh_folder(folder)
+    (first / "01-eva-qr.png").write_bytes(b"old")
+    (first / "transcript.txt").write_text("old run")
+    again = demo.fresh_folder(folder)
+    assert again == folder
+    assert sorted(path.name for path in again.iterdir()) == [demo.MARK]
+
+
+def test_a_folder_the_demo_did_not_write_is_left_alone(tmp_path: Path):
+    mine = tmp_path / "between-demo"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    chosen = demo.fresh_folder(mine)
+    assert chosen == tmp_path / "between-demo-2"
+    assert (mine / "thesis.tex").read_text() == "precious"
+    assert sorted(path.name for path in chosen.iterdir()) == [demo.MARK]
+    assert demo.fresh_folder(mine) == chosen  # and the next run reuses the new one

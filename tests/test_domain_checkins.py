@@ -65,3 +65,9 @@ def test_all_zero_ratings_still_get_a_kind_line_and_nothing_is_first():
     found = encouragement({7: [(TODAY, 0), (TODAY - timedelta(days=1), 0)]}, {}, today=TODAY)
     assert (found.kind, found.count) == ("showing_up", 2)
     assert encouragement({}, {}, today=TODAY).kind == "first"
+
+
+def test_after_a_crisis_message_nothing_is_celebrated():
+    ratings = {1: [(TODAY - timedelta(days=d), 9 - d % 3) for d in range(14)]}
+    assert encouragement(ratings, {1: 5}, today=TODAY).kind != "care"
+    assert encouragement(ratings, {1: 5}, today=TODAY, after_crisis=True).kind == "care"

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.app import SENDER_KEY, BotApplication
 from bot.db.models import LessonDelivery, OutboxMessage, User
+from bot.delivery import add_schedule
 from bot.domain.schedule import first_moment_from
 from bot.lessons import delivery as lesson_delivery
 from bot.lessons.schedule import enroll
@@ -106,3 +107,37 @@ def test_first_moment_is_the_check_in_time_if_still_ahead_else_now():
 async def test_a_paused_client_gets_no_lesson(fake_api: FakeBotApi, bot: BotApplication):
     await on_program(bot, 7003, "en", paused_until=datetime.now(UTC) + timedelta(days=3))
     assert await plan(bot) == 0
+
+
+async def test_the_lesson_comes_at_least_half_an_hour_after_the_check_in(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """The check-in due in quiet hours waits for their end; the lesson waits 30 minutes
+    more (it used to be queued for the very minute the check-in was sent)."""
+    now = datetime.now(UTC)
+    berlin = ZoneInfo("Europe/Berlin")
+    local = now.astimezone(berlin)
+    quiet_start = (local - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    quiet_end = (local + timedelta(hours=2)).time().replace(second=0, microsecond=0)
+    checkin_time = (local + timedelta(minutes=30)).time().replace(second=0, microsecond=0)
+    user_id = await on_program(
+        bot,
+        7004,
+        "en",
+        timezone="Europe/Berlin",
+        checkin_time=checkin_time,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+    )
+    services = services_of(bot)
+    async with services.sessions() as session, session.begin():
+        user = await session.get(User, user_id)
+        schedule = await add_schedule(
+            session, user, kind="checkin_reminder", now=now, default_timezone="UTC"
+        )
+        checkin_due = schedule.next_due_at
+    assert await plan(bot, now) == 1
+    async with services.sessions() as session:
+        lesson = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "lesson"))
+    assert checkin_due.astimezone(berlin).time().replace(second=0) == quiet_end
+    assert lesson.due_at - checkin_due >= timedelta(minutes=30)

@@ -139,3 +139,13 @@ def test_broken_measure_files_are_reported(file, expected):
 def test_loading_refuses_broken_files():
     with pytest.raises(ValueError, match="broken measure files"):
         load_measures(FIXTURES / "broken")
+
+
+def test_every_intake_item_has_a_short_name_for_reports_in_every_language(shipped):
+    """/intake lists answers under these names; the question itself reads badly there."""
+    for item in shipped["intake"].items:
+        assert item.label is not None, item.id
+        for locale in ("en", "de", "es"):
+            name = item.label.get(locale)
+            assert name != item.text.get(locale) or len(name) <= 25, (item.id, locale)
+            assert "?" not in name and "(" not in name, (item.id, locale)

@@ -213,8 +213,11 @@ async def test_the_practitioner_sees_the_intake_and_nobody_else_does(
     lead.send("/intake Lou")
     report = (await lead.expect_one()).plain_text
     assert "Intake of Lou" in report
-    assert "Your mood: 4" in report and "Worry and stress (10 = well in hand): skipped" in report
-    assert "Which of these would you like to work on?" in report and ": Sleep" in report
+    # Each answer under the item's short name, not the question the client was asked.
+    assert "Mood: 4" in report and "Worry and stress: skipped" in report
+    assert "Wants to work on: Sleep" in report
+    assert "Your mood" not in report and "(10 = well in hand)" not in report
+    assert "Which of these would you like to work on?" not in report
     assert "Score: 5.4 of 10" in report
     # another practitioner: the client is simply not found, nothing is logged for them
     other, other_row = await practitioner(fake_api, bot, 9419, name="Dr. Other")

@@ -3,7 +3,7 @@ read and assignment is in the access log; nobody reaches a client who isn't thei
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +22,7 @@ from bot.db.models import (
     UserStatus,
 )
 from bot.lessons import progress_report
+from bot.lessons.progress import deliver_lesson
 from bot.lessons.schedule import local_date
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import PROJECT_ROOT
@@ -329,3 +330,32 @@ async def test_the_lead_sends_one_lesson_now_through_the_outbox(
     lead.send("/assign Lou paced-breathing")  # again: already there, nothing sent twice
     assert "already has" in (await lead.expect_one()).plain_text
     await client.expect_nothing(0.5)
+
+
+PLANNED = {"en": "Planned for", "de": "Geplant für", "es": "Programada para el"}
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es"])
+async def test_lessons_never_shows_a_lesson_planned_for_later_as_delivered(
+    fake_api: FakeBotApi, bot: BotApplication, language: str
+):
+    """Planning records the lesson at the moment it is due (this evening, say)."""
+    lead, _lead_row = await practitioner(fake_api, bot, 6071, language=language)
+    await onboard_client(fake_api, lead, 6072, alias="Anna M.")
+    client_row = await user_row(bot, 6072)
+    later = datetime.now(UTC) + timedelta(hours=3)
+    async with services(bot).sessions() as session, session.begin():
+        await deliver_lesson(
+            session,
+            services(bot).content,
+            services(bot).catalogs,
+            user_id=client_row.id,
+            lesson_id=LESSON,
+            now=later,
+        )
+    lead.send("/lessons Anna M.")
+    shown = (await lead.expect_one()).plain_text
+    zone = ZoneInfo(services(bot).settings.default_timezone)
+    stamp = progress_report.when(later, language, zone)
+    assert f"{PLANNED[language]} {stamp}" in shown
+    assert HEADINGS[language][2] not in shown  # not "Delivered …"

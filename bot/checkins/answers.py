@@ -102,7 +102,8 @@ class Outcome:
     local_date: date | None = None
     plan: Plan | None = None
     step: str | None = None
-    skip: bool = False  # the question offers "Skip today" (the first one)
+    back: bool = False  # the question offers "Back" (there is one before it)
+    answered: int | bool | None = None  # gone Back: what the question was answered with
     summary: Summary | None = None
     celebration: Celebration | None = None
     low_twice: bool = False  # two very low ratings of a goal in a row: point gently to help
@@ -116,14 +117,14 @@ REFUSED = Outcome()
 
 
 def _question(user_id: int, day: date, plan: Plan, step: str) -> Outcome:
-    """Show ``step``; the first question offers "Skip today"."""
+    """Show ``step``: every question offers "Skip today", all but the first "Back"."""
     return Outcome(
         Show.QUESTION,
         user_id=user_id,
         local_date=day,
         plan=plan,
         step=step,
-        skip=step == plan.first,
+        back=plan.before(step) is not None,
     )
 
 
@@ -243,9 +244,11 @@ async def _after_answer(
 ) -> Outcome:
     """After an answer: the next question (the same answer again: only a toast)."""
     user_id, day = checkin.user_id, checkin.local_date
-    if recorded.outcome == "same":
-        return Outcome(toast=Toast.ALREADY_NOTED, user_id=user_id, local_date=day)
     answered_open_question = checkin.step == step
+    if recorded.outcome == "same" and not answered_open_question:
+        # A double tap or a redelivered press. (The same answer to the open question is
+        # someone who went Back and kept their answer: it moves on, writing nothing.)
+        return Outcome(toast=Toast.ALREADY_NOTED, user_id=user_id, local_date=day)
     if answered_open_question:
         # Set before the streak is read below, so the check-in is written once.
         checkin.step = plan.after(step)
@@ -259,9 +262,7 @@ async def _after_answer(
         return Outcome(toast=toast, user_id=user_id, local_date=day)
     if checkin.step == core.DONE:
         return await _thanks(session, checkin, now, rules)
-    return Outcome(
-        Show.QUESTION, user_id=user_id, local_date=day, plan=plan, step=checkin.step, skip=False
-    )
+    return _question(user_id, day, plan, plan.resolve(checkin.step))
 
 
 async def _thanks(session: AsyncSession, checkin: Checkin, now: datetime, rules: Rules) -> Outcome:
@@ -293,6 +294,43 @@ async def _skip(session: AsyncSession, checkin: Checkin, now: datetime, rules: R
         return Outcome(Show.SKIPPED, user_id=checkin.user_id, local_date=checkin.local_date)
     checkin.step = core.DONE
     return await _thanks(session, checkin, now, rules)
+
+
+# --- Back
+
+
+async def back(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    day: date,
+    from_step: str,
+    now: datetime,
+) -> Outcome:
+    """The "Back" button on the question ``from_step``: the one before it is open again.
+
+    Inside the window only. Its answer is kept until the client answers again; a new
+    answer replaces it (a rating's change is recorded), the same answer moves on. Only
+    the open question goes back, so a double tap or a redelivered press goes back once.
+    """
+    checkin = await core.find(session, user_id, day)
+    if checkin is None:
+        return REFUSED
+    if checkin.status is CheckinStatus.MISSED or checkin.closes_at <= now:
+        return Outcome(Show.EXPIRED, user_id=user_id, local_date=day)
+    if checkin.status is CheckinStatus.SKIPPED:
+        return Outcome(Show.SKIPPED, user_id=user_id, local_date=day)
+    plan = await core.plan(session, user_id, day)
+    open_step = plan.resolve(checkin.step)
+    if open_step == core.DONE:
+        return Outcome(toast=Toast.ALREADY_NOTED, user_id=user_id, local_date=day)
+    previous = plan.before(open_step)
+    show = open_step  # gone back already (a double tap): the same question, unchanged
+    if from_step == open_step and previous is not None:
+        checkin.step = show = previous
+        logger.info("event=checkin.back checkin_id=%s", checkin.id)
+    answered = await core.answer_of(session, checkin, show)
+    return replace(_question(user_id, day, plan, show), answered=answered)
 
 
 # --- the note

@@ -62,6 +62,13 @@ class Plan:
         index = self.steps.index(step)
         return self.steps[index + 1] if index + 1 < len(self.steps) else DONE
 
+    def before(self, step: str) -> str | None:
+        """The question before ``step`` (None: it is the first, or no longer planned)."""
+        if step not in self.steps:
+            return None
+        index = self.steps.index(step)
+        return self.steps[index - 1] if index > 0 else None
+
     def resolve(self, step: str | None) -> str:
         """The step to show: a question no longer planned (a goal paused meanwhile) gives
         way to the note; an empty plan is done."""
@@ -306,6 +313,26 @@ async def answer_strategy(
     answer.done = done
     answer.answered_at = now
     return Recorded("changed")
+
+
+async def answer_of(session: AsyncSession, checkin: Checkin, step: str) -> int | bool | None:
+    """What was answered to ``step`` in ``checkin``: a rating, done or not, or None."""
+    kind, _sep, ident = step.partition(":")
+    if not ident.isdigit():
+        return None
+    if kind == "goal":
+        return await session.scalar(
+            select(GoalRating.value).where(
+                GoalRating.checkin_id == checkin.id, GoalRating.goal_id == int(ident)
+            )
+        )
+    if kind == "strategy":
+        return await session.scalar(
+            select(StrategyAnswer.done).where(
+                StrategyAnswer.checkin_id == checkin.id, StrategyAnswer.strategy_id == int(ident)
+            )
+        )
+    return None
 
 
 async def withdraw_nudge(session: AsyncSession, checkin_id: int, *, now: datetime) -> None:

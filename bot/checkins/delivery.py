@@ -53,9 +53,7 @@ async def render(context: RenderContext) -> Rendered:
         return Rendered(text=f"{old.text}\n\n{messages.no_goals(context.t)}", buttons=old.buttons)
     existing = await core.find(context.session, context.user_id, local_date)
     step = plan.resolve(existing.step) if existing is not None else plan.first
-    return messages.question(
-        context.t, plan, step, local_date, skip=existing is None or step == plan.first
-    )
+    return messages.question(context.t, plan, step, local_date)
 
 
 def on_sent(window: timedelta) -> Callable[[AsyncSession, SentContext], Awaitable[None]]:

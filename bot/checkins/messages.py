@@ -13,7 +13,7 @@ from datetime import date
 
 from babel.dates import format_date
 
-from bot.callbacks import CheckinOp, CheckinPress
+from bot.callbacks import BackFrom, CheckinBack, CheckinOp, CheckinPress
 from bot.checkins.core import NOTE, Plan, Summary
 from bot.checkins.streaks import Celebration
 from bot.delivery.renderers import Button, Rendered
@@ -22,6 +22,7 @@ from bot.i18n import Translator
 
 PREFIX = CheckinPress.PREFIX
 PATTERN = rf"^{PREFIX}:"
+BACK_PATTERN = rf"^{CheckinBack.PREFIX}:"
 
 
 def day_code(local_date: date) -> str:
@@ -37,12 +38,54 @@ def _title(text: str | None) -> str:
     return html.escape(text or "…")
 
 
-def question(t: Translator, plan: Plan, step: str, local_date: date, *, skip: bool) -> Rendered:
-    """The open question of a check-in; ``skip`` adds "Skip today" (the first question)."""
+def back_data(local_date: date, step: str) -> str | None:
+    """Callback data of "Back" on the question ``step`` (None: not a question)."""
+    kind, _sep, ident = step.partition(":")
+    if kind == "goal" and ident.isdigit():
+        return CheckinBack(local_date, BackFrom.GOAL, int(ident)).pack()
+    if kind == "strategy" and ident.isdigit():
+        return CheckinBack(local_date, BackFrom.STRATEGY, int(ident)).pack()
+    if step == NOTE:
+        return CheckinBack(local_date, BackFrom.NOTE).pack()
+    return None
+
+
+def step_of(back: CheckinBack) -> str:
+    """The question a "Back" button was shown on (``back_data`` read back)."""
+    if back.kind is BackFrom.NOTE:
+        return NOTE
+    kind = "goal" if back.kind is BackFrom.GOAL else "strategy"
+    return f"{kind}:{back.ident}"
+
+
+def _anchors(t: Translator, low: str | None, high: str | None) -> str | None:
+    """The client's own words for 0 and 10, both or the one there is."""
+    if low and high:
+        return t._("0 = {low} · 10 = {high}", low=html.escape(low), high=html.escape(high))
+    if low:
+        return t._("0 = {low}", low=html.escape(low))
+    if high:
+        return t._("10 = {high}", high=html.escape(high))
+    return None
+
+
+def question(
+    t: Translator,
+    plan: Plan,
+    step: str,
+    local_date: date,
+    *,
+    answered: int | bool | None = None,
+) -> Rendered:
+    """The open question of a check-in. Every question offers "Skip today" (answers given
+    so far are kept); every one after the first offers "Back", to change the last answer.
+    ``answered``: the answer given before the client went Back, shown to change or keep."""
     _ = t._
-    skip_row: tuple[tuple[Button, ...], ...] = (
-        ((Button(_("Skip today"), data(local_date, "x")),),) if skip else ()
-    )
+    last_row: list[Button] = []
+    back = back_data(local_date, step)
+    if back is not None and plan.before(step) is not None:
+        last_row.append(Button(_("« Back"), back))
+    last_row.append(Button(_("Skip today"), data(local_date, "x")))
     kind, _sep, ident = step.partition(":")
     if kind == "goal" and ident.isdigit() and int(ident) in plan.goals:
         goal = plan.goals[int(ident)]
@@ -53,32 +96,38 @@ def question(t: Translator, plan: Plan, step: str, local_date: date, *, skip: bo
             f"<b>{_title(goal.title)}</b>",
             _("How was it today, from 0 to 10?"),
         ]
-        if goal.anchor_low and goal.anchor_high:
-            lines.append(
-                _(
-                    "0 = {low} · 10 = {high}",
-                    low=html.escape(goal.anchor_low),
-                    high=html.escape(goal.anchor_high),
-                )
-            )
+        anchors = _anchors(t, goal.anchor_low, goal.anchor_high)
+        if anchors is not None:
+            lines.append(anchors)
+        if isinstance(answered, int) and not isinstance(answered, bool):
+            lines += ["", _("Your answer was {value}. Tap it again to keep it.", value=answered)]
         scale = [Button(str(v), data(local_date, "g", goal.id, v)) for v in range(11)]
         return Rendered(
-            text="\n".join(lines), buttons=(tuple(scale[:6]), tuple(scale[6:]), *skip_row)
+            text="\n".join(lines), buttons=(tuple(scale[:6]), tuple(scale[6:]), tuple(last_row))
         )
     if kind == "strategy" and ident.isdigit() and int(ident) in plan.strategies:
         strategy = plan.strategies[int(ident)]
-        text = "\n".join((_("Did you do this today?"), "", f"<b>{_title(strategy.title)}</b>"))
+        # "The last 24 hours", not "today": a check-in at 20:00 cannot ask whether a
+        # step planned for 23:00 was done, but it can ask about last night's.
+        lines = [_("Did you do this in the last 24 hours?"), "", f"<b>{_title(strategy.title)}</b>"]
+        if isinstance(answered, bool):
+            said = _("Done ✓") if answered else _("Not this time")
+            lines += ["", _("Your answer was “{answer}”. Tap it again to keep it.", answer=said)]
+        text = "\n".join(lines)
         buttons = (
             Button(_("Done ✓"), data(local_date, "s", strategy.id, 1)),
-            Button(_("Not today"), data(local_date, "s", strategy.id, 0)),
+            Button(_("Not this time"), data(local_date, "s", strategy.id, 0)),
         )
-        return Rendered(text=text, buttons=(buttons, *skip_row))
+        return Rendered(text=text, buttons=(buttons, tuple(last_row)))
     if step == NOTE:
         text = _(
             "Anything you'd like to add about today? Just type a short note: your "
             "practitioner can read it, and it is stored encrypted. Or skip it."
         )
-        return Rendered(text=text, buttons=((Button(_("No note today"), data(local_date, "n")),),))
+        return Rendered(
+            text=text,
+            buttons=((Button(_("No note today"), data(local_date, "n")),), tuple(last_row)),
+        )
     return Rendered(text=_("Thank you — your check-in is saved. 🌱"))
 
 
@@ -247,6 +296,11 @@ def encouragement_line(
             "You checked in on {count} day lately. Showing up is the hard part.",
             "You checked in on {count} days lately. Showing up is the hard part.",
             found.count,
+        )
+    if found.kind == "care":
+        return _(
+            "Whatever today is like, you don't have to carry it alone. "
+            "/help shows where to find support, any time."
         )
     return _("Your first check-in will start this picture. /checkin whenever you're ready.")
 

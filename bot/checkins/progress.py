@@ -8,16 +8,18 @@ own data; the front door draws the chart (``bot.charts``) and words it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkins import streaks
-from bot.db.models import Checkin, Goal, GoalRating, Strategy, StrategyAnswer
+from bot.db.models import Checkin, Goal, GoalRating, SafetyFlag, Strategy, StrategyAnswer
 from bot.domain.checkins import Encouragement, encouragement
 
 PROGRESS_DAYS = 28
+#: After crisis language on one of these last days, /progress celebrates nothing.
+CARE_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,16 @@ async def progress(session: AsyncSession, *, user_id: int, today: date) -> Progr
         for s in await session.scalars(select(Strategy).where(Strategy.id.in_(done_counts)))
     }
     current, best = await streaks.current(session, user_id)
+    # Counted in whole UTC days: a few hours either way matter less than never
+    # celebrating right after a crisis message.
+    care_since = datetime.combine(today - timedelta(days=CARE_DAYS), time(0), tzinfo=UTC)
+    after_crisis = (
+        await session.scalar(
+            select(SafetyFlag.id)
+            .where(SafetyFlag.user_id == user_id, SafetyFlag.created_at >= care_since)
+            .limit(1)
+        )
+    ) is not None
     points: dict[int, list[tuple[date, int]]] = {}
     for row in rows:
         points.setdefault(row.goal_id, []).append((row.local_date, row.value))
@@ -90,7 +102,7 @@ async def progress(session: AsyncSession, *, user_id: int, today: date) -> Progr
             GoalSeries(goal_id, goals.get(goal_id), tuple(day_values), target_dates.get(goal_id))
             for goal_id, day_values in points.items()
         ),
-        encouragement=encouragement(points, done_counts, today=today),
+        encouragement=encouragement(points, done_counts, today=today, after_crisis=after_crisis),
         goal_titles=goals,
         strategy_titles=strategies,
     )

@@ -24,6 +24,10 @@ from bot.demo.transcript import Transcript
 from bot.demo.world import world
 
 DEFAULT_FOLDER = Path("between-demo")
+#: The most simulated days: the story has two weeks of evenings.
+MAX_DAYS = len(EVENINGS)
+#: The file that marks a folder as the demo's own (so a later run may empty it).
+MARK = ".between-demo"
 
 
 @dataclass
@@ -38,12 +42,14 @@ async def play(
     out: Callable[[str], None] = print,
     *,
     folder: Path = DEFAULT_FOLDER,
-    days: int = len(EVENINGS),
+    days: int = MAX_DAYS,
     progress: bool = False,
 ) -> DemoResult:
-    """Play ``days`` simulated days (at most two weeks) and write the files to ``folder``."""
-    days = max(1, min(days, len(EVENINGS)))
-    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the bot runs
+    """Play ``days`` simulated days (1 to :data:`MAX_DAYS`) and write the files to
+    ``folder`` (see :func:`fresh_folder`: never mixed with an earlier run's)."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"the demo plays 1 to {MAX_DAYS} days, not {days}")
+    folder = fresh_folder(folder)
     lines: list[str] = []
     bar = tqdm(total=days, desc="simulated days", unit="day", file=sys.stderr, disable=not progress)
 
@@ -82,6 +88,29 @@ async def play(
     return DemoResult(folder=folder, days=days, replies=transcript.replies, files=files)
 
 
+def fresh_folder(folder: Path) -> Path:
+    """An empty folder for this run's files, so two runs never mix.
+
+    A folder an earlier demo wrote (it holds :data:`MARK`) is emptied of its files; a
+    folder that holds anything else is left alone, and the files go to a new folder
+    next to it (``between-demo-2``, ``-3`` …). Runs once, before the bot starts.
+    """
+    candidate, number = folder, 1
+    while candidate.exists() and not _reusable(candidate):
+        number += 1
+        candidate = folder.with_name(f"{folder.name}-{number}")
+    candidate.mkdir(parents=True, exist_ok=True)
+    for path in candidate.iterdir():
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+    (candidate / MARK).touch()
+    return candidate
+
+
+def _reusable(folder: Path) -> bool:
+    return folder.is_dir() and ((folder / MARK).exists() or not any(folder.iterdir()))
+
+
 def _save_attachments(transcript: Transcript, folder: Path) -> list[Path]:
     """Every image and file the bot sent, named by order, recipient and moment."""
     saved = []
@@ -101,7 +130,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:40] or "image"
 
 
-def run(*, folder: Path = DEFAULT_FOLDER, days: int = len(EVENINGS), chat: bool = False) -> int:
+def run(*, folder: Path = DEFAULT_FOLDER, days: int = MAX_DAYS, chat: bool = False) -> int:
     """``python -m bot demo [--out DIR] [--days N] [--chat]``."""
     if chat:
         from bot.demo.chat import chat as play_in_terminal

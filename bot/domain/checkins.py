@@ -47,7 +47,7 @@ def two_low_in_a_row(previous: int | None, current: int) -> bool:
 class Encouragement:
     """Which line to show, and what fills it (``kind`` picks the sentence)."""
 
-    kind: str  # "trend_up", "strategy", "best_day", "showing_up", "first"
+    kind: str  # "trend_up", "strategy", "best_day", "showing_up", "first", "care"
     goal_id: int | None = None
     strategy_id: int | None = None
     day: date | None = None
@@ -60,12 +60,17 @@ def encouragement(
     strategies_done: Mapping[int, int],
     *,
     today: date,
+    after_crisis: bool = False,
 ) -> Encouragement:
     """One line drawn from the client's own data, never blaming.
 
     In order: a goal whose last 7 days average at least one point above the 7 before;
     the strategy done most often; the best-rated day; else simply that they showed up.
+    Shortly after the client wrote crisis language (``after_crisis``) nothing is
+    celebrated: a "best day" or a rising trend would read as not having been heard.
     """
+    if after_crisis:
+        return Encouragement("care")
     week_ago, two_weeks_ago = today - timedelta(days=7), today - timedelta(days=14)
     for goal_id, points in sorted(ratings.items()):
         recent = [v for d, v in points if d > week_ago]

@@ -1,7 +1,6 @@
 """When the next lesson of a program is due, in the client's local dates.
 
-The time of day (preferred time, quiet hours) is the delivery engine's business;
-this module only decides the date. The rules, chosen to be forgiving:
+The date's rules, chosen to be forgiving:
 
 * the first lesson is due on the start date;
 * each next lesson is due ``spacing_days`` after the previous one was actually
@@ -9,13 +8,23 @@ this module only decides the date. The rules, chosen to be forgiving:
 * a date inside a pause moves to the first day after it, so a client back from
   a holiday gets one lesson, not a backlog;
 * one lesson at a time: the next undelivered one.
+
+And the time of day (:func:`lesson_moment`): never with the check-in, which a client
+answers in a minute and would lose under a lesson's pages; the check-in comes first
+and the lesson at least :data:`AFTER_CHECKIN` later, outside quiet hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.schedule import after_quiet_hours, first_moment_from, resolve_local
+
+#: The least time between the day's check-in and a lesson sent the same day.
+AFTER_CHECKIN = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -91,3 +100,47 @@ def planned_dates(
         )
         dates.append(last)
     return dates
+
+
+def lesson_moment(
+    now: datetime,
+    checkin_at: time | None,
+    zone: ZoneInfo,
+    quiet: tuple[time | None, time | None],
+    *,
+    gap: timedelta = AFTER_CHECKIN,
+) -> datetime:
+    """When a lesson due today is sent (UTC): ``gap`` after today's check-in, or now if
+    that has passed; never in quiet hours, and never within ``gap`` of any check-in
+    (one pushed to the next morning by quiet hours included): then ``gap`` after it.
+    Without a check-in time: now (past quiet hours).
+
+    Check-in moments are worked out as the schedule does (a time in quiet hours waits
+    for their end, a time in a DST gap moves past it), on every day: a weekday without
+    a check-in only makes the lesson wait a little.
+    """
+    if checkin_at is None:
+        return first_moment_from(now, None, zone, quiet)
+    day, at = after_quiet_hours(now.astimezone(zone).date(), checkin_at, *quiet)
+    moment = first_moment_from(max(now, resolve_local(day, at, zone) + gap), None, zone, quiet)
+    for _ in range(3):  # quiet hours can push it onto the next check-in: step past that too
+        clash = next(
+            (c for c in _checkins_around(moment, checkin_at, zone, quiet) if abs(moment - c) < gap),
+            None,
+        )
+        if clash is None:
+            break
+        moment = first_moment_from(clash + gap, None, zone, quiet)
+    return moment
+
+
+def _checkins_around(
+    moment: datetime, at: time, zone: ZoneInfo, quiet: tuple[time | None, time | None]
+) -> list[datetime]:
+    """The check-in moments of the local days before, of and after ``moment``."""
+    day = moment.astimezone(zone).date()
+    moments = []
+    for offset in (-1, 0, 1):
+        send_day, send_at = after_quiet_hours(day + timedelta(days=offset), at, *quiet)
+        moments.append(resolve_local(send_day, send_at, zone))
+    return moments

@@ -80,7 +80,7 @@ def in_quiet_hours(at: time, start: time | None, end: time | None) -> bool:
     return at >= start or at < end
 
 
-def _after_quiet_hours(
+def after_quiet_hours(
     day: date, at: time, start: time | None, end: time | None
 ) -> tuple[date, time]:
     """When a slot at ``day``/``at`` is sent: postponed to the end of quiet hours."""
@@ -121,7 +121,7 @@ def next_slot(
         day = after_date + timedelta(days=1)
     for _ in range(16):
         if weekdays & (1 << day.weekday()):
-            send_day, send_at = _after_quiet_hours(day, at, quiet_start, quiet_end)
+            send_day, send_at = after_quiet_hours(day, at, quiet_start, quiet_end)
             due_at = resolve_local(send_day, send_at, zone)
             if due_at > after:
                 return Slot(local_date=day, due_at=due_at)
@@ -138,5 +138,5 @@ def first_moment_from(
     day, when = local.date(), local.time().replace(second=0, microsecond=0)
     if at is not None and when < at:
         when = at
-    day, when = _after_quiet_hours(day, when, *quiet)
+    day, when = after_quiet_hours(day, when, *quiet)
     return max(resolve_local(day, when, zone), now)

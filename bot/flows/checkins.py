@@ -1,14 +1,17 @@
 """The check-in over Telegram: /checkin, each button, the optional note, /progress.
 
-The state machine is ``bot.checkins.answers`` and /progress's data ``bot.checkins.progress``
-(no Telegram there); this module parses what Telegram sends, calls one use case inside
-one transaction, and renders its outcome once the transaction is committed.
+The state machine is ``bot.checkins.answers`` and /progress's data
+``bot.checkins.progress`` (no Telegram there); this module parses what Telegram sends,
+calls one use case inside one transaction, and renders its outcome once the transaction
+is committed.
 
 Callback data ``ck:<yyyymmdd>:<op>[:<id>[:<value>]]``: ``g`` a goal's 0–10, ``s`` a
-strategy done (1) or not (0), ``n`` no note, ``x`` skip today, ``q`` show the open
-question (from the nudge). Every press is checked against the sender: the check-in
-is looked up by *their* user id and the date, the goal or strategy must be theirs.
-One message carries the whole check-in: each answer edits it into the next question.
+strategy done (1) or not (0), ``n`` no note, ``x`` skip today (on every question), ``q``
+show the open question (from the nudge). ``cb:<yyyymmdd>:<g|s|n>[:<id>]`` is "Back" on
+the question it names: the one before it is open again, to change an answer. Every press
+is checked against the sender: the check-in is looked up by *their* user id and the
+date, the goal or strategy must be theirs. One message carries the whole check-in: each
+answer edits it into the next question.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from telegram import Update
 
 from bot import charts
-from bot.callbacks import CheckinPress
+from bot.callbacks import CheckinBack, CheckinPress
 from bot.checkins import answers, messages
 from bot.checkins import progress as progress_data
 from bot.checkins.answers import Outcome, Show, Toast
@@ -34,6 +37,7 @@ from bot.i18n import Translator
 logger = logging.getLogger(__name__)
 
 PATTERN = messages.PATTERN
+BACK_PATTERN = messages.BACK_PATTERN
 
 
 def _now() -> datetime:
@@ -61,7 +65,7 @@ def _render(t: Translator, outcome: Outcome) -> Rendered | None:
         assert outcome.plan is not None and outcome.step is not None
         assert outcome.local_date is not None
         return messages.question(
-            t, outcome.plan, outcome.step, outcome.local_date, skip=outcome.skip
+            t, outcome.plan, outcome.step, outcome.local_date, answered=outcome.answered
         )
     if show is Show.THANKS:
         assert outcome.celebration is not None
@@ -145,6 +149,33 @@ async def on_button(update: Update, context: BotContext) -> None:
             await query.edit_message_text(rendered.text, reply_markup=markup(rendered.buttons))
     if outcome.low_twice:
         await query.message.reply_text(messages.low_twice(t))
+
+
+async def on_back(update: Update, context: BotContext) -> None:
+    """The "Back" button: the question before the one shown is open again, to change its answer."""
+    query = update.callback_query
+    parsed = CheckinBack.parse(query.data)
+    if parsed is None or not _is_client(context):
+        await fallback.stale_button(update, context)
+        return
+    user = context.user_record
+    async with context.services.sessions() as session, session.begin():
+        outcome = await answers.back(
+            session,
+            user_id=user.id,
+            day=parsed.day,
+            from_step=messages.step_of(parsed),
+            now=_now(),
+        )
+    if outcome.refused:
+        await fallback.stale_button(update, context)
+        return
+    t = context.t
+    await query.answer(_toast(t, outcome.toast))
+    rendered = _render(t, outcome)
+    if rendered is not None:
+        with harmless_ignored():  # a double tap shows the same question again
+            await query.edit_message_text(rendered.text, reply_markup=markup(rendered.buttons))
 
 
 # --- the note (free text)

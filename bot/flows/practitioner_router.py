@@ -341,6 +341,7 @@ async def _lessons(call: Call) -> Result:
         label=call.label,
         library=call.services.content,
         zone=call.zone,
+        now=utcnow(),
     )
 
 

@@ -1,12 +1,12 @@
 """Program lessons through the delivery engine: planned daily, sent at the client's time.
 
-A planning job finds the clients whose next program lesson is due on their local
-date, records the delivery (so its buttons can name it) and queues one outbox row
-per lesson, due at the client's check-in time (or now, if that has passed today),
-never in their quiet hours; pauses are honoured by ``due_program_lessons``. The
-row's key (``lesson:<user>:<lesson>``) makes planning safe to repeat, in one
-instance or several. The lesson's first page is rendered at send time in the
-client's language.
+A planning job finds the clients whose next program lesson is due on their local date,
+records the delivery (so its buttons can name it) and queues one outbox row per lesson,
+due at least 30 minutes after the client's check-in (or now, if that has passed today;
+``bot.domain.lesson_schedule.lesson_moment``), never in their quiet hours; pauses are
+honoured by ``due_program_lessons``. The row's key (``lesson:<user>:<lesson>``) makes
+planning safe to repeat, in one instance or several. The lesson's first page is rendered
+at send time in the client's language.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from bot.content.library import ContentLibrary
 from bot.db.models import LessonDelivery, ProgramEnrollment, User
 from bot.delivery.outbox import enqueue
 from bot.delivery.renderers import RenderContext, Rendered
-from bot.domain.schedule import first_moment_from, zone_or_default
+from bot.domain.lesson_schedule import lesson_moment
+from bot.domain.schedule import zone_or_default
 from bot.i18n import Catalogs
 from bot.lessons import messages
 from bot.lessons.progress import deliver_lesson
@@ -75,7 +76,7 @@ async def plan_lessons(
             for item in due:
                 user = users[item.user_id]
                 zone = zone_or_default(user.timezone, default_timezone)
-                due_at = first_moment_from(
+                due_at = lesson_moment(
                     now, user.checkin_time, zone, (user.quiet_start, user.quiet_end)
                 )
                 delivered = await deliver_lesson(

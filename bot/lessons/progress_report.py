@@ -44,8 +44,12 @@ def render(
     program_title: str | None,
     lessons: Sequence[LessonProgress],
     zone: ZoneInfo,
+    now: datetime,
 ) -> list[str]:
-    """The messages to send, in order. ``client`` is the client's label, already escaped."""
+    """The messages to send, in order. ``client`` is the client's label, already escaped.
+
+    A lesson is recorded when it is planned, at the moment it is due: one still ahead of
+    ``now`` is shown as planned, never as delivered."""
     _ = t._
     header = [_("<b>Lessons of {client}</b>", client=client)]
     if program_title is not None:
@@ -54,11 +58,13 @@ def render(
         header.append(_("{client} hasn't received a lesson yet.", client=client))
     pieces = ["\n".join(header)]
     for number, lesson in enumerate(lessons, start=1):
-        pieces.extend(_lesson(t, number, lesson, zone))
+        pieces.extend(_lesson(t, number, lesson, zone, now))
     return pack(pieces)
 
 
-def _lesson(t: Translator, number: int, lesson: LessonProgress, zone: ZoneInfo) -> list[str]:
+def _lesson(
+    t: Translator, number: int, lesson: LessonProgress, zone: ZoneInfo, now: datetime
+) -> list[str]:
     _ = t._
 
     def at(moment: datetime) -> str:
@@ -66,7 +72,9 @@ def _lesson(t: Translator, number: int, lesson: LessonProgress, zone: ZoneInfo) 
 
     lines = [
         _("<b>{number}. {title}</b>", number=number, title=html.escape(lesson.title)),
-        _("Delivered {date}", date=at(lesson.delivered_at)),
+        _("Planned for {date}", date=at(lesson.delivered_at))
+        if lesson.delivered_at > now
+        else _("Delivered {date}", date=at(lesson.delivered_at)),
         _("Opened {date}", date=at(lesson.opened_at)) if lesson.opened_at else _("Not opened yet"),
         _("Finished {date}", date=at(lesson.finished_at))
         if lesson.finished_at

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -222,6 +222,7 @@ async def lesson_progress(
     label: str,
     library: ContentLibrary,
     zone: ZoneInfo,
+    now: datetime,
 ) -> Result:
     """What the client did with each lesson delivered, with their reflections."""
     seen = await client_progress(session, library, t.locale, client_id)
@@ -234,6 +235,7 @@ async def lesson_progress(
         program_title=program.title_in(t.locale) if program else None,
         lessons=seen,
         zone=zone,
+        now=now,
     ):
         result.say(part)
     logger.info("event=lessons.viewed client_id=%s lessons=%s", client_id, len(seen))

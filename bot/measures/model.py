@@ -54,7 +54,9 @@ class Item(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Identifier
-    text: Localized
+    text: Localized  # the question as the client reads it
+    # A short name for reports (/intake: "Sleep: 6"); None: the text itself.
+    label: Localized | None = None
     kind: ItemKind = ItemKind.SCALE
     options: Identifier  # the name of an option set in the measure
     reverse: bool = False

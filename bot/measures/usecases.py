@@ -104,7 +104,8 @@ async def intake_report(
         lines.append(status[administration.status])
     lines.append("")
     for item in measure.items:
-        lines.append(f"{html.escape(item.text.get(locale))}: {_shown(t, measure, item, answers)}")
+        name = (item.label or item.text).get(locale)
+        lines.append(f"{html.escape(name)}: {_shown(t, measure, item, answers)}")
     if administration.score_total is not None:
         lines.append("")
         lines.append(
