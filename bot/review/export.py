@@ -311,6 +311,7 @@ async def build(
         library=library,
         quote_length=digest.FULL_QUOTE_LENGTH,
         measure_names=digest.measure_names(t, measures_by_id),
+        measures_by_id=measures_by_id,
     )
     details = await goal_details(session, client_id)
     for goal in review.goals:

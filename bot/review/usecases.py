@@ -207,6 +207,7 @@ async def client_view(
             library=library,
             quote_length=digest.FULL_QUOTE_LENGTH,
             measure_names=digest.measure_names(t, measures_by_id),
+            measures_by_id=measures_by_id,
         )
     ]
     if crisis_lines:
