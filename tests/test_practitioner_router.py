@@ -61,7 +61,7 @@ def test_every_practitioner_command_goes_through_the_router(fake_api: FakeBotApi
     assert practitioners == declared
     assert {
         "goals", "goal", "gas", "strategy", "assign", "lessons", "intake", "measure",
-        "digest", "clients", "client", "note", "export", "audit", "invite", "colleague",
+        "measures", "digest", "clients", "client", "note", "export", "audit", "invite", "colleague",
         "team",
     } == declared  # fmt: skip
     for command in practitioner_router.COMMANDS:  # each declared once

@@ -43,11 +43,7 @@ def measure_line(t: Translator, review: MeasureReview, measure: Measure | None) 
     parts: list[str] = []
     if outcome.count < 2:
         parts.append(
-            _(
-                "{measure}: {total}, first answer",
-                measure=name,
-                total=_total(t, measure, outcome.latest),
-            )
+            _("{measure}: {total}", measure=name, total=_total(t, measure, outcome.latest))
         )
     else:
         parts.append(
@@ -60,6 +56,8 @@ def measure_line(t: Translator, review: MeasureReview, measure: Measure | None) 
         )
     if label:
         parts.append(html.escape(label))
+    if outcome.count < 2:
+        parts.append(_("first answer"))
     if outcome.count >= 2 and outcome.threshold is not None:
         threshold = _score(t, outcome.threshold)
         parts.append(
