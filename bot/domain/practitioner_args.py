@@ -93,6 +93,24 @@ def echo_name(found: Sequence[Candidate[A]]) -> str:
 NAME_ONLY: Grammar[Nothing] = Grammar(None)
 
 
+class ExportFormat(StrEnum):
+    """/export Anna: CSV files and a PDF; /export Anna fhir: an HL7 FHIR R4 Bundle."""
+
+    FILES = "files"
+    FHIR = "fhir"
+
+
+def _export(words: list[str]) -> ExportFormat | Problem:
+    if not words:
+        return ExportFormat.FILES
+    if len(words) == 1 and words[0].casefold() == "fhir":
+        return ExportFormat.FHIR
+    return Problem.NO_TEXT
+
+
+EXPORT: Grammar[ExportFormat] = Grammar(_export)
+
+
 @dataclass(frozen=True)
 class NoteText:
     text: str

@@ -449,6 +449,14 @@ async def _note(call: Call) -> Result:
 
 
 async def _export(call: Call) -> Result:
+    if call.args is grammar.ExportFormat.FHIR:
+        return await review_cases.export_fhir(
+            call.session,
+            call.t,
+            client_id=call.client.id,
+            today=call.today,
+            measures_by_id=call.services.measures,
+        )
     return await review_cases.export_client(
         call.session,
         call.t,
@@ -603,8 +611,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "export",
-        grammar.NAME_ONLY,
-        N_("Tell me whose data to export, like /export Anna."),
+        grammar.EXPORT,
+        N_(
+            "Tell me whose data to export, like /export Anna (CSV files and a PDF), or "
+            "/export Anna fhir (an HL7 FHIR file for a record system)."
+        ),
         LEAD_READ,
         (AuditAction.EXPORT,),
         _export,

@@ -287,6 +287,37 @@ async def export_client(
     return result
 
 
+async def export_fhir(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    client_id: int,
+    today: date,
+    measures_by_id: Mapping[str, Measure],
+) -> Result:
+    """An HL7 FHIR R4 Bundle of the client's measures and goals (the lead)."""
+    # Imported here: fhir.resources' models cost start-up time and memory until used.
+    from bot.review import fhir
+
+    document = await fhir.bundle(
+        session, client_id, measures_by_id=measures_by_id, locale=t.locale, now=utcnow()
+    )
+    logger.info("event=client.exported_fhir client_id=%s", client_id)
+    name = f"between-client-{client_id}-{today.isoformat()}.fhir.json"
+    result = Result().audited(AuditAction.EXPORT)
+    result.documents = [
+        File(
+            fhir.to_json(document),
+            name,
+            t._(
+                "An HL7 FHIR R4 Bundle: every questionnaire answered, its total score "
+                "(LOINC-coded where a code exists) and the goals with their status."
+            ),
+        )
+    ]
+    return result
+
+
 # --------------------------------------------------------------------------- /audit
 
 
