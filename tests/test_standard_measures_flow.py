@@ -39,7 +39,7 @@ from tests.lesson_helpers import edited
 
 DEFAULTS_SET = {
     "en": "Every new client of yours gets PHQ-9 every week",
-    "de": "Alle neuen Klient*innen bekommen PHQ-9 jede Woche",
+    "de": "Alle neuen Klient:innen bekommen PHQ-9 jede Woche",
     "es": "Cada cliente nuevo recibe PHQ-9 cada semana",
 }
 TOLD = {
@@ -52,7 +52,11 @@ ITEM_9 = {
     "de": "Gedanken, dass Sie lieber tot wären oder sich Leid zufügen möchten",
     "es": "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
 }
-SEVERAL_DAYS = {"en": "Several days", "de": "An einzelnen Tagen", "es": "Varios días"}
+SEVERAL_DAYS = {
+    "en": "“Several days” (1)",
+    "de": "„An einzelnen Tagen“ (1)",
+    "es": "«Varios días» (1)",
+}
 ALERT = {
     "en": "Safety alert: Kim answered item 9 of the PHQ-9",
     "de": "Sicherheitshinweis: Kim hat Frage 9 des PHQ-9",
@@ -118,7 +122,7 @@ async def test_phq9_item_9_alerts_the_lead_at_once_and_shows_the_client_the_cris
     alert = await lead.expect_one(timeout=15)
     assert ALERT[language] in alert.plain_text
     assert ITEM_9[language] in alert.plain_text
-    assert f"“{SEVERAL_DAYS[language]}” (1)" in alert.plain_text
+    assert SEVERAL_DAYS[language] in alert.plain_text
     # A changed answer (an older copy's button), or a double tap, flags and alerts once.
     press_forged(fake_api, client, message, callbacks.answer(admin.id, 8, 2))
     await client.expect_one(timeout=10)  # the crisis lines again, for the client
@@ -222,3 +226,42 @@ async def test_reliable_change_and_cutoff_crossings_in_client_view_and_digest(
     for line in LINES[language]:
         assert line in digest
     assert REASON[language] in digest.split("\n\n")[0]  # in the opening lines too
+
+
+GAS_REVIEW = {
+    "en": "goal 1 “Sleep before midnight”: ratings +3.0 since its GAS level was set, "
+    "worth reviewing the level",
+    "de": "Ziel 1 „Sleep before midnight“: Bewertungen +3,0 seit der GAS-Einstufung, "
+    "lohnt sich, die Stufe zu prüfen",
+    "es": "objetivo 1 «Sleep before midnight»: valoraciones +3,0 desde que se fijó su nivel "
+    "GAS, conviene revisar el nivel",
+}
+# One goal at +1: T = 50 + 10·1 / √(0.7·1 + 0.3·1) = 60, labelled as one goal's.
+ONE_GOAL = {
+    "en": "GAS T-score: 60 (from 1 goal only)",
+    "de": "GAS-T-Wert: 60 (aus nur 1 Ziel)",
+    "es": "Puntuación T de GAS: 60 (de solo 1 objetivo)",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es"])
+async def test_the_digest_suggests_a_gas_review_and_labels_a_one_goal_t_score(
+    fake_api: FakeBotApi, bot: BotApplication, language: str
+):
+    from bot.db.models import CheckinStatus, GasScore
+
+    doctor, row = await practitioner(fake_api, bot, 9621, language=language)
+    await h.set_utc(bot, row.id)
+    day = [h.today() - timedelta(days=n) for n in range(30)]
+    async with services(bot).sessions() as session, session.begin():
+        kim = await h.client(session, row.id, 96211, "Kim")
+        sleep = await h.goal(session, kim, "Sleep before midnight")
+        for n in range(20, 13, -1):  # rated 4 in the days up to the GAS level (day 14)
+            await h.day(session, kim, day[n], CheckinStatus.ANSWERED, {sleep: 4})
+        session.add(GasScore(goal_id=sleep, level=1, rated_by_id=row.id, rated_at=h.at(day[14])))
+        for n in range(7, 0, -1):  # rated 7 in the latest week: 3 points away
+            await h.day(session, kim, day[n], CheckinStatus.ANSWERED, {sleep: 7})
+    doctor.send("/digest")
+    text = (await doctor.expect(1, timeout=20))[0].plain_text
+    assert GAS_REVIEW[language] in text
+    assert ONE_GOAL[language] in text
