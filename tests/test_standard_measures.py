@@ -3,7 +3,11 @@ bands, clinical cut-offs, reliable change and item alerts, against hand-worked v
 
 from __future__ import annotations
 
+import functools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain import measure_outcome
 from bot.domain.scoring import band_for, score
@@ -22,9 +26,14 @@ from bot.measures.catalog import load_measures
 from bot.settings import PROJECT_ROOT, SUPPORTED_LOCALES
 
 
+@functools.cache
+def _shipped():
+    return load_measures(PROJECT_ROOT / "content" / "measures")
+
+
 @pytest.fixture(scope="module")
 def measures():
-    return load_measures(PROJECT_ROOT / "content" / "measures")
+    return _shipped()
 
 
 def _all(value: int, measure) -> dict[str, int]:
@@ -189,3 +198,51 @@ def test_the_traffic_light_reads_measures():
     light = client_light([], measures=[better])
     assert light.colour is Colour.GREEN
     assert MeasureCrossed("gad7", 10, 12, 8, False) in light.reasons
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    measure_id=st.sampled_from(["phq9", "gad7", "who5"]),
+    first=st.integers(0, 27),
+    latest=st.integers(0, 27),
+)
+def test_reliable_change_is_the_published_threshold_in_either_direction(measure_id, first, latest):
+    measure = _shipped()[measure_id]
+    top = 25 if measure_id == "who5" else 21 if measure_id == "gad7" else 27
+    first, latest = min(first, top), min(latest, top)
+    result = measure_outcome.outcome(measure, first, latest, 2)
+    threshold = measure.scoring.reliable_change.value
+    reliable = abs(latest - first) >= threshold
+    assert (result.direction is not MeasureDirection.NO_RELIABLE_CHANGE) == reliable
+    if reliable:
+        better = (latest > first) == measure.scoring.higher_is_better
+        assert result.direction is (
+            MeasureDirection.IMPROVED if better else MeasureDirection.DETERIORATED
+        )
+    # a crossing needs the two totals on either side of the cut-off, never the same side
+    sides = (
+        measure_outcome.in_clinical_range(measure, first),
+        measure_outcome.in_clinical_range(measure, latest),
+    )
+    assert (result.crossing is not None) == (sides[0] != sides[1])
+
+
+def test_the_reasons_name_a_crossing_in_words():
+    from bot.i18n import Catalogs
+    from bot.review import reasons
+
+    catalogs = Catalogs.load(PROJECT_ROOT / "locales", SUPPORTED_LOCALES, "en")
+    into = MeasureCrossed("phq9", 10, 8, 12, True)
+    out = MeasureCrossed("phq9", 10, 12, 8, False)
+    names = {"phq9": "PHQ-9"}
+    en, de = catalogs.translator("en"), catalogs.translator("de")
+    assert reasons.reason_text(en, into, names) == (
+        "PHQ-9 8 → 12, into the clinical range (cut-off 10)"
+    )
+    assert reasons.reason_text(en, out, names) == (
+        "PHQ-9 12 → 8, out of the clinical range (cut-off 10)"
+    )
+    assert reasons.reason_text(de, into, names) == (
+        "PHQ-9 8 → 12, in den klinischen Bereich (Cut-off 10)"
+    )
+    assert reasons.reason_text(en, MeasureItem("phq9", 9, 2), names) == ("PHQ-9 item 9 answered 2")

@@ -265,3 +265,36 @@ async def test_the_digest_suggests_a_gas_review_and_labels_a_one_goal_t_score(
     text = (await doctor.expect(1, timeout=20))[0].plain_text
     assert GAS_REVIEW[language] in text
     assert ONE_GOAL[language] in text
+
+
+async def test_measures_sets_shows_and_clears_the_default_set(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    from bot.db.models import Practitioner
+
+    lead, row = await practitioner(fake_api, bot, 9631)
+    lead.send("/measures")
+    assert "New clients get no questionnaires by default." in (await lead.expect_one()).plain_text
+    lead.send("/measures phq9 daily")
+    assert "Like this: /measures phq9,gad7 fortnightly" in (await lead.expect_one()).plain_text
+    lead.send("/measures phq9,nope weekly")
+    assert "I don't know a questionnaire called “nope”." in (await lead.expect_one()).plain_text
+    lead.send("/measures PHQ9, gad7 who5 fortnightly")
+    reply = (await lead.expect_one()).plain_text
+    assert "Every new client of yours gets PHQ-9, GAD-7, and WHO-5 every two weeks" in reply
+    async with services(bot).sessions() as session:
+        stored = await session.get(Practitioner, row.id)
+        assert stored.default_measures == ["phq9", "gad7", "who5"]
+        assert stored.default_measure_cadence == "fortnightly"
+    lead.send("/measures")
+    shown = (await lead.expect_one()).plain_text
+    assert "New clients get PHQ-9, GAD-7, and WHO-5 every two weeks" in shown
+    lead.send("/measures none")
+    assert "won't get questionnaires by default" in (await lead.expect_one()).plain_text
+    async with services(bot).sessions() as session:
+        stored = await session.get(Practitioner, row.id)
+        assert stored.default_measures is None and stored.default_measure_cadence is None
+    # a client onboarded now gets no questionnaire beyond the intake
+    await onboard_client(fake_api, lead, 9632, alias="Lea")
+    async with services(bot).sessions() as session:
+        assert list(await session.scalars(select(MeasureAssignment))) == []
