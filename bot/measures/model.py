@@ -159,7 +159,7 @@ class Measure(BaseModel):
     alerts: tuple[AlertRule, ...] = ()
     # The LOINC code of the total score (FHIR Observation), only where one is certain.
     loinc_total: Annotated[str | None, Field(pattern=r"^[0-9]{1,7}-[0-9]$")] = None
-    # Where the wording comes from and its terms of use (shown in exports, not to clients).
+    # Where the wording comes from and its terms of use (kept with the file, for readers).
     copyright: str | None = None
 
     @model_validator(mode="after")
