@@ -3,7 +3,9 @@
     python bench/digest.py [--clients 50 200] [--postgres]
 
 Each client has 3 goals rated daily for 8 weeks (plus 4 more weeks of baseline history
-is not needed: the trend compares the week with the 4 before, inside the 8). The
+is not needed: the trend compares the week with the 4 before, inside the 8), and a
+PHQ-9 answered every fortnight (4 administrations with their item answers, so reliable
+change, the cut-off and the item-9 alert are read too). The
 digest is built the way the renderer builds it (``bot.review.digest.build``: bulk
 queries, text, split, chart in a worker thread); queries are counted with a
 SQLAlchemy ``before_cursor_execute`` listener. The count must not grow with clients.
@@ -28,10 +30,13 @@ from bench.delivery import Database, postgres_available
 from bot import crypto
 from bot.content.library import load_content
 from bot.db.models import (
+    AdministrationStatus,
     CareTeamMember,
     Checkin,
     Goal,
     GoalRating,
+    MeasureAdministration,
+    MeasureAnswer,
     MembershipState,
     Practitioner,
     Role,
@@ -41,11 +46,13 @@ from bot.db.models import (
 from bot.db.session import create_engine, create_session_factory
 from bot.enrollment import practices
 from bot.i18n import Catalogs
+from bot.measures.catalog import load_measures
 from bot.review import digest
 from bot.settings import SUPPORTED_LOCALES, load_settings
 
 GOALS = 3
 DAYS = 56
+PHQ9_DAYS = (53, 39, 25, 11)  # days ago: fortnightly over the 8 weeks
 
 
 async def seed(url: str, clients: int, today: date) -> int:
@@ -123,6 +130,47 @@ async def seed(url: str, clients: int, today: date) -> int:
                 )
         for start in range(0, len(ratings), 5000):
             await session.execute(insert(GoalRating), ratings[start : start + 5000])
+        administrations = []
+        for client_id in sorted({goal.user_id for goal in goals}):
+            for n, days_ago in enumerate(PHQ9_DAYS):
+                day = today - timedelta(days=days_ago)
+                answered = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=9)
+                administrations.append(
+                    {
+                        "user_id": client_id,
+                        "measure_id": "phq9",
+                        "measure_version": 1,
+                        "status": AdministrationStatus.COMPLETED,
+                        "current_item": 10,
+                        "opened_at": answered,
+                        "closes_at": answered + timedelta(days=3),
+                        "completed_at": answered,
+                        "score_total": float(18 - 3 * n + client_id % 3),
+                        "band": 2,
+                        "created_at": answered,
+                        "updated_at": answered,
+                    }
+                )
+        await session.execute(insert(MeasureAdministration), administrations)
+        answers = [
+            {
+                "administration_id": admin_id,
+                "item_id": f"q{item}",
+                "value": (admin_id + item) % 3 if item < 9 else admin_id % 2,
+                "skipped": False,
+                "answered_at": answered_at,
+            }
+            for admin_id, answered_at in (
+                await session.execute(
+                    MeasureAdministration.__table__.select().with_only_columns(
+                        MeasureAdministration.id, MeasureAdministration.completed_at
+                    )
+                )
+            )
+            for item in range(1, 10)
+        ]
+        for start in range(0, len(answers), 5000):
+            await session.execute(insert(MeasureAnswer), answers[start : start + 5000])
         doctor_id = doctor.id
     await engine.dispose()
     return doctor_id
@@ -134,6 +182,7 @@ async def measure(url: str, clients: int) -> tuple[float, int, int, bool]:
     settings = load_settings(_env_file=None, database_url=url)
     library, _problems = load_content(settings.content_dir, SUPPORTED_LOCALES, "en")
     catalogs = Catalogs.load(settings.locales_dir, SUPPORTED_LOCALES, "en")
+    measures = load_measures(settings.content_dir / "measures")
     engine = create_engine(url)
     queries = 0
 
@@ -154,6 +203,7 @@ async def measure(url: str, clients: int) -> tuple[float, int, int, bool]:
             today=today,
             library=library,
             default_timezone="UTC",
+            measures_by_id=measures,
         )
         elapsed = time.perf_counter() - started
     await engine.dispose()

@@ -122,7 +122,7 @@ def build_renderers(
     )
     renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)
-    renderers.register(safety_alerts.KIND, safety_alerts.render)
+    renderers.register(safety_alerts.KIND, safety_alerts.renderer(measures_by_id or {}))
     renderers.register(goal_delivery.KIND, goal_delivery.render)
     return renderers
 

@@ -48,7 +48,7 @@ def test_shipped_content_passes_in_every_language(capsys: pytest.CaptureFixture[
     for locale in SUPPORTED_LOCALES:
         assert f"{locale}: {shipped} lessons" in report
     assert "foundations" in report
-    assert "measures: intake, wellbeing" in report
+    assert "measures: gad7, intake, phq9, wellbeing, who5" in report
     assert "no problems found" in report
 
 

@@ -61,7 +61,7 @@ def test_every_practitioner_command_goes_through_the_router(fake_api: FakeBotApi
     assert practitioners == declared
     assert {
         "goals", "goal", "gas", "strategy", "assign", "lessons", "intake", "measure",
-        "digest", "clients", "client", "note", "export", "audit", "invite", "colleague",
+        "measures", "digest", "clients", "client", "note", "export", "audit", "invite", "colleague",
         "team",
     } == declared  # fmt: skip
     for command in practitioner_router.COMMANDS:  # each declared once
@@ -163,14 +163,14 @@ USAGE = {
         "/gas Anna 1": "So geht es: /gas Anna 2 +1 Geht an vier Tagen spazieren",
         "/gas Anna 1 +3 Zu gut": "So geht es: /gas Anna 2 +1",
         "/note Anna": "Schreib die Notiz nach dem Namen, etwa /note Anna",
-        "/export": "Sag mir, wessen Daten ich exportieren soll, etwa /export Anna.",
+        "/export": "Sag mir, wessen Daten ich exportieren soll, etwa /export Anna (CSV-Dateien",
     },
     "es": {
         "/goals": "Dime de quién mostrar los objetivos, como /goals Anna.",
         "/gas Anna 1": "Así: /gas Anna 2 +1 Camina cuatro días a la semana",
         "/gas Anna 1 +3 Demasiado": "Así: /gas Anna 2 +1",
         "/note Anna": "Escribe la nota después del nombre, por ejemplo /note Anna",
-        "/export": "Dime de quién exporto los datos, por ejemplo /export Anna.",
+        "/export": "Dime de quién exporto los datos, por ejemplo /export Anna (archivos CSV",
     },
 }
 

@@ -497,9 +497,12 @@ async def test_reliable_change_on_measure_totals(fake_api: FakeBotApi, bot: BotA
     text = (await doctor.expect(2, timeout=20))[0].plain_text
     # The first total is the baseline, the latest the current one.
     # S_diff = √2 · 4 · √0.16 = 2.2627; (9 − 18) / 2.2627 = −3.98; (8 − 10) / 2.2627 = −0.88
-    assert "rc-test: 18.0 → 9.0, reliable change (RCI -3.98)" in text
-    assert "rc-test: 10.0 → 8.0, within measurement error (RCI -0.88)" in text
-    assert text.count("rc-test") == 2  # one answer alone is a baseline, not a change
+    assert "Weekly wellbeing check: 18 → 9, reliable change (RCI -3.98)" in text
+    assert "Weekly wellbeing check: 10 → 8, within measurement error (RCI -0.88)" in text
+    # one answer alone is a baseline, not a change
+    assert "Weekly wellbeing check: 14, first answer" in text
+    # a reliable deterioration turns the light red, with the reason in the opening lines
+    assert "🔴 Anna: Weekly wellbeing check worse: 18 → 9" in text
 
 
 async def test_the_digest_reads_with_the_same_number_of_queries_for_any_caseload(

@@ -93,6 +93,24 @@ def echo_name(found: Sequence[Candidate[A]]) -> str:
 NAME_ONLY: Grammar[Nothing] = Grammar(None)
 
 
+class ExportFormat(StrEnum):
+    """/export Anna: CSV files and a PDF; /export Anna fhir: an HL7 FHIR R4 Bundle."""
+
+    FILES = "files"
+    FHIR = "fhir"
+
+
+def _export(words: list[str]) -> ExportFormat | Problem:
+    if not words:
+        return ExportFormat.FILES
+    if len(words) == 1 and words[0].casefold() == "fhir":
+        return ExportFormat.FHIR
+    return Problem.NO_TEXT
+
+
+EXPORT: Grammar[ExportFormat] = Grammar(_export)
+
+
 @dataclass(frozen=True)
 class NoteText:
     text: str
@@ -194,3 +212,28 @@ def _measure(words: list[str]) -> MeasureOverview | MeasureSchedule | Problem:
 
 
 MEASURE: Grammar[MeasureOverview | MeasureSchedule] = Grammar(_measure)
+
+
+@dataclass(frozen=True)
+class MeasureDefaults:
+    """/measures phq9,gad7 fortnightly: what every new client gets (``STOP``: nothing)."""
+
+    measure_ids: tuple[str, ...]
+    frequency: MeasureFrequency
+
+
+def parse_measure_defaults(words: list[str]) -> MeasureOverview | MeasureDefaults | Problem:
+    """``[]`` shows the defaults; ``none`` (or ``stop``) clears them; otherwise measure ids
+    (commas or spaces between them) and a frequency last."""
+    if not words:
+        return MeasureOverview.OVERVIEW
+    if len(words) == 1 and words[0].casefold() in ("none", "stop", "off"):
+        return MeasureDefaults((), MeasureFrequency.STOP)
+    try:
+        frequency = MeasureFrequency(words[-1].casefold())
+    except ValueError:
+        return Problem.BAD_FREQUENCY
+    ids = [part.casefold() for word in words[:-1] for part in word.split(",") if part]
+    if not ids or frequency is MeasureFrequency.STOP:
+        return Problem.BAD_FREQUENCY
+    return MeasureDefaults(tuple(dict.fromkeys(ids)), frequency)

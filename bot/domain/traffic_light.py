@@ -9,6 +9,8 @@ language (bot/review/reasons.py); nothing here is wording. The rules, in order:
 - **yellow**: from week 4 (after week 3), a goal whose change is smaller than half its
   baseline SD, or one moving without a reliable change yet (or stuck while another goal
   improves reliably); 2 or more check-ins missed in a row.
+- A measure's total crossing into its clinical range (first total outside it, latest
+  inside) is yellow; crossing out of it is said, without deciding the colour.
 - **green**: a reliable improvement (a goal or a measure), nothing red or yellow.
 - **grey**: not enough data (no goal with 3 ratings), nothing rated lately (goals with a
   baseline but no rating in the latest 7 days), or too early to judge (before
@@ -108,6 +110,17 @@ class MeasureBetter:
 
 
 @dataclass(frozen=True)
+class MeasureCrossed:
+    """The latest total is on the other side of the clinical cut-off than the first."""
+
+    measure: str
+    cutoff: float
+    before: float
+    after: float
+    into_clinical: bool  # True: into the clinical range (worse); False: out of it
+
+
+@dataclass(frozen=True)
 class MeasureItem:
     """An item answer the measure file declares as an alert (e.g. PHQ-9 item 9 ≥ 1)."""
 
@@ -148,6 +161,7 @@ Reason = (
     | MeasureWorse
     | MeasureBetter
     | MeasureItem
+    | MeasureCrossed
     | GasLow
     | NotEnoughData
     | TooEarly
@@ -156,6 +170,11 @@ Reason = (
 
 
 # Inputs other than the goal trends.
+
+
+class Crossing(StrEnum):
+    INTO_CLINICAL = "into_clinical"
+    OUT_OF_CLINICAL = "out_of_clinical"
 
 
 class MeasureDirection(StrEnum):
@@ -178,6 +197,8 @@ class MeasureResult:
     change: MeasureDirection | None = None  # Jacobson–Truax; None: not computable
     past_cutoff: bool | None = None  # latest on the healthy side of the cut-off; None: none
     item_alerts: tuple[ItemAlert, ...] = ()
+    crossing: Crossing | None = None  # first and latest on either side of the cut-off
+    cutoff: float | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +235,7 @@ def client_light(
     yellow: list[Reason] = []
     green: list[Reason] = []
     stuck: list[Reason] = []
-    early: list[Reason] = []  # unreliable moves before week 4: said, not judged
+    early: list[Reason] = []  # unreliable moves before week 4 (and the like): said, not judged
 
     for measure in measures:
         red.extend(MeasureItem(measure.measure, a.item, a.answer) for a in measure.item_alerts)
@@ -222,6 +243,14 @@ def client_light(
             red.append(MeasureWorse(measure.measure, measure.first, measure.latest))
         elif measure.first is not None and measure.change is MeasureDirection.IMPROVED:
             green.append(MeasureBetter(measure.measure, measure.first, measure.latest))
+        if measure.first is not None and measure.cutoff is not None and measure.crossing:
+            into = measure.crossing is Crossing.INTO_CLINICAL
+            crossed = MeasureCrossed(
+                measure.measure, measure.cutoff, measure.first, measure.latest, into
+            )
+            # Into the clinical range: worth a look (red already when also reliable);
+            # out of it: said, but only a reliable improvement turns the light green.
+            (yellow if into else early).append(crossed)
 
     t_score = _counted_t(gas_levels, rules)
     if t_score is not None and t_score <= rules.gas_red_t:
@@ -278,9 +307,9 @@ def client_light(
         if goal.trend.enough and goal.trend.days_since_rated is not None
     ]
     if silent:
-        return Light(Colour.GREY, (NoRecentRatings(min(silent)),), step_down)
+        return Light(Colour.GREY, (NoRecentRatings(min(silent)), *early), step_down)
     most = max((goal.trend.ratings for goal in goals), default=0)
-    return Light(Colour.GREY, (NotEnoughData(most),), step_down)
+    return Light(Colour.GREY, (NotEnoughData(most), *early), step_down)
 
 
 def _counted_t(levels: Sequence[int], rules: DecisionRules) -> float | None:

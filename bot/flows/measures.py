@@ -34,9 +34,10 @@ from bot.db.models import (
 from bot.delivery.renderers import Rendered
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import client_label
-from bot.flows import fallback, goals
+from bot.flows import crisis, fallback, goals
 from bot.flows.keyboards import markup
 from bot.flows.outgoing import Outgoing
+from bot.i18n import N_
 from bot.measures import administrations, callbacks, messages
 from bot.measures.administrations import INTAKE, Outcome
 from bot.measures.model import ItemKind, Measure
@@ -44,6 +45,12 @@ from bot.measures.model import ItemKind, Measure
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATTERN = callbacks.PATTERN
+ITEM_ALERT = N_(
+    "Thank you for answering that honestly. Thoughts like these deserve support from a "
+    "person, soon. I'm only a bot and nobody reads this in real time, so please reach "
+    "out now:\n{lines}\n\nI've let your practitioner know. You can go on with the "
+    "questions whenever you're ready, or skip them."
+)
 
 
 # --------------------------------------------------------------------------- the intake
@@ -150,6 +157,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     if view is not None:
         with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
             await query.edit_message_text(view.text, reply_markup=markup(view.buttons))
+    if result.alert:
+        # An answer the measure declares as an alert (e.g. PHQ-9 item 9): the crisis lines
+        # now, below the questionnaire, which goes on; the lead was alerted in the transaction.
+        out.say(t._(ITEM_ALERT, lines=crisis.resource_list(context)))
     await out.send(context)
 
 

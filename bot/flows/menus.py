@@ -45,6 +45,7 @@ PRACTITIONER_MENU: tuple[tuple[str, str], ...] = (
     ("assign", N_("Choose a program of lessons for a client")),
     ("intake", N_("A client's answers to the intake questions")),
     ("measure", N_("Schedule questionnaires, see their results")),
+    ("measures", N_("Questionnaires every new client gets (PHQ-9, GAD-7, WHO-5)")),
     ("goals", N_("A client's goals, numbered")),
     ("goal", N_("Add or change a client's goal")),
     ("gas", N_("Describe a goal's attainment levels (-2 to +2)")),

@@ -22,6 +22,7 @@ import html
 import logging
 
 from babel.dates import format_date
+from babel.lists import format_list
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
@@ -39,6 +40,8 @@ from bot.flows import fallback, keyboards, menus, questions, settings
 from bot.flows.measures import start_intake
 from bot.flows.outgoing import Outgoing
 from bot.lessons import schedule as lesson_schedule
+from bot.measures import defaults as measure_defaults
+from bot.measures.usecases import CADENCE_NAMES
 from bot.preferences.labels import preferences_summary
 
 logger = logging.getLogger(__name__)
@@ -274,7 +277,38 @@ async def _finish(context: BotContext, out: Outgoing, session: AsyncSession, use
             ),
             event="client.joined",
         )
+    await _default_measures(context, session, user, out)
     await start_intake(context, session, user, out)
+
+
+async def _default_measures(
+    context: BotContext, session: AsyncSession, user: User, out: Outgoing
+) -> None:
+    """The questionnaires the lead gives every new client (/measures), and telling them."""
+    services = context.services
+    given = await measure_defaults.apply_defaults(
+        session,
+        user,
+        measures=services.measures,
+        now=utcnow(),
+        default_timezone=services.settings.default_timezone,
+    )
+    if given is None:
+        return
+    measures, cadence, lead_id = given
+    _ = context.t._
+    out.say(
+        _(
+            "{name} would like you to answer a few short questionnaires: {measures}, "
+            "{how_often} at your check-in time. You can skip any question.",
+            name=html.escape(await authorization.practitioner_name(session, lead_id)),
+            measures=format_list(
+                [f"<b>{html.escape(m.title.get(context.t.locale))}</b>" for m in measures],
+                locale=context.t.locale,
+            ),
+            how_often=_(CADENCE_NAMES[cadence]),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- helpers

@@ -57,6 +57,7 @@ from bot.flows.practitioner_commands import ECHO_LENGTH, not_for_you, one_client
 from bot.goals import usecases as goal_cases
 from bot.i18n import N_, Translator
 from bot.lessons import usecases as lesson_cases
+from bot.measures import defaults as measure_defaults
 from bot.measures import usecases as measure_cases
 from bot.review import usecases as review_cases
 from bot.safety import lines as crisis_lines
@@ -381,6 +382,16 @@ async def _measure(call: Call) -> Result:
     )
 
 
+async def _measures(call: Call) -> Result:
+    return await measure_defaults.measure_defaults(
+        call.session,
+        call.t,
+        practitioner_id=call.user.id,
+        words=list(call.args),
+        measures=call.services.measures,
+    )
+
+
 def _measure_access(args: Any) -> Access:
     return TEAM_READ if isinstance(args, grammar.MeasureOverview) else LEAD_CHANGE
 
@@ -439,6 +450,14 @@ async def _note(call: Call) -> Result:
 
 
 async def _export(call: Call) -> Result:
+    if call.args is grammar.ExportFormat.FHIR:
+        return await review_cases.export_fhir(
+            call.session,
+            call.t,
+            client_id=call.client.id,
+            today=call.today,
+            measures_by_id=call.services.measures,
+        )
     return await review_cases.export_client(
         call.session,
         call.t,
@@ -565,6 +584,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     # No client named: only the role is checked; each lists only the sender's own clients.
     Command("invite", None, "", TEAM_READ, (), _invite),
+    # The questionnaires every new client of the sender gets (their own setting).
+    Command("measures", None, "", TEAM_READ, (), _measures),
     Command("colleague", None, "", TEAM_READ, (), _colleague),
     # A client's /team (their own team) and a stranger's are answered by the care-team flow.
     Command("team", None, "", TEAM_READ, (), _team, others=care_team.team),
@@ -592,8 +613,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "export",
-        grammar.NAME_ONLY,
-        N_("Tell me whose data to export, like /export Anna."),
+        grammar.EXPORT,
+        N_(
+            "Tell me whose data to export, like /export Anna (CSV files and a PDF), or "
+            "/export Anna fhir (an HL7 FHIR file for a record system)."
+        ),
         LEAD_READ,
         (AuditAction.EXPORT,),
         _export,

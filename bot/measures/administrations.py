@@ -11,7 +11,7 @@ that item's answer when it differs and does nothing when it is the same.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import AdministrationStatus, MeasureAdministration, MeasureAnswer
 from bot.db.rows import rowcount
 from bot.domain.scoring import score
+from bot.measures import item_alerts
 from bot.measures.callbacks import Action, MeasureCallback
-from bot.measures.model import ItemKind, Measure
+from bot.measures.model import Item, ItemKind, Measure
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,9 @@ class Answered:
     outcome: Outcome
     administration: MeasureAdministration | None = None
     measure: Measure | None = None
+    # The answer is one the measure declares as an alert (e.g. PHQ-9 item 9 ≥ 1): the lead
+    # was alerted (once) and the client is to be shown the crisis resources.
+    alert: bool = False
 
 
 async def answer(
@@ -160,7 +164,11 @@ async def answer(
     if rowcount(moved) == 0:  # a later item is asked already: an old or repeated tap
         if item.kind is ItemKind.CHOICE:
             return _with(found, Outcome.DUPLICATE)
-        return _with(found, await _again(session, administration.id, item.id, tap, now))
+        again = await _again(session, administration.id, item.id, tap, now)
+        alert = again is Outcome.REPLACED and await _alert(
+            session, measure, item, tap, administration, now
+        )
+        return replace(_with(found, again), alert=alert)
     if item.kind is ItemKind.CHOICE:
         if not await picked(session, administration.id, item.id):
             await _store(session, administration.id, item.id, now, skipped=True)
@@ -168,10 +176,32 @@ async def answer(
         await _store(session, administration.id, item.id, now, skipped=True)
     else:
         await _store(session, administration.id, item.id, now, value=tap.value)
+    alert = await _alert(session, measure, item, tap, administration, now)
     if administration.current_item >= len(measure.items):
         await _complete(session, measure, administration, now)
-        return _with(found, Outcome.COMPLETED)
-    return _with(found, Outcome.NEXT)
+        return replace(_with(found, Outcome.COMPLETED), alert=alert)
+    return replace(_with(found, Outcome.NEXT), alert=alert)
+
+
+async def _alert(
+    session: AsyncSession,
+    measure: Measure,
+    item: Item,
+    tap: MeasureCallback,
+    administration: MeasureAdministration,
+    now: datetime,
+) -> bool:
+    if tap.action is not Action.ANSWER or not measure.alerts:
+        return False
+    return await item_alerts.raise_for_answer(
+        session,
+        measure,
+        item,
+        tap.value,
+        user_id=administration.user_id,
+        administration_id=administration.id,
+        now=now,
+    )
 
 
 def _with(found: Answered, outcome: Outcome) -> Answered:

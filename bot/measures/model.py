@@ -10,7 +10,7 @@ and norms, which the digest uses for reliable change (Jacobson–Truax).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,6 +61,8 @@ class Item(BaseModel):
     options: Identifier  # the name of an option set in the measure
     reverse: bool = False
     subscales: tuple[Identifier, ...] = ()
+    # False: asked and stored, never counted (e.g. the PHQ-9's closing "how difficult").
+    scored: bool = True
 
 
 class Method(StrEnum):
@@ -97,6 +99,15 @@ class Norms(BaseModel):
     source: Annotated[str, Field(min_length=1)]
 
 
+class Threshold(BaseModel):
+    """A published constant of an instrument, with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float
+    source: Annotated[str, Field(min_length=1)]
+
+
 class Scoring(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -109,6 +120,26 @@ class Scoring(BaseModel):
     show_to_client: bool = False
     reliability: Annotated[float | None, Field(gt=0, lt=1)] = None
     norms: Norms | None = None
+    # A published reliable-change threshold in points of the total: a change of at
+    # least this much is reliable (used instead of reliability and norms when given).
+    reliable_change: Threshold | None = None
+    # The clinical cut-off: a total at or above it (at or below it when higher is
+    # better) is in the clinical range.
+    cutoff: Threshold | None = None
+    # Multiply the total by this for the scale practitioners read (WHO-5: 4, 0-100 %).
+    percent_factor: Annotated[float | None, Field(gt=0)] = None
+
+
+class AlertRule(BaseModel):
+    """An item answer that alerts the lead practitioner at once and shows the client the
+    crisis resources (e.g. the PHQ-9's item 9 answered 1 or more)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: Identifier
+    at_least: int
+    severity: Literal["high", "medium"] = "high"
+    source: Annotated[str, Field(min_length=1)]
 
 
 class Measure(BaseModel):
@@ -125,6 +156,13 @@ class Measure(BaseModel):
     option_sets: dict[Identifier, tuple[Option, ...]]
     items: Annotated[tuple[Item, ...], Field(min_length=1)]
     scoring: Scoring | None = None
+    # A short name for practitioners' lines and the reasons (e.g. "PHQ-9"); the title else.
+    short_name: Annotated[str | None, Field(min_length=1, max_length=16)] = None
+    alerts: tuple[AlertRule, ...] = ()
+    # The LOINC code of the total score (FHIR Observation), only where one is certain.
+    loinc_total: Annotated[str | None, Field(pattern=r"^[0-9]{1,7}-[0-9]$")] = None
+    # Where the wording comes from and its terms of use (kept with the file, for readers).
+    copyright: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -149,6 +187,12 @@ class Measure(BaseModel):
                     )
             if item.kind is ItemKind.CHOICE and (item.reverse or item.subscales):
                 problems.append(f"choice item {item.id!r} cannot be reversed or in a subscale")
+        for rule in self.alerts:
+            alerted = next((i for i in self.items if i.id == rule.item), None)
+            if alerted is None or alerted.kind is not ItemKind.SCALE:
+                problems.append(f"alert names an unknown or choice item {rule.item!r}")
+            elif rule.at_least not in self.option_values(alerted):
+                problems.append(f"alert on {rule.item!r}: {rule.at_least} is not an answer")
         if self.scoring is not None:
             problems.extend(self._scoring_problems(self.scoring))
         if problems:
@@ -182,10 +226,18 @@ class Measure(BaseModel):
 
     @property
     def scored_items(self) -> tuple[Item, ...]:
-        return tuple(item for item in self.items if item.kind is ItemKind.SCALE)
+        return tuple(item for item in self.items if item.kind is ItemKind.SCALE and item.scored)
 
     def items_of(self, subscale: str) -> tuple[Item, ...]:
         return tuple(item for item in self.scored_items if subscale in item.subscales)
+
+    def name(self, locale: str) -> str:
+        """What practitioners' lines call it: the short name, else the title."""
+        return self.short_name or self.title.get(locale)
+
+    def item_number(self, item_id: str) -> int:
+        """The 1-based number of an item, as printed on the questionnaire."""
+        return next(n for n, item in enumerate(self.items, 1) if item.id == item_id)
 
     def option_values(self, item: Item) -> tuple[int, ...]:
         return tuple(option.value for option in self.option_sets[item.options])

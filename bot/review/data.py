@@ -42,25 +42,24 @@ from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.review import (
     Adherence,
     AttentionSignals,
-    ReliableChange,
     Trend,
     Week,
     adherence,
     mean,
     missed_run,
-    reliable_change,
     trend,
 )
 from bot.domain.traffic_light import (
     Assessment,
     GoalHistory,
-    MeasureDirection,
+    ItemAlert,
     MeasureResult,
     assess,
 )
 from bot.goals.manage import LISTED, NUMBER_ORDER
 from bot.measures.model import Measure
 from bot.review import measures
+from bot.review.measures import MeasureReview
 
 # Goals a practitioner reviews: everything but drafts (a dropped goal keeps its history).
 REVIEWED = LISTED
@@ -100,14 +99,6 @@ class Note:
 
 
 @dataclass
-class MeasureChange:
-    measure_id: str
-    baseline: float
-    current: float
-    change: ReliableChange | None  # None: the measure gives no reliability and norms
-
-
-@dataclass
 class ClientReview:
     client_id: int
     alias: str | None
@@ -128,7 +119,8 @@ class ClientReview:
     notes: list[Note] = field(default_factory=list)
     flags: list[datetime] = field(default_factory=list)  # crisis language: alerted at once
     distress: list[datetime] = field(default_factory=list)  # distress below it: no alert
-    measures: list[MeasureChange] = field(default_factory=list)
+    # Each measure answered (first and latest total, reliable change, cut-off, alerts).
+    measures: list[MeasureReview] = field(default_factory=list)
     # Decision support: the traffic light with its reasons, trends, GAS summary and review
     # prompts (bot.domain.traffic_light.assess), at the end of the week read.
     assessment: Assessment | None = None
@@ -416,22 +408,13 @@ async def load_review(
         else:
             reviews[user_id].flags.append(created_at)
 
-    # Reliable change on the totals of measures that publish reliability and norms.
-    for user_id, totals in (
-        await measures.measure_totals(session, clients, week, measures_by_id or {})
+    # Measures: first and latest totals, reliable change, cut-offs, item alerts.
+    known = measures_by_id or {}
+    for user_id, all_series in (
+        await measures.measure_series(session, clients, week, known)
     ).items():
         reviews[user_id].measures = [
-            MeasureChange(
-                total.measure_id,
-                total.baseline,
-                total.current,
-                reliable_change(
-                    total.baseline, total.current, reliability=total.reliability, sd=total.sd
-                )
-                if total.reliability is not None and total.sd is not None
-                else None,
-            )
-            for total in totals
+            measures.review_of(known[entry.measure_id], entry) for entry in all_series
         ]
 
     for review in reviews.values():
@@ -455,18 +438,21 @@ def assessment(
         )
         for goal in review.goals
     ]
-    results = []
-    for change in review.measures:
-        measure = measures_by_id.get(change.measure_id)
-        direction = None
-        if change.change is not None and measure is not None and measure.scoring is not None:
-            if not change.change.reliable:
-                direction = MeasureDirection.NO_RELIABLE_CHANGE
-            elif (change.change.rci > 0) == measure.scoring.higher_is_better:
-                direction = MeasureDirection.IMPROVED
-            else:
-                direction = MeasureDirection.DETERIORATED
-        results.append(MeasureResult(change.measure_id, change.current, change.baseline, direction))
+    results = [
+        MeasureResult(
+            measure.outcome.measure_id,
+            measure.outcome.latest,
+            measure.outcome.first if measure.outcome.count >= 2 else None,
+            measure.outcome.direction,
+            None
+            if measure.outcome.clinical_latest is None
+            else not measure.outcome.clinical_latest,
+            tuple(ItemAlert(item, answer) for item, answer in measure.item_alerts),
+            measure.outcome.crossing,
+            measure.outcome.cutoff,
+        )
+        for measure in review.measures
+    ]
     return assess(
         histories,
         week.end,

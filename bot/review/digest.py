@@ -48,7 +48,7 @@ from bot.domain.trends import GoalTrend
 from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
-from bot.review import reasons
+from bot.review import measure_lines, reasons
 from bot.review.data import ClientReview, GoalReview, load_review
 
 if TYPE_CHECKING:
@@ -203,6 +203,7 @@ def client_block(
     library: ContentLibrary,
     quote_length: int = QUOTE_LENGTH,
     measure_names: Mapping[str, str] | None = None,
+    measures_by_id: Mapping[str, Measure] | None = None,
 ) -> str:
     """Everything about one client's week, one line per part."""
     _ = t._
@@ -278,30 +279,7 @@ def client_block(
         lines.extend(reasons.reason_text(t, due) for due in review.assessment.gas_reviews)
         if review.assessment.light.step_down is not None:
             lines.append(reasons.step_down_text(t, review.assessment.light.step_down, names))
-    for measure in review.measures:
-        if measure.change is None:
-            lines.append(
-                _(
-                    "{measure}: {baseline} → {current}",
-                    measure=html.escape(measure.measure_id),
-                    baseline=_number(t, measure.baseline),
-                    current=_number(t, measure.current),
-                )
-            )
-        else:
-            wording = (
-                _("{measure}: {baseline} → {current}, reliable change (RCI {rci})")
-                if measure.change.reliable
-                else _("{measure}: {baseline} → {current}, within measurement error (RCI {rci})")
-            )
-            lines.append(
-                wording.format(
-                    measure=html.escape(measure.measure_id),
-                    baseline=_number(t, measure.baseline),
-                    current=_number(t, measure.current),
-                    rci=format_decimal(measure.change.rci, "0.00", locale=t.locale),
-                )
-            )
+    lines.extend(measure_lines.measure_lines(t, review.measures, measures_by_id))
     if review.strategies_asked:
         lines.append(
             _(
@@ -368,7 +346,14 @@ def compose(
     )
     blocks: list[str] = []
     for position, review in enumerate(ordered_reviews):
-        block = client_block(t, review, zone=zone, library=library, measure_names=names)
+        block = client_block(
+            t,
+            review,
+            zone=zone,
+            library=library,
+            measure_names=names,
+            measures_by_id=measures_by_id,
+        )
         if position == 0 and urgent:
             block = f"{_(NEEDS_ATTENTION)}\n\n{block}"
         if urgent and position == len(urgent):
@@ -379,7 +364,7 @@ def compose(
 
 def measure_names(t: Translator, measures_by_id: Mapping[str, Measure] | None) -> dict[str, str]:
     """Each measure's title in the reader's language, by id (what reasons name it by)."""
-    return {key: measure.title.get(t.locale) for key, measure in (measures_by_id or {}).items()}
+    return {key: measure.name(t.locale) for key, measure in (measures_by_id or {}).items()}
 
 
 def flagged_lines(

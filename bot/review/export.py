@@ -2,10 +2,12 @@
 
 CSV files (UTF-8, a header row, one file per kind of record): ratings, check-ins,
 goals, goal history (each earlier wording), GAS levels, strategies and their answers,
-lessons, reflections, team notes, and measures (SEAM: header only until the measures
-feature is merged, see :mod:`bot.review.measures`). Times are UTC (ISO 8601), local
-dates as the client lived them. The PDF (matplotlib's PDF canvas, no other
-dependency) has the summary of the last 7 days and the chart of 12 weeks of ratings.
+lessons, reflections, team notes, measures (every administration with its total, band
+and side of the clinical cut-off) and their item answers, and the traffic light of
+each of the last 12 weeks with its reasons. Times are UTC (ISO 8601), local dates as
+the client lived them. The PDF (matplotlib's PDF canvas, no other dependency) has the
+summary of the last 7 days (measure results included), the goals' histories, the
+traffic light week by week, every team note, and the chart of 12 weeks of ratings.
 """
 
 from __future__ import annotations
@@ -36,15 +38,20 @@ from bot.db.models import (
     GoalRating,
     GoalRevision,
     LessonDelivery,
+    MeasureAdministration,
+    MeasureAnswer,
     Strategy,
     StrategyAnswer,
     TeamNote,
 )
+from bot.domain import measure_outcome
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
+from bot.domain.traffic_light import Colour
 from bot.i18n import Translator
 from bot.measures.model import Measure
-from bot.review import digest
+from bot.review import digest, reasons
 from bot.review.data import CLIENT_HISTORY_WEEKS, load_client_review
+from bot.review.history import WeekLight, light_history
 
 # Lines of summary text per PDF page (A4 portrait, 9 pt).
 LINES_PER_PAGE = 60
@@ -117,7 +124,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def tables(session: AsyncSession, client_id: int) -> dict[str, bytes]:
+async def tables(
+    session: AsyncSession, client_id: int, measures_by_id: Mapping[str, Measure] | None = None
+) -> dict[str, bytes]:
     """Every CSV file of the bundle, by file name."""
     goals = list(
         await session.scalars(select(Goal).where(Goal.user_id == client_id).order_by(Goal.id))
@@ -229,11 +238,107 @@ async def tables(session: AsyncSession, client_id: int) -> dict[str, bytes]:
     files["team_notes.csv"] = _csv(
         ["created_at", "author_id", "text"], [[n.created_at, n.author_id, n.text] for n in notes]
     )
-    # SEAM (measures): rows once the measures tables exist on this branch.
+    administrations = list(
+        await session.scalars(
+            select(MeasureAdministration)
+            .where(MeasureAdministration.user_id == client_id)
+            .order_by(MeasureAdministration.opened_at, MeasureAdministration.id)
+        )
+    )
     files["measures.csv"] = _csv(
-        ["measure_id", "local_date", "total", "baseline", "reliable_change_index"], []
+        [
+            "administration_id",
+            "measure_id",
+            "measure_version",
+            "status",
+            "opened_at",
+            "completed_at",
+            "total",
+            "band",
+            "in_clinical_range",
+        ],
+        [_measure_row(a, (measures_by_id or {}).get(a.measure_id)) for a in administrations],
+    )
+    item_answers = await session.execute(
+        select(
+            MeasureAnswer.administration_id,
+            MeasureAnswer.item_id,
+            MeasureAnswer.value,
+            MeasureAnswer.choices,
+            MeasureAnswer.skipped,
+            MeasureAnswer.answered_at,
+        )
+        .join(MeasureAdministration, MeasureAdministration.id == MeasureAnswer.administration_id)
+        .where(MeasureAdministration.user_id == client_id)
+        .order_by(MeasureAnswer.administration_id, MeasureAnswer.id)
+    )
+    files["measure_answers.csv"] = _csv(
+        ["administration_id", "item_id", "value", "choices", "skipped", "answered_at"],
+        [
+            [admin_id, item_id, value, json.dumps(choices) if choices else None, skipped, at]
+            for admin_id, item_id, value, choices, skipped, at in item_answers
+        ],
     )
     return files
+
+
+def _measure_row(administration: MeasureAdministration, measure: Measure | None) -> list[Any]:
+    bands = measure.scoring.bands if measure and measure.scoring else ()
+    band = administration.band
+    total = administration.score_total
+    clinical = (
+        measure_outcome.in_clinical_range(measure, total)
+        if measure is not None and total is not None
+        else None
+    )
+    return [
+        administration.id,
+        administration.measure_id,
+        administration.measure_version,
+        administration.status,
+        administration.opened_at,
+        administration.completed_at,
+        total,
+        bands[band].label.en if band is not None and 0 <= band < len(bands) else None,
+        None if clinical is None else ("yes" if clinical else "no"),
+    ]
+
+
+def light_rows(
+    t: Translator, history: list[WeekLight], names: Mapping[str, str]
+) -> list[list[Any]]:
+    """traffic_light.csv: one row per week, newest first, the reasons in the reader's words."""
+    return [
+        [
+            entry.week.start,
+            entry.week.end,
+            entry.light.colour.value,
+            _plain_text(reasons.reasons_line(t, entry.light.reasons, names)),
+        ]
+        for entry in history
+    ]
+
+
+def light_lines(t: Translator, history: list[WeekLight], names: Mapping[str, str]) -> list[str]:
+    """The PDF's section: the light week by week, newest first."""
+    colours = {
+        Colour.RED: t._("red"),
+        Colour.YELLOW: t._("yellow"),
+        Colour.GREEN: t._("green"),
+        Colour.GREY: t._("grey"),
+    }
+    lines = [t._("<b>Traffic light, week by week</b> (newest first)")]
+    for entry in history:
+        lines.append(
+            t._(
+                "{start} – {end}: {colour} — {reasons}",
+                start=digest._day(t, entry.week.start),
+                end=digest._day(t, entry.week.end),
+                colour=colours[entry.light.colour],
+                reasons=reasons.reasons_line(t, entry.light.reasons, names),
+            )
+        )
+    return lines
 
 
 def _plain_text(markup: str) -> str:
@@ -296,7 +401,20 @@ async def build(
     rules: DecisionRules = DEFAULT_RULES,
 ) -> ExportFiles:
     """The bundle and the report (the caller checked the practitioner may export)."""
-    files = await tables(session, client_id)
+    files = await tables(session, client_id, measures_by_id)
+    history = await light_history(
+        session,
+        practitioner_id,
+        client_id,
+        today=today,
+        zone=zone,
+        measures_by_id=measures_by_id,
+        rules=rules,
+    )
+    names = digest.measure_names(t, measures_by_id)
+    files["traffic_light.csv"] = _csv(
+        ["week_start", "week_end", "colour", "reasons"], light_rows(t, history, names)
+    )
     review = await load_client_review(
         session,
         practitioner_id,
@@ -315,10 +433,22 @@ async def build(
         library=library,
         quote_length=digest.FULL_QUOTE_LENGTH,
         measure_names=digest.measure_names(t, measures_by_id),
+        measures_by_id=measures_by_id,
     )
     details = await goal_details(session, client_id)
     for goal in review.goals:
         summary += "\n\n" + digest.goal_history(t, goal, details, zone)
+    summary += "\n\n" + "\n".join(light_lines(t, history, names))
+    if review.notes:
+        summary += "\n\n" + "\n".join(
+            [
+                t._("<b>Team notes</b> (all, oldest first)"),
+                *(
+                    f"{digest._day(t, note.created_at, zone)}: {html.escape(note.text)}"
+                    for note in review.notes
+                ),
+            ]
+        )
     title = _plain_text(
         t._(
             "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",

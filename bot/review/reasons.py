@@ -28,6 +28,7 @@ from bot.domain.traffic_light import (
     GoalStuck,
     GoalUp,
     MeasureBetter,
+    MeasureCrossed,
     MeasureItem,
     MeasureWorse,
     MissedInARow,
@@ -145,6 +146,22 @@ def reason_text(
                 measure=measure(reason.measure),
                 item=reason.item,
                 answer=reason.answer,
+            )
+        case MeasureCrossed():
+            if reason.into_clinical:
+                return t._(
+                    "{measure} {before} → {after}, into the clinical range (cut-off {cutoff})",
+                    measure=measure(reason.measure),
+                    before=_score(t, reason.before),
+                    after=_score(t, reason.after),
+                    cutoff=_score(t, reason.cutoff),
+                )
+            return t._(
+                "{measure} {before} → {after}, out of the clinical range (cut-off {cutoff})",
+                measure=measure(reason.measure),
+                before=_score(t, reason.before),
+                after=_score(t, reason.after),
+                cutoff=_score(t, reason.cutoff),
             )
         case GasLow():
             return t.ngettext(

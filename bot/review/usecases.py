@@ -207,6 +207,7 @@ async def client_view(
             library=library,
             quote_length=digest.FULL_QUOTE_LENGTH,
             measure_names=digest.measure_names(t, measures_by_id),
+            measures_by_id=measures_by_id,
         )
     ]
     if crisis_lines:
@@ -285,6 +286,37 @@ async def export_client(
     result.documents = [
         File(files.zip, f"{name}.zip", t._("The data as CSV files (one per kind of record).")),
         File(files.pdf, f"{name}.pdf", t._("A printable report for the clinical record.")),
+    ]
+    return result
+
+
+async def export_fhir(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    client_id: int,
+    today: date,
+    measures_by_id: Mapping[str, Measure],
+) -> Result:
+    """An HL7 FHIR R4 Bundle of the client's measures and goals (the lead)."""
+    # Imported here: fhir.resources' models cost start-up time and memory until used.
+    from bot.review import fhir
+
+    document = await fhir.bundle(
+        session, client_id, measures_by_id=measures_by_id, locale=t.locale, now=utcnow()
+    )
+    logger.info("event=client.exported_fhir client_id=%s", client_id)
+    name = f"between-client-{client_id}-{today.isoformat()}.fhir.json"
+    result = Result().audited(AuditAction.EXPORT)
+    result.documents = [
+        File(
+            fhir.to_json(document),
+            name,
+            t._(
+                "An HL7 FHIR R4 Bundle: every questionnaire answered, its total score "
+                "(LOINC-coded where a code exists) and the goals with their status."
+            ),
+        )
     ]
     return result
 

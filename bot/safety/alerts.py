@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import utcnow
 from bot.db.models import SafetyFlag, TeamRole, User
 from bot.delivery.outbox import enqueue
-from bot.delivery.renderers import RenderContext, Rendered
+from bot.delivery.renderers import RenderContext, Rendered, Renderer
 from bot.domain.crisis import Severity
 from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
-from bot.i18n import N_
+from bot.i18n import N_, Translator
+from bot.measures.model import Measure
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +52,17 @@ SEVERITIES = {
 }
 
 
-async def alert_lead_practitioner(session: AsyncSession, *, client_id: int, flag_id: int) -> None:
-    """Queue the alert to the client's lead practitioner (a client with none: logged)."""
+async def alert_lead_practitioner(
+    session: AsyncSession,
+    *,
+    client_id: int,
+    flag_id: int,
+    item: dict[str, Any] | None = None,
+) -> None:
+    """Queue the alert to the client's lead practitioner (a client with none: logged).
+
+    ``item``: the flag was raised by a questionnaire answer (:mod:`bot.measures.item_alerts`):
+    the measure's and item's ids and the answer (the renderer words them)."""
     leads = [
         viewer
         for viewer in await authorization.team_viewers(session, client_id)
@@ -64,7 +76,7 @@ async def alert_lead_practitioner(session: AsyncSession, *, client_id: int, flag
             chat_id=lead.telegram_id,
             kind=KIND,
             key=f"{KIND}:{flag_id}:{lead.user_id}",
-            payload={"flag_id": flag_id, "client_id": client_id},
+            payload={"flag_id": flag_id, "client_id": client_id} | ({"item": item} if item else {}),
             due_at=now,
             expires_at=now + VALID_FOR,
         )
@@ -73,7 +85,16 @@ async def alert_lead_practitioner(session: AsyncSession, *, client_id: int, flag
     )
 
 
-async def render(context: RenderContext) -> Rendered:
+def renderer(measures: Mapping[str, Measure]) -> Renderer:
+    """The alert's renderer; ``measures`` words a questionnaire item's alert."""
+
+    async def render_with_measures(context: RenderContext) -> Rendered:
+        return await render(context, measures)
+
+    return render_with_measures
+
+
+async def render(context: RenderContext, measures: Mapping[str, Measure] | None = None) -> Rendered:
     """The alert in the practitioner's language, naming the client by their alias."""
     _ = context.t._
     flag = await context.session.get(SafetyFlag, context.payload["flag_id"])
@@ -83,12 +104,44 @@ async def render(context: RenderContext) -> Rendered:
     practitioner = await context.session.get(User, context.user_id)
     when = flag.created_at if flag is not None else context.due_at
     zone = zone_or_default(practitioner.timezone if practitioner else None, "UTC")
-    text = _(
-        TEXT,
-        client=html.escape(alias) if alias else _(UNNAMED, number=client_id),
-        when=format_datetime(when, "short", tzinfo=zone, locale=context.t.locale),
-    )
+    client = html.escape(alias) if alias else _(UNNAMED, number=client_id)
+    stamp = format_datetime(when, "short", tzinfo=zone, locale=context.t.locale)
+    item = context.payload.get("item")
+    measure = (measures or {}).get(str(item.get("measure"))) if item else None
+    if item and measure is not None:
+        text = item_alert_text(context.t, measure, item, client=client, when=stamp)
+        return Rendered(text=text)
+    text = _(TEXT, client=client, when=stamp)
     label = SEVERITIES.get(flag.severity) if flag is not None else None
     if label is not None:
         text += "\n\n" + _(SEVERITY, severity=_(label))
     return Rendered(text=text)
+
+
+ITEM_TEXT = N_(
+    "⚠️ <b>Safety alert</b>: <b>{client}</b> answered item {item} of the {measure} "
+    "(“{question}”) with “{answer}” ({value}) ({when}). Between showed them the crisis "
+    "resources at once.\n\nPlease follow up as your practice's safety protocol says. "
+    "Between is not monitored in real time."
+)
+
+
+def item_alert_text(
+    t: Translator, measure: Measure, item: Mapping[str, Any], *, client: str, when: str
+) -> str:
+    """The alert for a questionnaire answer: the question and the answer as the
+    instrument words them, in the practitioner's language."""
+    item_id, value = str(item["item"]), int(item["answer"])
+    asked = next((i for i in measure.items if i.id == item_id), None)
+    options = {o.value: o for o in measure.option_sets[asked.options]} if asked else {}
+    label = options[value].text(t.locale) if value in options else str(value)
+    return t._(
+        ITEM_TEXT,
+        client=client,
+        item=measure.item_number(item_id) if asked else item_id,
+        measure=html.escape(measure.name(t.locale)),
+        question=html.escape(asked.text.get(t.locale) if asked else item_id),
+        answer=html.escape(label),
+        value=value,
+        when=when,
+    )

@@ -66,3 +66,31 @@ async def flags_of(session: AsyncSession, user_id: int) -> list[SafetyFlag]:
         select(SafetyFlag).where(SafetyFlag.user_id == user_id).order_by(SafetyFlag.id)
     )
     return list(rows)
+
+
+async def record_item_flag(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    source: str,
+    rule_id: str,
+    severity: Severity,
+    locale: str,
+    now: datetime,
+) -> int | None:
+    """Store a flag raised by a questionnaire answer (an item the measure file declares as
+    an alert), once per (user, source): the new flag's id, or None if already there."""
+    statement = (
+        insert_for(session, SafetyFlag)
+        .values(
+            user_id=user_id,
+            created_at=now,
+            severity=severity,
+            rule_id=rule_id,
+            locale=locale,
+            source=source,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "source"])
+        .returning(SafetyFlag.id)
+    )
+    return await session.scalar(statement)

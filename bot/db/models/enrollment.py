@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, TimestampMixin, UTCDateTime, utcnow
@@ -56,6 +56,10 @@ class Practitioner(TimestampMixin, Base):
     # Shown to clients ("Dr. Weber invited you"); chosen at invite or from Telegram.
     display_name: Mapped[str] = mapped_column(String(64))
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    # The questionnaires every new client of theirs gets when they finish setting up
+    # (/measures): measure ids and a cadence (weekly, fortnightly, monthly); None: none.
+    default_measures: Mapped[list[str] | None] = mapped_column(JSON)
+    default_measure_cadence: Mapped[str | None] = mapped_column(String(16))
 
 
 class Invite(TimestampMixin, Base):
