@@ -31,6 +31,7 @@ import itertools
 import json
 import math
 import re
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -1622,6 +1623,7 @@ class _ServerThread(threading.Thread):
         self.join(timeout=self.STARTUP_TIMEOUT)
 
     def run(self) -> None:
+        sys.settrace(None)
         try:
             asyncio.run(self._serve())
         except BaseException as exc:  # reported to start_serving(), which re-raises
