@@ -39,6 +39,7 @@ class AuditAction(StrEnum):
     NOTE_ADD = "note.add"
     GAS_SCORE = "gas.score"
     AUDIT_VIEW = "audit.view"
+    CASELOAD_VIEW = "caseload.view"  # the web view's caseload showed the client
 
 
 async def record(
