@@ -111,11 +111,15 @@ def build_renderers(
     renderers.register(
         review_digest.KIND,
         review_digest.renderer(
-            content, settings.default_timezone, measures_by_id, settings.decision_rules()
+            content,
+            settings.default_timezone,
+            measures_by_id,
+            settings.decision_rules(),
+            web_app_url=settings.web_app_url,
         ),
         on_sent=review_digest.on_sent,
     )
-    renderers.register(review_alerts.KIND, review_alerts.render)
+    renderers.register(review_alerts.KIND, review_alerts.renderer(settings.web_app_url))
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
     renderers.register(
         checkin_delivery.KIND,
@@ -124,7 +128,7 @@ def build_renderers(
     )
     renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)
-    renderers.register(safety_alerts.KIND, safety_alerts.render)
+    renderers.register(safety_alerts.KIND, safety_alerts.renderer(settings.web_app_url))
     renderers.register(goal_delivery.KIND, goal_delivery.render)
     return renderers
 

@@ -286,9 +286,10 @@ class Settings(BaseSettings):
     web_port: Annotated[
         int | None,
         Field(
-            ge=1,
+            ge=0,
             le=65535,
-            description="Port of the web view's server (default 8080 when WEB_APP_URL is set).",
+            description="Port of the web view's server (default 8080 when WEB_APP_URL is set; "
+            "0: any free port).",
         ),
     ] = None
     web_auth_max_age: Annotated[

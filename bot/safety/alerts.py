@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from babel.dates import format_datetime
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import utcnow
 from bot.db.models import SafetyFlag, TeamRole, User
 from bot.delivery.outbox import enqueue
-from bot.delivery.renderers import RenderContext, Rendered
+from bot.delivery.renderers import RenderContext, Rendered, dashboard_buttons
 from bot.domain.crisis import Severity
 from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
@@ -71,6 +73,18 @@ async def alert_lead_practitioner(session: AsyncSession, *, client_id: int, flag
     logger.info(
         "event=safety.alert.queued client_id=%s flag_id=%s leads=%s", client_id, flag_id, len(leads)
     )
+
+
+def renderer(web_app_url: str | None = None) -> Callable[[RenderContext], Awaitable[Rendered]]:
+    """:func:`render`, with a button that opens the client's page in the web view when
+    ``web_app_url`` is set."""
+
+    async def with_button(context: RenderContext) -> Rendered:
+        rendered = await render(context)
+        buttons = dashboard_buttons(context.t, web_app_url, context.payload["client_id"])
+        return replace(rendered, buttons=buttons) if buttons else rendered
+
+    return with_button
 
 
 async def render(context: RenderContext) -> Rendered:
