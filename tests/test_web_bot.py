@@ -72,4 +72,3 @@ async def test_the_web_server_stops_with_the_bot(fake_api: FakeBotApi, migrated:
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as web:
             await web.get(f"http://127.0.0.1:{port}/")
-
