@@ -53,6 +53,10 @@ ACTION_LABELS = {
     AuditAction.GOAL_GAS.value: N_("described a GAS level"),
     AuditAction.MEASURE_VIEW.value: N_("read the questionnaires"),
     AuditAction.INTAKE_VIEW.value: N_("read the intake"),
+    AuditAction.GOAL_CREATE.value: N_("set a goal"),
+    AuditAction.GOAL_CHANGE.value: N_("changed a goal"),
+    AuditAction.STRATEGY_ADD.value: N_("added a strategy"),
+    AuditAction.MEASURE_ASSIGN.value: N_("scheduled a questionnaire"),
 }
 
 

@@ -340,7 +340,7 @@ class WebApp:
             goal.goal_id: chart.goal_svg(
                 goal.series,
                 start=found.chart_start,
-                end=found.chart_end,
+                end=chart.end_with_target(found.chart_end, goal.target_date),
                 title=t._("Ratings of goal {number}", number=goal.number),
                 target=goal.target_date,
                 target_label=t._("target date"),

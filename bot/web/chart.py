@@ -36,6 +36,17 @@ def runs(series: list[tuple[date, int]]) -> list[list[tuple[date, int]]]:
     return out
 
 
+# A target date this far ahead still widens the chart to show it; later ones are only named.
+TARGET_AHEAD = timedelta(weeks=8)
+
+
+def end_with_target(end: date, target: date | None) -> date:
+    """The chart's last day: today, or the target date when it is close enough to mark."""
+    if target is not None and end < target <= end + TARGET_AHEAD:
+        return target
+    return end
+
+
 def goal_svg(
     series: list[tuple[date, int]],
     *,
