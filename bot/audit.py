@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     NOTE_ADD = "note.add"
     GAS_SCORE = "gas.score"
     AUDIT_VIEW = "audit.view"
+    FLAG_ACK = "flag.ack"  # a safety flag taken in hand
     CASELOAD_VIEW = "caseload.view"  # the web view's caseload showed the client
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.audit import AuditAction
-from bot.db.models import GasScore, TeamNote
+from bot.db.models import GasScore, SafetyFlag, TeamNote
 from bot.settings import Settings
 from tests.web_helpers import (
     COLLEAGUE,
@@ -47,7 +47,7 @@ async def test_caseload_puts_the_red_client_first_with_its_reason_and_logs_the_r
     assert page.text.index("Anna") < min(page.text.index(n) for n in names[1:])
     assert "needs attention" in page.text
     assert "Sleep before midnight" in page.text  # the reason names the goal
-    assert "1 safety flag this week" in page.text
+    assert "1 open safety flag" in page.text
     assert "1 red · 0 yellow · 0 green · 3 not enough data" in page.text
     shown = {client for _actor, client in await audit_rows(world.services, "caseload.view")}
     caseload = world.caseload
@@ -242,3 +242,33 @@ async def test_pages_speak_the_practitioners_language(migrated: Settings):
         await made.services.engine.dispose()
     assert 'lang="de"' in caseload.text and "Deine Klient:innen" in caseload.text
     assert "Teamnotizen" in page.text
+
+
+async def test_the_lead_acknowledges_a_safety_flag_and_it_is_no_longer_open(world: World):
+    async with world.services.sessions() as session:
+        flag_id = await session.scalar(
+            select(SafetyFlag.id).where(SafetyFlag.user_id == world.anna)
+        )
+    address = f"/clients/{world.anna}/flags/{flag_id}/acknowledge"
+    async with signed_in(world, COLLEAGUE) as web:
+        page = await web.get(f"/clients/{world.anna}")
+        refused = await web.post(address, data={"csrf": csrf_of(page.text)})
+    assert "Acknowledge" not in page.text and "open" in page.text
+    assert refused.status_code == 403
+    async with signed_in(world, LEAD) as web:
+        page = await web.get(f"/clients/{world.anna}")
+        assert "explicit crisis language" in page.text
+        done = await web.post(address, data={"csrf": csrf_of(page.text)})
+        again = await web.post(address, data={"csrf": csrf_of(page.text)})
+        after = await web.get(done.headers["location"])
+        caseload = await web.get("/caseload")
+    assert done.status_code == 303
+    assert again.status_code == 400 and "already acknowledged" in again.text
+    assert "The safety flag is acknowledged." in after.text
+    assert "acknowledged by Dr. Lead" in after.text
+    assert "open safety flag" not in caseload.text
+    async with world.services.sessions() as session:
+        flag = await session.get(SafetyFlag, flag_id)
+    assert flag is not None and flag.acknowledged_by_id == world.lead
+    assert flag.acknowledged_at is not None
+    assert await audit_rows(world.services, "flag.ack") == [(world.lead, world.anna)]

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     AuditAction.GOAL_CHANGE.value: N_("changed a goal"),
     AuditAction.STRATEGY_ADD.value: N_("added a strategy"),
     AuditAction.MEASURE_ASSIGN.value: N_("scheduled a questionnaire"),
+    AuditAction.FLAG_ACK.value: N_("acknowledged a safety flag"),
 }
 
 

@@ -58,6 +58,7 @@ from bot.goals import usecases as goal_cases
 from bot.i18n import Translator
 from bot.review import reasons
 from bot.review import usecases as review_cases
+from bot.safety import usecases as safety_cases
 from bot.services import Services
 from bot.web import chart, initdata, views
 from bot.web.session import COOKIE, Session, Sessions
@@ -363,7 +364,11 @@ class WebApp:
             )
             for goal in found.goals
         }
-        saved = {"gas": t._("The GAS level is recorded."), "note": t._("The note is saved.")}
+        saved = {
+            "gas": t._("The GAS level is recorded."),
+            "note": t._("The note is saved."),
+            "flag": t._("The safety flag is acknowledged."),
+        }
         shown = message or saved.get(request.query_params.get("saved", ""), "")
         csrf = self.sessions.csrf_token(viewer.session) if viewer.session else ""
         return self.render(
@@ -489,6 +494,24 @@ class WebApp:
 
         return await self._write(request, TEAM_CHANGE, run, "note")
 
+    async def acknowledge(self, request: Request) -> Response:
+        """A safety flag taken in hand (the lead): who and when are kept, and logged."""
+        flag_id = int(request.path_params["flag_id"])
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, _form: FormData
+        ) -> Result | str:
+            return await safety_cases.acknowledge(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client_id=allowed.client_id,
+                flag_id=flag_id,
+                now=utcnow(),
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "flag")
+
     async def export(self, request: Request) -> Response:
         """The PDF or the CSV files (zip), as /export makes them (the lead; logged)."""
         client_id = int(request.path_params["client_id"])
@@ -557,6 +580,11 @@ def create_app(
             Route("/clients/{client_id:int}", web.client),
             Route("/clients/{client_id:int}/gas", web.gas, methods=["POST"]),
             Route("/clients/{client_id:int}/notes", web.note, methods=["POST"]),
+            Route(
+                "/clients/{client_id:int}/flags/{flag_id:int}/acknowledge",
+                web.acknowledge,
+                methods=["POST"],
+            ),
             Route("/clients/{client_id:int}/export.{kind:str}", web.export),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],

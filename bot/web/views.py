@@ -25,6 +25,7 @@ from bot.access.policy import TEAM_READ
 from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
 from bot.db.models import Goal, LessonDelivery, Practitioner, TeamRole, User, UserStatus
+from bot.domain.crisis import Severity
 from bot.domain.decision import DecisionRules
 from bot.domain.review import Trend, Week
 from bot.domain.traffic_light import COLOUR_ORDER, Colour
@@ -35,6 +36,7 @@ from bot.measures.model import Measure
 from bot.review import data, digest, reasons
 from bot.review.data import ClientReview
 from bot.review.usecases import ACTION_LABELS, access_log_rows
+from bot.safety import usecases as safety_cases
 
 STATES = {
     UserStatus.ONBOARDING: N_("setting up"),
@@ -74,7 +76,7 @@ class CaseloadRow:
     answered: int
     asked: int
     unopened_lessons: int
-    flags: int
+    flags: int  # open safety flags: crisis language nobody has acknowledged yet
 
     @property
     def rank(self) -> int:
@@ -102,13 +104,21 @@ async def caseload(
     )
     ids = [review.client_id for review in reviews]
     unopened = await unopened_lessons(session, ids)
+    open_flags = await safety_cases.open_counts(session, ids)
     names = digest.measure_names(t, measures_by_id)
-    rows = [_row(t, review, unopened.get(review.client_id, 0), names) for review in reviews]
+    rows = [
+        _row(
+            t, review, unopened.get(review.client_id, 0), open_flags.get(review.client_id, 0), names
+        )
+        for review in reviews
+    ]
     await audit.record_many(session, practitioner_id, AuditAction.CASELOAD_VIEW, ids)
     return sorted(rows, key=lambda row: (row.rank, -row.flags, row.label.casefold()))
 
 
-def _row(t: Translator, review: ClientReview, unopened: int, names: dict[str, str]) -> CaseloadRow:
+def _row(
+    t: Translator, review: ClientReview, unopened: int, open_flags: int, names: dict[str, str]
+) -> CaseloadRow:
     light = review.assessment.light if review.assessment is not None else None
     colour = light.colour if light is not None else Colour.GREY
     return CaseloadRow(
@@ -123,7 +133,7 @@ def _row(t: Translator, review: ClientReview, unopened: int, names: dict[str, st
         answered=review.adherence.answered,
         asked=review.adherence.scheduled,
         unopened_lessons=unopened,
-        flags=len(review.flags),
+        flags=open_flags,
     )
 
 
@@ -185,6 +195,22 @@ class GoalView:
 
 
 @dataclass(frozen=True)
+class FlagView:
+    flag_id: int
+    created_at: datetime
+    severity: str  # what kind of language, in words
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+
+
+SEVERITY_NAMES = {
+    Severity.HIGH: N_("explicit crisis language"),
+    Severity.MEDIUM: N_("an indirect warning sign"),
+    Severity.DISTRESS: N_("distress"),
+}
+
+
+@dataclass(frozen=True)
 class NoteView:
     created_at: datetime
     author: str
@@ -213,6 +239,7 @@ class ClientPage:
     measures: list[tuple[str, float, float, str]]  # name, baseline, current, what changed
     lessons: list[LessonProgress]
     notes: list[NoteView]
+    flags: list[FlagView]
     log: list[LogView] | None  # None: not the lead's to read
     chart_start: date
     chart_end: date
@@ -295,6 +322,7 @@ async def client_page(
         ],
         lessons=lessons,
         notes=await _notes(session, review),
+        flags=await _flags(session, t, client_id),
         log=log,
         chart_start=today - timedelta(days=7 * data.CLIENT_HISTORY_WEEKS - 1),
         chart_end=today,
@@ -354,16 +382,37 @@ def weekly_means(series: list[tuple[date, int]], end: date, weeks: int) -> list[
     return out
 
 
-async def _notes(session: AsyncSession, review: ClientReview) -> list[NoteView]:
-    authors = {note.author_id for note in review.notes if note.author_id is not None}
-    names: dict[int, str] = {}
-    if authors:
-        rows = await session.execute(
-            select(Practitioner.user_id, Practitioner.display_name).where(
-                Practitioner.user_id.in_(authors)
-            )
+async def _flags(session: AsyncSession, t: Translator, client_id: int) -> list[FlagView]:
+    flags = await safety_cases.flags_to_review(session, client_id)
+    names = await _names(session, {f.acknowledged_by_id for f in flags if f.acknowledged_by_id})
+    return [
+        FlagView(
+            flag.id,
+            flag.created_at,
+            t._(SEVERITY_NAMES[flag.severity]),
+            flag.acknowledged_at,
+            names.get(flag.acknowledged_by_id, "") if flag.acknowledged_by_id else "",
         )
-        names = {user_id: name for user_id, name in rows.all()}
+        for flag in flags
+    ]
+
+
+async def _names(session: AsyncSession, user_ids: set[int]) -> dict[int, str]:
+    """Practitioners' display names by user id (one query)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(Practitioner.user_id, Practitioner.display_name).where(
+            Practitioner.user_id.in_(user_ids)
+        )
+    )
+    return {user_id: name for user_id, name in rows.all()}
+
+
+async def _notes(session: AsyncSession, review: ClientReview) -> list[NoteView]:
+    names = await _names(
+        session, {note.author_id for note in review.notes if note.author_id is not None}
+    )
     return [
         NoteView(
             note.created_at,
