@@ -27,9 +27,10 @@ from sqlalchemy import select, update
 
 from bot.db.models import GasScore, TeamNote, User
 from bot.settings import Settings, require_token
-from bot.web.app import TELEGRAM_SCRIPT, create_app
+from bot.web.app import create_app
 from bot.web.initdata import sign
 from bot.web.server import WebServer
+from bot.web.templating import TELEGRAM_SCRIPT
 from tests.web_helpers import LEAD, STRANGER, World, make_world
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -18,9 +18,7 @@ commands, in one transaction with their access-log rows.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -30,20 +28,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
-from starlette.datastructures import FormData, MutableHeaders
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import audit
 from bot.access import policy
@@ -61,25 +55,15 @@ from bot.review import usecases as review_cases
 from bot.safety import usecases as safety_cases
 from bot.services import Services
 from bot.web import chart, initdata, views
+from bot.web.security import SecurityHeaders
 from bot.web.session import COOKIE, Session, Sessions
+from bot.web.templating import Templates, plain
 
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 HEADER = "X-Telegram-Init-Data"
 NOTE_LENGTH = 2000
-CSP = (
-    "default-src 'none'; script-src 'self' https://telegram.org; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 
 @dataclass(frozen=True)
@@ -96,33 +80,6 @@ class Viewer:
         return utcnow().astimezone(self.zone).date()
 
 
-class _Security:
-    """Adds the security headers to every response (a plain ASGI middleware)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-def plain(text: str) -> str:
-    """Telegram HTML from a use case (reasons, answers) as plain text (escaped again by
-    the template)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 class WebApp:
     """The routes, bound to the bot's services."""
 
@@ -134,11 +91,7 @@ class WebApp:
         self.clock = clock
         self.max_age = services.settings.web_auth_max_age
         self.sessions = Sessions(bot_token, self.max_age)
-        self.templates = Environment(
-            loader=FileSystemLoader(HERE / "templates"),
-            autoescape=select_autoescape(["html"]),
-            extensions=["jinja2.ext.i18n"],
-        )
+        self.templates = Templates()
 
     # ----------------------------------------------------------------- helpers
 
@@ -146,22 +99,7 @@ class WebApp:
         self, request: Request, name: str, t: Translator, status: int = 200, **values: Any
     ) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        body = self.templates.get_template(name).render(
-            _=t.gettext,
-            gettext=t.gettext,
-            ngettext=t.ngettext,
-            lang=t.locale,
-            root=root,
-            telegram_script=TELEGRAM_SCRIPT,
-            date=lambda d: format_date(d, "medium", locale=t.locale) if d else "",
-            when=lambda d, zone: format_datetime(d, "short", tzinfo=zone, locale=t.locale),
-            number=lambda v: format_decimal(v, "0.0", locale=t.locale) if v is not None else "–",
-            plain=plain,
-            colour_names=views.COLOUR_NAMES,
-            trend_names=views.TREND_NAMES,
-            **values,
-        )
-        return HTMLResponse(body, status_code=status)
+        return HTMLResponse(self.templates.render(name, t, root, **values), status_code=status)
 
     def refusal(self, request: Request, raw: str | None = None) -> HTMLResponse:
         """401: initData (or the session) is missing, tampered or too old."""
@@ -588,7 +526,7 @@ def create_app(
             Route("/clients/{client_id:int}/export.{kind:str}", web.export),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        middleware=[Middleware(_Security)],
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
     app.state.web = web
