@@ -272,3 +272,14 @@ async def test_the_lead_acknowledges_a_safety_flag_and_it_is_no_longer_open(worl
     assert flag is not None and flag.acknowledged_by_id == world.lead
     assert flag.acknowledged_at is not None
     assert await audit_rows(world.services, "flag.ack") == [(world.lead, world.anna)]
+
+
+async def test_someone_who_is_not_a_practitioner_is_told_so(world: World):
+    settings = world.services.settings
+    async with client_for(world) as web:
+        stranger = await web.post(
+            "/auth", data={"init_data": init_data(settings, 555, language="es"), "next": "/"}
+        )
+    assert stranger.status_code == 403 and 'lang="es"' in stranger.text
+    assert "profesionales" in stranger.text
+    assert "between_session" not in stranger.headers.get("set-cookie", "")

@@ -193,7 +193,20 @@ class WebApp:
             user = await db.scalar(select(User).where(User.telegram_id == who.telegram_id))
         if user is None or user.role != Role.PRACTITIONER or user.status != UserStatus.ACTIVE:
             logger.info("event=web.auth_not_practitioner")
-            return self.refusal(request, raw)
+            catalogs = self.services.catalogs
+            t = catalogs.translator(
+                catalogs.resolve(user.locale if user else None, who.language_code)
+            )
+            return self.render(
+                request,
+                "error.html",
+                t,
+                403,
+                title=t._("For practitioners"),
+                message=t._(
+                    "This view is for practitioners. Everything you need is in the chat with me."
+                ),
+            )
         _session, cookie = self.sessions.open(who.telegram_id)
         target = str(form.get("next", "/"))
         if not target.startswith("/") or target.startswith("//"):
