@@ -58,6 +58,7 @@ from bot.flows import (
     practitioner_router,
     reminders,
     settings,
+    web_menu,
     welcome,
 )
 from bot.goals import delivery as goal_delivery
@@ -87,6 +88,7 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 
 
 SENDER_KEY = "delivery_sender"
+WEB_KEY = "web_server"
 TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
 MEASURE_JOB_NAME = "measures.plan"
@@ -109,11 +111,15 @@ def build_renderers(
     renderers.register(
         review_digest.KIND,
         review_digest.renderer(
-            content, settings.default_timezone, measures_by_id, settings.decision_rules()
+            content,
+            settings.default_timezone,
+            measures_by_id,
+            settings.decision_rules(),
+            web_app_url=settings.web_app_url,
         ),
         on_sent=review_digest.on_sent,
     )
-    renderers.register(review_alerts.KIND, review_alerts.render)
+    renderers.register(review_alerts.KIND, review_alerts.renderer(settings.web_app_url))
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
     renderers.register(
         checkin_delivery.KIND,
@@ -122,7 +128,10 @@ def build_renderers(
     )
     renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)
-    renderers.register(safety_alerts.KIND, safety_alerts.renderer(measures_by_id or {}))
+    renderers.register(
+        safety_alerts.KIND,
+        safety_alerts.renderer(measures_by_id or {}, settings.web_app_url),
+    )
     renderers.register(goal_delivery.KIND, goal_delivery.render)
     return renderers
 
@@ -357,7 +366,30 @@ async def on_startup(application: BotApplication) -> None:
         ]
         await application.bot.set_my_commands(commands, language_code=locale)
     start_delivery(application)
+    await start_web(application)
     logger.info("event=bot.started username=%s", application.bot.username)
+
+
+async def start_web(application: BotApplication) -> None:
+    """The practitioners' web view (Mini App) in this process, when WEB_APP_URL or
+    WEB_PORT is set, and their menu button that opens it."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    settings = services.settings
+    if not settings.web_enabled:
+        return
+    from bot.web.app import create_app
+    from bot.web.server import WebServer, root_path
+
+    server = WebServer(
+        create_app(services, bot_token=require_token(settings)),
+        host=settings.web_host,
+        port=settings.web_listen_port,
+        root=root_path(settings.web_app_url),
+    )
+    await server.start()
+    application.bot_data[WEB_KEY] = server
+    if settings.web_app_url:
+        await web_menu.set_for_practitioners(application.bot, services, settings.web_app_url)
 
 
 def start_delivery(application: BotApplication) -> None:
@@ -509,8 +541,11 @@ async def review_sweep(services: Services, *, now: datetime) -> None:
 
 
 async def on_stop(application: BotApplication) -> None:
-    """Let the sends in flight finish before the HTTP client closes."""
+    """Let the sends in flight finish before the HTTP client closes; stop the web view."""
     await application.bot_data[SENDER_KEY].stop()
+    web = application.bot_data.pop(WEB_KEY, None)
+    if web is not None:
+        await web.stop()
 
 
 async def on_shutdown(application: BotApplication) -> None:

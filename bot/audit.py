@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -39,6 +40,8 @@ class AuditAction(StrEnum):
     NOTE_ADD = "note.add"
     GAS_SCORE = "gas.score"
     AUDIT_VIEW = "audit.view"
+    FLAG_ACK = "flag.ack"  # a safety flag taken in hand
+    CASELOAD_VIEW = "caseload.view"  # the web view's caseload showed the client
 
 
 async def record(
@@ -66,11 +69,20 @@ async def record_many(
     if not client_ids:
         return
     now = utcnow()
-    session.add_all(
-        AuditEvent(actor_user_id=actor_id, action=action.value, client_user_id=cid, created_at=now)
-        for cid in client_ids
+    # One executemany (a Core insert): ORM objects would be inserted one row at a time
+    # on SQLite, and nothing here needs them back.
+    await session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "actor_user_id": actor_id,
+                "action": action.value,
+                "client_user_id": cid,
+                "created_at": now,
+            }
+            for cid in client_ids
+        ],
     )
-    await session.flush()
     logger.info(
         "event=audit.recorded action=%s actor_id=%s clients=%s",
         action.value,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -112,7 +113,20 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--chat", action="store_true", help="play the client yourself, in this terminal"
     )
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="then serve the practitioner's web view locally and print an address that opens it",
+    )
+    demo.add_argument("--port", type=int, default=8080, help="the web view's port (with --web)")
     demo.set_defaults(handler=run_demo, needs_settings=False)
+
+    web = commands.add_parser(
+        "web",
+        help="serve the practitioners' web view (Mini App) alone, beside a running bot "
+        "(same database; WEB_APP_URL, WEB_HOST, WEB_PORT)",
+    )
+    web.set_defaults(handler=run_web)
 
     content = commands.add_parser("content", help="lessons, programs and measures in content/")
     content_commands = content.add_subparsers(
@@ -216,7 +230,40 @@ def demo_days(text: str) -> int:
 def run_demo(_settings: None, args: argparse.Namespace) -> int:
     from bot import demo  # imports the fake Bot API, which `run` never needs
 
-    return demo.run(folder=args.out, days=args.days, chat=args.chat)
+    return demo.run(
+        folder=args.out, days=args.days, chat=args.chat, web=args.web, web_port=args.port
+    )
+
+
+def run_web(settings: Settings, _args: argparse.Namespace) -> int:
+    """The web view in its own process (the bot runs elsewhere on the same database)."""
+    from bot.app import build_services
+    from bot.web.app import create_app
+    from bot.web.server import WebServer, root_path
+
+    token = require_token(settings)
+    crypto.cipher_from_settings(settings)
+    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+
+    async def _serve() -> None:
+        services = build_services(settings)
+        server = WebServer(
+            create_app(services, bot_token=token),
+            host=settings.web_host,
+            port=settings.web_listen_port,
+            root=root_path(settings.web_app_url),
+        )
+        await server.start()
+        print(f"Web view on http://{settings.web_host}:{server.port} (Ctrl-C stops it).")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+            await services.engine.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve())
+    return 0
 
 
 def print_status(settings: Settings, _args: argparse.Namespace) -> int:

@@ -273,6 +273,33 @@ class Settings(BaseSettings):
             description="Secret Telegram sends with every webhook call (1–256 of A-Z a-z 0-9 _ -)."
         ),
     ] = None
+    web_app_url: Annotated[
+        str | None,
+        Field(
+            description="Public HTTPS address of the practitioners' web view (Mini App) that "
+            "Telegram opens; setting it (or WEB_PORT) starts the web server with the bot."
+        ),
+    ] = None
+    web_host: Annotated[
+        str, Field(description="Address the web view's server binds to (behind a proxy).")
+    ] = "127.0.0.1"
+    web_port: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=65535,
+            description="Port of the web view's server (default 8080 when WEB_APP_URL is set; "
+            "0: any free port).",
+        ),
+    ] = None
+    web_auth_max_age: Annotated[
+        int,
+        Field(
+            ge=60,
+            le=86400,
+            description="Seconds a Mini App's initData (and the session it opens) stays valid.",
+        ),
+    ] = 3600
     invite_valid_days: Annotated[
         int,
         Field(ge=1, le=90, description="Days an invite link works before it expires (single use)."),
@@ -503,6 +530,17 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as UTC or Europe/Berlin") from None
         return value
 
+    @field_validator("web_app_url")
+    @classmethod
+    def _web_app_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(
+                "must be the https:// address Telegram opens, e.g. https://example.org/"
+            )
+        return value.rstrip("/")
+
     @field_validator("crisis_country")
     @classmethod
     def _country_code(cls, value: str | None) -> str | None:
@@ -564,6 +602,15 @@ class Settings(BaseSettings):
             gas_min_goals=self.decision_gas_min_goals,
             gas_review_points=self.decision_gas_review_points,
         )
+
+    @property
+    def web_enabled(self) -> bool:
+        """Whether the web view's server runs beside the bot."""
+        return self.web_app_url is not None or self.web_port is not None
+
+    @property
+    def web_listen_port(self) -> int:
+        return self.web_port if self.web_port is not None else 8080
 
     @property
     def is_sqlite(self) -> bool:

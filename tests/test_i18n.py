@@ -27,7 +27,8 @@ def msgids_in_code() -> set[str]:
     """What `pybabel extract -F babel.cfg` would find, computed here so the test can't go stale."""
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        PROJECT_ROOT, method_map=[("bot/**.py", "python")]
+        PROJECT_ROOT,
+        method_map=[("bot/**.py", "python"), ("bot/web/templates/**.html", "jinja2")],
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

@@ -31,6 +31,24 @@ class Button:
 
 
 @dataclass(frozen=True)
+class WebAppButton:
+    """An inline button that opens the web view (a Mini App) at ``url`` (HTTPS)."""
+
+    text: str
+    url: str
+
+
+def dashboard_buttons(
+    t: Translator, web_app_url: str | None, client_id: int | None = None
+) -> tuple[tuple[WebAppButton, ...], ...]:
+    """ "Open in dashboard" (the caseload, or one client's page) when the web view is set up."""
+    if not web_app_url:
+        return ()
+    url = f"{web_app_url}/clients/{client_id}" if client_id is not None else f"{web_app_url}/"
+    return ((WebAppButton(t._("Open in dashboard"), url),),)
+
+
+@dataclass(frozen=True)
 class Photo:
     """A picture sent after the text (PNG bytes) with a short caption."""
 
@@ -49,7 +67,7 @@ class Rendered:
     """
 
     text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: tuple[tuple[Button | WebAppButton, ...], ...] = ()
     more: tuple[str, ...] = ()
     photo: Photo | None = None
 

@@ -10,18 +10,24 @@ The transcript shows both sides of every chat; the images and files the bot sent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 from tqdm import tqdm
 
-from bot.demo.story import EVENINGS, Story
+from bot.app import BotApplication
+from bot.context import SERVICES_KEY
+from bot.demo.story import EVA_TELEGRAM_ID, EVENINGS, Story
 from bot.demo.transcript import Transcript
 from bot.demo.world import world
+from bot.offline.fake_bot_api import FakeBotApi
 
 DEFAULT_FOLDER = Path("between-demo")
 #: The most simulated days: the story has two weeks of evenings.
@@ -44,9 +50,12 @@ async def play(
     folder: Path = DEFAULT_FOLDER,
     days: int = MAX_DAYS,
     progress: bool = False,
+    web_until: asyncio.Event | None = None,
+    web_port: int = 0,
 ) -> DemoResult:
     """Play ``days`` simulated days (1 to :data:`MAX_DAYS`) and write the files to
-    ``folder`` (see :func:`fresh_folder`: never mixed with an earlier run's)."""
+    ``folder`` (see :func:`fresh_folder`: never mixed with an earlier run's); with
+    ``web_until``, then serve the web view on ``web_port`` until that event is set."""
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"the demo plays 1 to {MAX_DAYS} days, not {days}")
     folder = fresh_folder(folder)
@@ -78,6 +87,8 @@ async def play(
         await story.ending(days - 1)
         bar.close()
         files = _save_attachments(transcript, folder)
+        if web_until is not None:
+            await serve_dashboard(fake, application, say, until=web_until, port=web_port)
     transcript_file = folder / "transcript.txt"
     transcript_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     files.append(transcript_file)
@@ -111,6 +122,42 @@ def _reusable(folder: Path) -> bool:
     return folder.is_dir() and ((folder / MARK).exists() or not any(folder.iterdir()))
 
 
+async def serve_dashboard(
+    fake: FakeBotApi,
+    application: BotApplication,
+    say: Callable[[str], None],
+    *,
+    until: asyncio.Event,
+    port: int = 0,
+) -> None:
+    """The practitioners' web view on this machine, opened as Eva: the address carries
+    initData signed with the fake bot's token, the way Telegram hands it to a Mini App
+    (``#tgWebAppData=…``), so the server checks it exactly as it would in production."""
+    from bot.web.app import create_app
+    from bot.web.initdata import sign
+    from bot.web.server import WebServer
+
+    services = application.bot_data[SERVICES_KEY]
+    server = WebServer(create_app(services, bot_token=fake.token), host="127.0.0.1", port=port)
+    await server.start()
+    signed = sign(
+        fake.token,
+        telegram_id=EVA_TELEGRAM_ID,
+        auth_date=int(time.time()),
+        language_code="en",
+        first_name="Eva",
+    )
+    try:
+        say("")
+        say("Eva's caseload in the web view (the Mini App), until Ctrl-C:")
+        say(f"  http://127.0.0.1:{server.port}/#{urlencode({'tgWebAppData': signed})}")
+        say("(Open it within the hour; without network the page just can't load")
+        say("telegram.org's script, and reads the address instead.)")
+        await until.wait()
+    finally:
+        await server.stop()
+
+
 def _save_attachments(transcript: Transcript, folder: Path) -> list[Path]:
     """Every image and file the bot sent, named by order, recipient and moment."""
     saved = []
@@ -130,11 +177,28 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:40] or "image"
 
 
-def run(*, folder: Path = DEFAULT_FOLDER, days: int = MAX_DAYS, chat: bool = False) -> int:
-    """``python -m bot demo [--out DIR] [--days N] [--chat]``."""
+def run(
+    *,
+    folder: Path = DEFAULT_FOLDER,
+    days: int = MAX_DAYS,
+    chat: bool = False,
+    web: bool = False,
+    web_port: int = 8080,
+) -> int:
+    """``python -m bot demo [--out DIR] [--days N] [--chat] [--web [--port N]]``."""
     if chat:
         from bot.demo.chat import chat as play_in_terminal
 
         return asyncio.run(play_in_terminal())
-    asyncio.run(play(folder=folder, days=days, progress=sys.stderr.isatty()))
+    until = asyncio.Event() if web else None  # never set: Ctrl-C ends the demo
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            play(
+                folder=folder,
+                days=days,
+                progress=sys.stderr.isatty(),
+                web_until=until,
+                web_port=web_port,
+            )
+        )
     return 0

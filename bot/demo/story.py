@@ -30,6 +30,7 @@ from bot.offline.fake_bot_api import FakeBotApi, SentMessage
 
 MADRID = "Europe/Madrid"
 BERLIN = "Europe/Berlin"
+EVA_TELEGRAM_ID = 601  # the demo practitioner (the web view opens as her)
 # Monday 30 November 2026, nine in the morning in Valencia.
 START = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo(MADRID))
 CHECKIN_TIME = time(20, 30)
@@ -81,7 +82,12 @@ class Story:
         self.transcript = transcript
         self.cast = Cast(
             eva=transcript.add(
-                Person(fake.user(601, first_name="Eva", language_code="en"), "Eva", "en", BERLIN)
+                Person(
+                    fake.user(EVA_TELEGRAM_ID, first_name="Eva", language_code="en"),
+                    "Eva",
+                    "en",
+                    BERLIN,
+                )
             ),
             lucia=transcript.add(
                 Person(

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
-from bot.delivery.renderers import Button
+from bot.delivery.renderers import Button, WebAppButton
 
 Row = Sequence[tuple[str, str]]
 
 
-def _keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row] for row in rows]
-    )
+def _button(button: Button | WebAppButton) -> InlineKeyboardButton:
+    if isinstance(button, WebAppButton):
+        return InlineKeyboardButton(button.text, web_app=WebAppInfo(button.url))
+    return InlineKeyboardButton(button.text, callback_data=button.callback_data)
 
 
-def markup(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+def _keyboard(rows: Sequence[Sequence[Button | WebAppButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(b) for b in row] for row in rows])
+
+
+def markup(rows: Sequence[Sequence[Button | WebAppButton]]) -> InlineKeyboardMarkup | None:
     """Telegram's keyboard for rows of buttons (e.g. ``Rendered.buttons``); None without any."""
     return _keyboard(rows) if rows else None
 

@@ -16,7 +16,7 @@ from bot.db.base import utcnow
 from bot.db.models import Invite, Role
 from bot.enrollment import care_teams, practitioners
 from bot.enrollment.care_teams import LinkOpened
-from bot.flows import keyboards, menus
+from bot.flows import keyboards, menus, web_menu
 from bot.flows.outgoing import Outgoing
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,9 @@ async def accept(
     await session.flush()
     name = await practitioners.display_name(session, user.id)
     logger.info("event=practitioner.registered user_id=%s invite_id=%s", user.id, invite.id)
+    web_app_url = context.services.settings.web_app_url
+    if web_app_url:
+        await web_menu.set_for(context.bot, sender.id, web_app_url, context.t)
     out.say(
         "\n\n".join(
             (

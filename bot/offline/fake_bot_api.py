@@ -385,6 +385,15 @@ def _check_inline_button(button: object) -> None:
         isinstance(url, str) and url.startswith(("http://", "https://", "tg://"))
     ):
         raise _bad_request("BUTTON_URL_INVALID")
+    if "web_app" in button:
+        _check_web_app(button["web_app"])
+
+
+def _check_web_app(web_app: object) -> None:
+    """A Mini App opens only over HTTPS (Telegram refuses any other address)."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise _bad_request("BUTTON_URL_INVALID")
 
 
 def _inline_buttons(markup: JsonDict | None) -> list[JsonDict]:
@@ -484,6 +493,9 @@ def _button_action(button: JsonDict) -> str | None:
     for action in _BUTTON_ACTIONS:
         if isinstance(button.get(action), str):
             return button[action]
+    web_app = button.get("web_app")
+    if isinstance(web_app, dict) and isinstance(web_app.get("url"), str):
+        return str(web_app["url"])
     return None
 
 
@@ -840,6 +852,8 @@ class _World:
         self.callbacks = _CallbackQueries(callback_query_ttl)
         self.faults = _FaultPlan()
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
+        # setChatMenuButton: chat id (0: the default for every chat) → the button.
+        self.menu_buttons: dict[int, JsonDict] = {}
         self.webhook: _Webhook | None = None
         self.calls: list[ApiCall] = []
         self.files: dict[str, UploadedFile] = {}
@@ -1020,6 +1034,8 @@ class _BotMethods:
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
+            "setChatMenuButton": self.set_chat_menu_button,
+            "getChatMenuButton": self.get_chat_menu_button,
             "setWebhook": self.set_webhook,
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
@@ -1151,6 +1167,32 @@ class _BotMethods:
     def delete_my_commands(self, params: JsonDict) -> bool:
         self._world.commands.pop(self._commands_key(params), None)
         return True
+
+    def set_chat_menu_button(self, params: JsonDict) -> bool:
+        button = _json_param(params, "menu_button") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in (
+            "commands",
+            "web_app",
+            "default",
+        ):
+            raise _bad_request("can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            if not button.get("text"):
+                raise _bad_request("BUTTON_TEXT_INVALID")
+            _check_web_app(button.get("web_app"))
+        chat_id = params.get("chat_id")
+        key = self._world.directory.resolve(chat_id) if chat_id is not None else 0
+        self._world.menu_buttons[key] = copy.deepcopy(button)
+        return True
+
+    def get_chat_menu_button(self, params: JsonDict) -> JsonDict:
+        chat_id = params.get("chat_id")
+        key = self._world.directory.resolve(chat_id) if chat_id is not None else 0
+        return copy.deepcopy(
+            self._world.menu_buttons.get(key)
+            or self._world.menu_buttons.get(0)
+            or {"type": "default"}
+        )
 
     def set_webhook(self, params: JsonDict) -> bool:
         url = str(params.get("url") or "")
@@ -1764,6 +1806,12 @@ class FakeBotApi:
         """setMyCommands' lists keyed by (scope as sorted JSON, language_code or "")."""
         with self._world.lock:
             return copy.deepcopy(self._world.commands)
+
+    @property
+    def menu_buttons(self) -> dict[int, JsonDict]:
+        """setChatMenuButton's buttons by chat id (0: the default for every chat)."""
+        with self._world.lock:
+            return copy.deepcopy(self._world.menu_buttons)
 
     # --- faults
 

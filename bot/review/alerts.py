@@ -20,7 +20,8 @@ from __future__ import annotations
 import html
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from babel.numbers import format_decimal
@@ -39,7 +40,7 @@ from bot.db.models import (
     Watermark,
 )
 from bot.delivery.outbox import OutboxItem, enqueue_many
-from bot.delivery.renderers import RenderContext, Rendered
+from bot.delivery.renderers import RenderContext, Rendered, dashboard_buttons
 from bot.delivery.sender import UNREACHABLE_EVENT
 from bot.domain.review import mean, missed_run
 
@@ -220,6 +221,18 @@ async def sweep(session: AsyncSession, *, now: datetime, thresholds: Thresholds)
     await enqueue_many(session, items)
     logger.info("event=review.alerts_queued count=%s", len(items))
     return len(items)
+
+
+def renderer(web_app_url: str | None = None) -> Callable[[RenderContext], Awaitable[Rendered]]:
+    """:func:`render`, with a button that opens the client's page in the web view when
+    ``web_app_url`` is set."""
+
+    async def with_button(context: RenderContext) -> Rendered:
+        rendered = await render(context)
+        buttons = dashboard_buttons(context.t, web_app_url, context.payload["client_id"])
+        return replace(rendered, buttons=buttons) if buttons else rendered
+
+    return with_button
 
 
 async def render(context: RenderContext) -> Rendered:

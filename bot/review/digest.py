@@ -38,7 +38,13 @@ from bot.db.models import (
     User,
     UserStatus,
 )
-from bot.delivery.renderers import Photo, RenderContext, Rendered, SentContext
+from bot.delivery.renderers import (
+    Photo,
+    RenderContext,
+    Rendered,
+    SentContext,
+    dashboard_buttons,
+)
 from bot.delivery.scheduling import _plan
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.review import Trend, Week, split_messages
@@ -435,8 +441,10 @@ def renderer(
     default_timezone: str,
     measures_by_id: Mapping[str, Measure] | None = None,
     rules: DecisionRules = DEFAULT_RULES,
+    web_app_url: str | None = None,
 ):
-    """The outbox renderer of ``digest`` rows (payload: schedule id and local date)."""
+    """The outbox renderer of ``digest`` rows (payload: schedule id and local date); with
+    ``web_app_url``, its first part carries a button that opens the caseload."""
 
     async def render(context: RenderContext) -> Rendered:
         practitioner = await context.session.get(User, context.user_id)
@@ -460,7 +468,12 @@ def renderer(
             if digest.chart
             else None
         )
-        return Rendered(text=first, more=tuple(rest), photo=photo)
+        return Rendered(
+            text=first,
+            more=tuple(rest),
+            photo=photo,
+            buttons=dashboard_buttons(context.t, web_app_url),
+        )
 
     return render
 

@@ -48,6 +48,16 @@ ACTION_LABELS = {
     AuditAction.NOTE_ADD.value: N_("wrote a team note"),
     AuditAction.GAS_SCORE.value: N_("set a GAS level"),
     AuditAction.AUDIT_VIEW.value: N_("read this log"),
+    AuditAction.CASELOAD_VIEW.value: N_("opened the caseload in the web view"),
+    AuditAction.GOALS_VIEW.value: N_("read the goals"),
+    AuditAction.GOAL_GAS.value: N_("described a GAS level"),
+    AuditAction.MEASURE_VIEW.value: N_("read the questionnaires"),
+    AuditAction.INTAKE_VIEW.value: N_("read the intake"),
+    AuditAction.GOAL_CREATE.value: N_("set a goal"),
+    AuditAction.GOAL_CHANGE.value: N_("changed a goal"),
+    AuditAction.STRATEGY_ADD.value: N_("added a strategy"),
+    AuditAction.MEASURE_ASSIGN.value: N_("scheduled a questionnaire"),
+    AuditAction.FLAG_ACK.value: N_("acknowledged a safety flag"),
 }
 
 
@@ -324,19 +334,25 @@ async def export_fhir(
 # --------------------------------------------------------------------------- /audit
 
 
+async def access_log_rows(
+    session: AsyncSession, *, client_id: int, limit: int = AUDIT_ROWS
+) -> list[tuple[AuditEvent, str | None]]:
+    """The latest access-log rows of a client with who did it (their name), newest first."""
+    rows = await session.execute(
+        select(AuditEvent, Practitioner.display_name)
+        .outerjoin(Practitioner, Practitioner.user_id == AuditEvent.actor_user_id)
+        .where(AuditEvent.client_user_id == client_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return [(event, name) for event, name in rows.all()]
+
+
 async def access_log(
     session: AsyncSession, t: Translator, *, client_id: int, label: str, zone: ZoneInfo
 ) -> Result:
     """The latest reads and changes of the client's data, newest first (the lead)."""
-    rows = (
-        await session.execute(
-            select(AuditEvent, Practitioner.display_name)
-            .outerjoin(Practitioner, Practitioner.user_id == AuditEvent.actor_user_id)
-            .where(AuditEvent.client_user_id == client_id)
-            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-            .limit(AUDIT_ROWS)
-        )
-    ).all()
+    rows = await access_log_rows(session, client_id=client_id)
     lines = [t._("<b>Access log of {client}</b> (newest first)", client=label)]
     if not rows:
         lines.append(t._("Nobody has read their data yet."))

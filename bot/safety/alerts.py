@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import utcnow
 from bot.db.models import SafetyFlag, TeamRole, User
 from bot.delivery.outbox import enqueue
-from bot.delivery.renderers import RenderContext, Rendered, Renderer
+from bot.delivery.renderers import RenderContext, Rendered, Renderer, dashboard_buttons
 from bot.domain.crisis import Severity
 from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
@@ -85,11 +86,14 @@ async def alert_lead_practitioner(
     )
 
 
-def renderer(measures: Mapping[str, Measure]) -> Renderer:
-    """The alert's renderer; ``measures`` words a questionnaire item's alert."""
+def renderer(measures: Mapping[str, Measure], web_app_url: str | None = None) -> Renderer:
+    """The alert's renderer: ``measures`` words a questionnaire item's alert; with
+    ``web_app_url``, a button opens the client's page in the web view."""
 
     async def render_with_measures(context: RenderContext) -> Rendered:
-        return await render(context, measures)
+        rendered = await render(context, measures)
+        buttons = dashboard_buttons(context.t, web_app_url, context.payload["client_id"])
+        return replace(rendered, buttons=buttons) if buttons else rendered
 
     return render_with_measures
 

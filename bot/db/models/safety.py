@@ -42,6 +42,12 @@ class SafetyFlag(Base):
     locale: Mapped[str] = mapped_column(String(16))  # the lexicon that matched
     # Where the text was typed, e.g. "message:<chat_id>:<message_id>": never the text itself.
     source: Mapped[str] = mapped_column(String(64))
+    # A practitioner saw it and took it in hand (the web view's "Acknowledge"): who, when.
+    # Erasing that practitioner keeps the flag and forgets who it was.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), info={"on_erase": "anonymize"}
+    )
 
     def __repr__(self) -> str:  # ids only: reprs end up in logs
         return f"SafetyFlag(id={self.id!r}, user_id={self.user_id!r}, rule_id={self.rule_id!r})"

@@ -1,0 +1,546 @@
+"""The web view's ASGI application (Starlette): routes, authentication, security headers.
+
+How a practitioner gets in: Telegram opens ``WEB_APP_URL`` (or a client's page under
+it) and gives the page ``initData``. Without a session cookie, every page first
+answers with a small page whose script (``static/app.js``, no inline script) posts
+that initData to ``/auth``; the server validates it (``bot.web.initdata``), checks
+that the Telegram user is an active practitioner, sets a signed session cookie
+(``bot.web.session``) and sends the browser on to the page it asked for. A request
+may instead carry initData in the ``X-Telegram-Init-Data`` header (no cookie needed).
+Tampered or expired initData gets a 401 page in the user's language saying to
+reopen from Telegram; never a stack trace.
+
+Writes are forms with a CSRF token tied to the session (and the cookie is SameSite);
+the Content-Security-Policy allows scripts from this server and telegram.org only.
+Reads and writes go through ``bot.web.views`` and the same use cases as the chat
+commands, in one transaction with their access-log rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot import audit
+from bot.access import policy
+from bot.access.policy import LEAD_CHANGE, LEAD_READ, TEAM_CHANGE
+from bot.access.result import Result
+from bot.db.base import utcnow
+from bot.db.models import Role, User, UserStatus
+from bot.domain.practitioner_args import GasReached
+from bot.domain.schedule import zone_or_default
+from bot.enrollment.client_lookup import client_label
+from bot.goals import usecases as goal_cases
+from bot.i18n import Translator
+from bot.review import reasons
+from bot.review import usecases as review_cases
+from bot.safety import usecases as safety_cases
+from bot.services import Services
+from bot.web import chart, initdata, views
+from bot.web.security import SecurityHeaders
+from bot.web.session import COOKIE, Session, Sessions
+from bot.web.templating import Templates, plain
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+HEADER = "X-Telegram-Init-Data"
+NOTE_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The practitioner behind a request, with how to speak to them."""
+
+    user: User
+    t: Translator
+    zone: ZoneInfo
+    session: Session | None  # None: authenticated by the header alone (no forms)
+
+    @property
+    def today(self) -> date:
+        return utcnow().astimezone(self.zone).date()
+
+
+class WebApp:
+    """The routes, bound to the bot's services."""
+
+    def __init__(
+        self, services: Services, *, bot_token: str, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.services = services
+        self.bot_token = bot_token
+        self.clock = clock
+        self.max_age = services.settings.web_auth_max_age
+        self.sessions = Sessions(bot_token, self.max_age)
+        self.templates = Templates()
+
+    # ----------------------------------------------------------------- helpers
+
+    def render(
+        self, request: Request, name: str, t: Translator, status: int = 200, **values: Any
+    ) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return HTMLResponse(self.templates.render(name, t, root, **values), status_code=status)
+
+    def refusal(self, request: Request, raw: str | None = None) -> HTMLResponse:
+        """401: initData (or the session) is missing, tampered or too old."""
+        claimed = initdata.unverified_language(raw) if raw else None
+        accepted = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
+        t = self.services.catalogs.translator(
+            self.services.catalogs.resolve(None, claimed or accepted or None)
+        )
+        return self.render(
+            request,
+            "error.html",
+            t,
+            401,
+            title=t._("Please reopen"),
+            message=t._(
+                "This page could not confirm who you are, or it has been open too long. "
+                "Please close it and open it again from the bot in Telegram."
+            ),
+        )
+
+    def not_found(self, request: Request, t: Translator) -> HTMLResponse:
+        return self.render(
+            request,
+            "error.html",
+            t,
+            404,
+            title=t._("Not found"),
+            message=t._(
+                "There is nothing here for you. Your caseload lists every client you can see."
+            ),
+            back=True,
+        )
+
+    async def viewer(self, request: Request, db: AsyncSession) -> Viewer | None:
+        """Who is asking: initData in the header, else the session cookie; None if neither
+        vouches for an active practitioner."""
+        raw = request.headers.get(HEADER)
+        session: Session | None = None
+        if raw:
+            try:
+                who = initdata.validate(raw, self.bot_token, max_age=self.max_age, now=self.clock())
+            except initdata.InvalidInitData:
+                return None
+            telegram_id = who.telegram_id
+        else:
+            session = self.sessions.read(request.cookies.get(COOKIE))
+            if session is None:
+                return None
+            telegram_id = session.telegram_id
+        user = await db.scalar(select(User).where(User.telegram_id == telegram_id))
+        if user is None or user.role != Role.PRACTITIONER or user.status != UserStatus.ACTIVE:
+            return None
+        catalogs = self.services.catalogs
+        t = catalogs.translator(catalogs.resolve(user.locale, None))
+        zone = zone_or_default(user.timezone, self.services.settings.default_timezone)
+        return Viewer(user, t, zone, session)
+
+    async def page(
+        self,
+        request: Request,
+        build: Callable[[AsyncSession, Viewer], Awaitable[Response]],
+    ) -> Response:
+        """One transaction per request; without a session, the page that signs in."""
+        async with self.services.sessions() as db, db.begin():
+            viewer = await self.viewer(request, db)
+            if viewer is None:
+                if request.method == "GET" and HEADER not in request.headers:
+                    return self._opening(request)
+                return self.refusal(request, request.headers.get(HEADER))
+            return await build(db, viewer)
+
+    def _opening(self, request: Request) -> HTMLResponse:
+        """The page that hands Telegram's initData to /auth (static/app.js does it)."""
+        t = self.services.catalogs.translator(None)
+        target = request.url.path.removeprefix(request.scope.get("root_path", "")) or "/"
+        if request.url.query:
+            target += "?" + request.url.query
+        return self.render(request, "open.html", t, target=target)
+
+    # ----------------------------------------------------------------- routes
+
+    async def auth(self, request: Request) -> Response:
+        form = await request.form()
+        raw = str(form.get("init_data", ""))
+        try:
+            who = initdata.validate(raw, self.bot_token, max_age=self.max_age, now=self.clock())
+        except initdata.InvalidInitData as error:
+            logger.info("event=web.auth_refused problem=%s", error.problem.value)
+            return self.refusal(request, raw)
+        async with self.services.sessions() as db:
+            user = await db.scalar(select(User).where(User.telegram_id == who.telegram_id))
+        if user is None or user.role != Role.PRACTITIONER or user.status != UserStatus.ACTIVE:
+            logger.info("event=web.auth_not_practitioner")
+            catalogs = self.services.catalogs
+            t = catalogs.translator(
+                catalogs.resolve(user.locale if user else None, who.language_code)
+            )
+            return self.render(
+                request,
+                "error.html",
+                t,
+                403,
+                title=t._("For practitioners"),
+                message=t._(
+                    "This view is for practitioners. Everything you need is in the chat with me."
+                ),
+            )
+        _session, cookie = self.sessions.open(who.telegram_id)
+        target = str(form.get("next", "/"))
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        root = request.scope.get("root_path", "")
+        response = RedirectResponse(root + target, status_code=303)
+        secure = request.url.scheme == "https"
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            max_age=self.max_age,
+            path=(root or "") + "/",
+            httponly=True,
+            secure=secure,
+            # Telegram Web shows the Mini App in a cross-site iframe: there the cookie
+            # must be SameSite=None (and Partitioned); the CSRF token guards the forms.
+            samesite="none" if secure else "lax",
+            partitioned=secure,
+        )
+        logger.info("event=web.signed_in user_id=%s", user.id)
+        return response
+
+    async def home(self, request: Request) -> Response:
+        async def build(_db: AsyncSession, _viewer: Viewer) -> Response:
+            return RedirectResponse(request.scope.get("root_path", "") + "/caseload", 303)
+
+        return await self.page(request, build)
+
+    async def caseload(self, request: Request) -> Response:
+        async def build(db: AsyncSession, viewer: Viewer) -> Response:
+            settings = self.services.settings
+            rows = await views.caseload(
+                db,
+                viewer.t,
+                practitioner_id=viewer.user.id,
+                today=viewer.today,
+                zone=viewer.zone,
+                measures_by_id=self.services.measures,
+                rules=settings.decision_rules(),
+            )
+            counts = Counter(row.colour for row in rows)
+            query = request.query_params
+            q, show, sort = (
+                query.get("q", "").strip(),
+                query.get("show", "all"),
+                query.get("sort", "attention"),
+            )
+            shown = views.filtered(rows, q=q, show=show, sort=sort)
+            return self.render(
+                request,
+                "caseload.html",
+                viewer.t,
+                rows=shown,
+                summary=reasons.caseload_line(viewer.t, counts),
+                q=q,
+                show=show,
+                sort=sort,
+                filtered=len(shown) != len(rows),
+            )
+
+        return await self.page(request, build)
+
+    async def client(self, request: Request) -> Response:
+        client_id = int(request.path_params["client_id"])
+
+        async def build(db: AsyncSession, viewer: Viewer) -> Response:
+            return await self._client_page(request, db, viewer, client_id)
+
+        return await self.page(request, build)
+
+    async def _client_page(
+        self,
+        request: Request,
+        db: AsyncSession,
+        viewer: Viewer,
+        client_id: int,
+        *,
+        status: int = 200,
+        message: str = "",
+    ) -> Response:
+        found = await views.client_page(
+            db,
+            viewer.t,
+            practitioner=viewer.user,
+            client_id=client_id,
+            today=viewer.today,
+            zone=viewer.zone,
+            library=self.services.content,
+            measures_by_id=self.services.measures,
+            rules=self.services.settings.decision_rules(),
+        )
+        if found is None:
+            return self.not_found(request, viewer.t)
+        t = viewer.t
+        charts = {
+            goal.goal_id: chart.goal_svg(
+                goal.series,
+                start=found.chart_start,
+                end=chart.end_with_target(found.chart_end, goal.target_date),
+                title=t._("Ratings of goal {number}", number=goal.number),
+                target=goal.target_date,
+                target_label=t._("target date"),
+                gas_label=t._("GAS {level}", level=f"{goal.gas_level:+d}")
+                if goal.gas_level is not None
+                else "",
+            )
+            for goal in found.goals
+        }
+        saved = {
+            "gas": t._("The GAS level is recorded."),
+            "note": t._("The note is saved."),
+            "flag": t._("The safety flag is acknowledged."),
+        }
+        shown = message or saved.get(request.query_params.get("saved", ""), "")
+        csrf = self.sessions.csrf_token(viewer.session) if viewer.session else ""
+        return self.render(
+            request,
+            "client.html",
+            t,
+            status,
+            page=found,
+            charts=charts,
+            csrf=csrf,
+            message=shown,
+            error=status >= 400,
+        )
+
+    async def _write(
+        self,
+        request: Request,
+        access: policy.Access,
+        run: Callable[[AsyncSession, Viewer, policy.Allowed, FormData], Awaitable[Result | str]],
+        saved: str,
+    ) -> Response:
+        """A form post: CSRF token, the access policy, the use case and its log row; then
+        back to the client page (303), or the page again with what went wrong."""
+        client_id = int(request.path_params["client_id"])
+        form = await request.form()
+
+        async def build(db: AsyncSession, viewer: Viewer) -> Response:
+            if viewer.session is None or not self.sessions.csrf_ok(
+                viewer.session, str(form.get("csrf", ""))
+            ):
+                logger.info("event=web.csrf_refused user_id=%s", viewer.user.id)
+                return self.render(
+                    request,
+                    "error.html",
+                    viewer.t,
+                    403,
+                    title=viewer.t._("Not saved"),
+                    message=viewer.t._(
+                        "This form has expired. Please reload the page and try again."
+                    ),
+                    back=True,
+                )
+            decision = await policy.authorize_id(db, viewer.user, client_id, access)
+            if isinstance(decision, policy.Refused):
+                if decision.reason is policy.Refusal.NOT_FOUND:
+                    return self.not_found(request, viewer.t)
+                label = (
+                    client_label(viewer.t, decision.client.alias, client_id)
+                    if (decision.client)
+                    else ""
+                )
+                text = (
+                    viewer.t._("Only the lead practitioner of {client} can do this.", client=label)
+                    if decision.reason is policy.Refusal.NOT_LEAD
+                    else viewer.t._(
+                        "{client} has stopped the companion, so nothing can be changed for "
+                        "them now. Nothing was changed.",
+                        client=label,
+                    )
+                )
+                return await self._client_page(
+                    request, db, viewer, client_id, status=403, message=text
+                )
+            result = await run(db, viewer, decision, form)
+            if isinstance(result, str):
+                return await self._client_page(
+                    request, db, viewer, client_id, status=400, message=result
+                )
+            if result.audit is None:  # the use case said no (e.g. no such goal)
+                return await self._client_page(
+                    request,
+                    db,
+                    viewer,
+                    client_id,
+                    status=400,
+                    message=plain(" ".join(result.texts)),
+                )
+            await audit.record(db, viewer.user.id, result.audit, client_id)
+            root = request.scope.get("root_path", "")
+            return RedirectResponse(f"{root}/clients/{client_id}?saved={saved}", 303)
+
+        return await self.page(request, build)
+
+    async def gas(self, request: Request) -> Response:
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
+        ) -> Result | str:
+            try:
+                number = int(str(form.get("goal", "")))
+                level = int(str(form.get("level", "")))
+            except ValueError:
+                return viewer.t._("Please choose a goal and a level from -2 to +2.")
+            if not -2 <= level <= 2:
+                return viewer.t._("Please choose a goal and a level from -2 to +2.")
+            return await goal_cases.gas_reached(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client_id=allowed.client_id,
+                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                parsed=GasReached(number, level),
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "gas")
+
+    async def note(self, request: Request) -> Response:
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
+        ) -> Result | str:
+            text = str(form.get("text", "")).strip()
+            if not text:
+                return viewer.t._("The note is empty: nothing was saved.")
+            if len(text) > NOTE_LENGTH:
+                return viewer.t._("That is a little long: please keep it under 2000 characters.")
+            return await review_cases.add_note(
+                db,
+                viewer.t,
+                author_id=viewer.user.id,
+                client_id=allowed.client_id,
+                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                text=text,
+            )
+
+        return await self._write(request, TEAM_CHANGE, run, "note")
+
+    async def acknowledge(self, request: Request) -> Response:
+        """A safety flag taken in hand (the lead): who and when are kept, and logged."""
+        flag_id = int(request.path_params["flag_id"])
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, _form: FormData
+        ) -> Result | str:
+            return await safety_cases.acknowledge(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client_id=allowed.client_id,
+                flag_id=flag_id,
+                now=utcnow(),
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "flag")
+
+    async def export(self, request: Request) -> Response:
+        """The PDF or the CSV files (zip), as /export makes them (the lead; logged)."""
+        client_id = int(request.path_params["client_id"])
+        kind = request.path_params["kind"]
+        if kind not in ("pdf", "zip"):
+            raise HTTPException(404)
+
+        async def build(db: AsyncSession, viewer: Viewer) -> Response:
+            decision = await policy.authorize_id(db, viewer.user, client_id, LEAD_READ)
+            if not isinstance(decision, policy.Allowed):
+                return self.not_found(request, viewer.t)
+            result = await review_cases.export_client(
+                db,
+                viewer.t,
+                practitioner_id=viewer.user.id,
+                client_id=client_id,
+                today=viewer.today,
+                zone=viewer.zone,
+                library=self.services.content,
+                measures_by_id=self.services.measures,
+                rules=self.services.settings.decision_rules(),
+            )
+            assert result.audit is not None
+            await audit.record(db, viewer.user.id, result.audit, client_id)
+            wanted = next(d for d in result.documents if d.filename.endswith(f".{kind}"))
+            media = "application/pdf" if kind == "pdf" else "application/zip"
+            return Response(
+                wanted.data,
+                media_type=media,
+                headers={"Content-Disposition": f'attachment; filename="{wanted.filename}"'},
+            )
+
+        return await self.page(request, build)
+
+
+def create_app(
+    services: Services, *, bot_token: str, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """The web view, bound to the bot's services (the same database and catalogs)."""
+    web = WebApp(services, bot_token=bot_token, clock=clock)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        t = services.catalogs.translator(None)
+        if isinstance(exc, HTTPException) and exc.status_code == 404:
+            return web.not_found(request, t)
+        code = exc.status_code if isinstance(exc, HTTPException) else 500
+        return web.render(
+            request,
+            "error.html",
+            t,
+            code,
+            title=t._("Something went wrong"),
+            message=t._("Please try again in a moment."),
+            back=True,
+        )
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        logger.exception("event=web.error path=%s", request.url.path, exc_info=exc)
+        return await http_error(request, exc)
+
+    app = Starlette(
+        routes=[
+            Route("/", web.home),
+            Route("/auth", web.auth, methods=["POST"]),
+            Route("/caseload", web.caseload),
+            Route("/clients/{client_id:int}", web.client),
+            Route("/clients/{client_id:int}/gas", web.gas, methods=["POST"]),
+            Route("/clients/{client_id:int}/notes", web.note, methods=["POST"]),
+            Route(
+                "/clients/{client_id:int}/flags/{flag_id:int}/acknowledge",
+                web.acknowledge,
+                methods=["POST"],
+            ),
+            Route("/clients/{client_id:int}/export.{kind:str}", web.export),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.web = web
+    return app

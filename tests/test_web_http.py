@@ -1,0 +1,285 @@
+"""The web view over HTTP (Starlette's app through httpx), on SQLite and PostgreSQL: who
+may see what, what is logged, what is stored, and what is refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+from sqlalchemy import select
+
+from bot.audit import AuditAction
+from bot.db.models import GasScore, SafetyFlag, TeamNote
+from bot.settings import Settings
+from tests.web_helpers import (
+    COLLEAGUE,
+    LEAD,
+    STRANGER,
+    World,
+    audit_rows,
+    client_for,
+    count,
+    csrf_for,
+    csrf_of,
+    init_data,
+    make_world,
+    signed_in,
+)
+
+
+@pytest.fixture
+async def world(migrated: Settings) -> AsyncIterator[World]:
+    made = await make_world(migrated)
+    try:
+        yield made
+    finally:
+        await made.services.engine.dispose()
+
+
+async def test_caseload_puts_the_red_client_first_with_its_reason_and_logs_the_read(
+    world: World,
+):
+    async with signed_in(world, LEAD) as web:
+        page = await web.get("/caseload")
+    assert page.status_code == 200
+    names = [name for name in ("Anna", "Ben", "Cleo", "Dan") if name in page.text]
+    assert page.text.index("Anna") < min(page.text.index(n) for n in names[1:])
+    assert "needs attention" in page.text
+    assert "Sleep before midnight" in page.text  # the reason names the goal
+    assert "1 open safety flag" in page.text
+    assert "1 red · 0 yellow · 0 green · 3 not enough data" in page.text
+    shown = {client for _actor, client in await audit_rows(world.services, "caseload.view")}
+    caseload = world.caseload
+    assert shown == {caseload.anna, caseload.ben, caseload.cleo, caseload.dan}
+
+
+async def test_caseload_search_and_filter(world: World):
+    async with signed_in(world, LEAD) as web:
+        found = await web.get("/caseload", params={"q": "be"})
+        attention = await web.get("/caseload", params={"show": "attention"})
+        by_name = await web.get("/caseload", params={"sort": "name"})
+    assert "Ben" in found.text and "Anna" not in found.text
+    assert "Anna" in attention.text and "Ben" not in attention.text
+    text = by_name.text
+    assert text.index(">Anna<") < text.index(">Ben<") < text.index(">Cleo<") < text.index(">Dan<")
+
+
+async def test_client_page_shows_goals_chart_notes_and_the_access_log(world: World):
+    async with signed_in(world, LEAD) as web:
+        page = await web.get(f"/clients/{world.anna}")
+    assert page.status_code == 200
+    text = page.text
+    assert "<svg" in text and 'class="series"' in text
+    # 2 runs of rated days in goal 1's chart: a gap where days were missed
+    assert text.split("Ratings of goal 2")[0].count('class="series"') == 2
+    assert "Discussed sleep hygiene &amp; routines" in text
+    assert "Asleep by midnight 5 nights of 7" in text  # what GAS +1 looks like
+    assert "Access log" in text and "opened the client view" in text
+    actions = {action for action in ("client.view", "lessons.view", "audit.view")}
+    for action in actions:
+        assert await audit_rows(world.services, action) == [(world.lead, world.anna)]
+
+
+async def test_tampered_or_expired_init_data_gets_401_in_the_users_language(world: World):
+    settings = world.services.settings
+    fields = dict(parse_qsl(init_data(settings, LEAD, language="de")))
+    fields["user"] = fields["user"].replace(str(LEAD), str(LEAD + 1))
+    async with client_for(world) as web:
+        tampered = await web.post("/auth", data={"init_data": urlencode(fields), "next": "/"})
+        expired = await web.post(
+            "/auth",
+            data={"init_data": init_data(settings, LEAD, language="es", age=3601), "next": "/"},
+        )
+        header = await web.get("/caseload", headers={"X-Telegram-Init-Data": urlencode(fields)})
+        nothing = await web.get("/caseload")
+    assert tampered.status_code == 401
+    assert "Telegram" in tampered.text and 'lang="de"' in tampered.text
+    assert "erneut" in tampered.text
+    assert expired.status_code == 401 and 'lang="es"' in expired.text
+    assert "Traceback" not in tampered.text + expired.text
+    assert header.status_code == 401
+    assert "between_session" not in tampered.headers.get("set-cookie", "")
+    # Without anything, only the page that hands initData over: no client data.
+    assert nothing.status_code == 200 and "Anna" not in nothing.text
+    assert 'id="signin"' in nothing.text
+
+
+async def test_a_client_who_is_not_on_their_teams_is_404_for_reads_and_writes(world: World):
+    async with signed_in(world, STRANGER) as web:
+        caseload = await web.get("/caseload")
+        page = await web.get(f"/clients/{world.anna}")
+        missing = await web.get("/clients/999999")
+    assert page.status_code == 404 and missing.status_code == 404
+    assert "Anna" not in caseload.text and "Anna" not in page.text
+    async with signed_in(world, STRANGER) as web:
+        token = csrf_for(world, web)  # a valid token of their own session
+        note = await web.post(
+            f"/clients/{world.anna}/notes", data={"csrf": token, "text": "not mine"}
+        )
+        gas = await web.post(
+            f"/clients/{world.anna}/gas", data={"csrf": token, "goal": "1", "level": "1"}
+        )
+    assert note.status_code == gas.status_code == 404
+    assert await count(world.services, TeamNote) == 1
+    assert await count(world.services, GasScore) == 3
+    assert await audit_rows(world.services, "client.view") == []
+
+
+async def test_a_team_member_sees_the_client_but_not_what_only_the_lead_may(world: World):
+    async with signed_in(world, COLLEAGUE) as web:
+        caseload = await web.get("/caseload")
+        page = await web.get(f"/clients/{world.anna}")
+        token = csrf_of(page.text)
+        gas = await web.post(
+            f"/clients/{world.anna}/gas", data={"csrf": token, "goal": "1", "level": "2"}
+        )
+        export = await web.get(f"/clients/{world.anna}/export.pdf")
+        note = await web.post(
+            f"/clients/{world.anna}/notes", data={"csrf": token, "text": "Seen at the clinic"}
+        )
+    assert "Anna K." in caseload.text and "Ben" not in caseload.text  # their own alias
+    assert page.status_code == 200 and "Sleep before midnight" in page.text
+    assert "Access log" not in page.text and "Record a GAS level" not in page.text
+    assert gas.status_code == 403 and "Only the lead practitioner" in gas.text
+    assert export.status_code == 404
+    assert note.status_code == 303
+    async with world.services.sessions() as session:
+        levels = (await session.scalars(select(GasScore.level))).all()
+        notes = (await session.scalars(select(TeamNote.text).order_by(TeamNote.id))).all()
+    assert sorted(levels) == [0, 1, 1]  # nothing added
+    assert notes[-1] == "Seen at the clinic"
+    assert (world.colleague, world.anna) in await audit_rows(world.services, "note.add")
+
+
+async def test_writes_without_the_sessions_csrf_token_are_refused(world: World):
+    async with signed_in(world, LEAD) as other:
+        other_token = csrf_of((await other.get(f"/clients/{world.anna}")).text)
+    async with signed_in(world, LEAD) as web:
+        missing = await web.post(f"/clients/{world.anna}/notes", data={"text": "no token"})
+        foreign = await web.post(
+            f"/clients/{world.anna}/notes", data={"csrf": other_token, "text": "old token"}
+        )
+        by_header = await web.post(
+            f"/clients/{world.anna}/notes",
+            data={"text": "header only"},
+            headers={"X-Telegram-Init-Data": init_data(world.services.settings, LEAD)},
+        )
+    assert missing.status_code == foreign.status_code == by_header.status_code == 403
+    assert await count(world.services, TeamNote) == 1
+    assert await audit_rows(world.services, "note.add") == []
+
+
+async def test_the_lead_records_a_gas_level_and_a_note_through_the_use_cases(world: World):
+    async with signed_in(world, LEAD) as web:
+        token = csrf_of((await web.get(f"/clients/{world.anna}")).text)
+        gas = await web.post(
+            f"/clients/{world.anna}/gas", data={"csrf": token, "goal": "2", "level": "-1"}
+        )
+        note = await web.post(
+            f"/clients/{world.anna}/notes", data={"csrf": token, "text": "Call <b>Monday</b>"}
+        )
+        after = await web.get(note.headers["location"])
+        bad = await web.post(
+            f"/clients/{world.anna}/gas", data={"csrf": token, "goal": "7", "level": "1"}
+        )
+    assert gas.status_code == note.status_code == 303
+    async with world.services.sessions() as session:
+        newest = (
+            await session.execute(
+                select(GasScore.goal_id, GasScore.level, GasScore.rated_by_id)
+                .order_by(GasScore.id.desc())
+                .limit(1)
+            )
+        ).one()
+        notes = (await session.scalars(select(TeamNote.text).order_by(TeamNote.id))).all()
+    assert tuple(newest) == (world.caseload.anna_goals[1], -1, world.lead)
+    assert notes[-1] == "Call <b>Monday</b>"
+    assert "Call &lt;b&gt;Monday&lt;/b&gt;" in after.text and "The note is saved." in after.text
+    assert bad.status_code == 400 and "has 2 goals" in bad.text
+    assert await audit_rows(world.services, AuditAction.GAS_SCORE.value) == [
+        (world.lead, world.anna)
+    ]
+
+
+async def test_the_lead_downloads_the_pdf_and_the_csv_files(world: World):
+    async with signed_in(world, LEAD) as web:
+        pdf = await web.get(f"/clients/{world.anna}/export.pdf")
+        csv = await web.get(f"/clients/{world.anna}/export.zip")
+        other = await web.get(f"/clients/{world.anna}/export.exe")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert csv.status_code == 200 and csv.content.startswith(b"PK")
+    assert other.status_code == 404
+    assert len(await audit_rows(world.services, "client.export")) == 2
+
+
+async def test_every_page_carries_a_strict_content_security_policy(world: World):
+    async with signed_in(world, LEAD) as web:
+        pages = [await web.get("/caseload"), await web.get(f"/clients/{world.anna}")]
+        pages.append(await web.get("/clients/999999"))
+    for page in pages:
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self' https://telegram.org;" in policy
+        assert "unsafe-inline" not in policy
+        assert "<script>" not in page.text  # no inline script
+        external = re_external(page.text)
+        assert external <= {"https://telegram.org/js/telegram-web-app.js"}, external
+
+
+def re_external(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'(?:src|href)="(https?://[^"]+)"', text))
+
+
+async def test_pages_speak_the_practitioners_language(migrated: Settings):
+    made = await make_world(migrated, lead_locale="de")
+    try:
+        async with signed_in(made, LEAD) as web:
+            caseload = await web.get("/caseload")
+            page = await web.get(f"/clients/{made.anna}")
+    finally:
+        await made.services.engine.dispose()
+    assert 'lang="de"' in caseload.text and "Deine Klient:innen" in caseload.text
+    assert "Teamnotizen" in page.text
+
+
+async def test_the_lead_acknowledges_a_safety_flag_and_it_is_no_longer_open(world: World):
+    async with world.services.sessions() as session:
+        flag_id = await session.scalar(
+            select(SafetyFlag.id).where(SafetyFlag.user_id == world.anna)
+        )
+    address = f"/clients/{world.anna}/flags/{flag_id}/acknowledge"
+    async with signed_in(world, COLLEAGUE) as web:
+        page = await web.get(f"/clients/{world.anna}")
+        refused = await web.post(address, data={"csrf": csrf_of(page.text)})
+    assert "Acknowledge" not in page.text and "open" in page.text
+    assert refused.status_code == 403
+    async with signed_in(world, LEAD) as web:
+        page = await web.get(f"/clients/{world.anna}")
+        assert "explicit crisis language" in page.text
+        done = await web.post(address, data={"csrf": csrf_of(page.text)})
+        again = await web.post(address, data={"csrf": csrf_of(page.text)})
+        after = await web.get(done.headers["location"])
+        caseload = await web.get("/caseload")
+    assert done.status_code == 303
+    assert again.status_code == 400 and "already acknowledged" in again.text
+    assert "The safety flag is acknowledged." in after.text
+    assert "acknowledged by Dr. Lead" in after.text
+    assert "open safety flag" not in caseload.text
+    async with world.services.sessions() as session:
+        flag = await session.get(SafetyFlag, flag_id)
+    assert flag is not None and flag.acknowledged_by_id == world.lead
+    assert flag.acknowledged_at is not None
+    assert await audit_rows(world.services, "flag.ack") == [(world.lead, world.anna)]
+
+
+async def test_someone_who_is_not_a_practitioner_is_told_so(world: World):
+    settings = world.services.settings
+    async with client_for(world) as web:
+        stranger = await web.post(
+            "/auth", data={"init_data": init_data(settings, 555, language="es"), "next": "/"}
+        )
+    assert stranger.status_code == 403 and 'lang="es"' in stranger.text
+    assert "profesionales" in stranger.text
+    assert "between_session" not in stranger.headers.get("set-cookie", "")
