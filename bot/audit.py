@@ -39,6 +39,7 @@ class AuditAction(StrEnum):
     NOTE_ADD = "note.add"
     GAS_SCORE = "gas.score"
     AUDIT_VIEW = "audit.view"
+    FLAG_REVEAL = "flag.reveal"  # "Show message" on a safety alert sent the client's words
 
 
 async def record(

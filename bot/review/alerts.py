@@ -42,6 +42,7 @@ from bot.delivery.outbox import OutboxItem, enqueue_many
 from bot.delivery.renderers import RenderContext, Rendered
 from bot.delivery.sender import UNREACHABLE_EVENT
 from bot.domain.review import mean, missed_run
+from bot.review.alert_reasons import AlertContext, reason_line
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +223,29 @@ async def sweep(session: AsyncSession, *, now: datetime, thresholds: Thresholds)
     return len(items)
 
 
-async def render(context: RenderContext) -> Rendered:
+def renderer(alert_context: AlertContext | None = None):
+    """The outbox renderer of ``review_alert`` rows: the alert, then the client's traffic
+    light with its reasons in one line (as the digest and /client show it)."""
+    settings = alert_context or AlertContext()
+
+    async def render(context: RenderContext) -> Rendered:
+        rendered = await _render(context)
+        practitioner = await context.session.get(User, context.user_id)
+        if practitioner is None:
+            return rendered
+        why = await reason_line(
+            context.session,
+            context.t,
+            practitioner=practitioner,
+            client_id=context.payload["client_id"],
+            context=settings,
+        )
+        return Rendered(text=f"{rendered.text}\n{why}") if why else rendered
+
+    return render
+
+
+async def _render(context: RenderContext) -> Rendered:
     """The alert in the lead's language, naming the client by the lead's alias."""
     t = context.t
     _ = t._
