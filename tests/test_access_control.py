@@ -53,6 +53,7 @@ from bot.db.models import (
     MembershipState,
     OutboxMessage,
     OutboxStatus,
+    SafetyFlag,
     Strategy,
     StrategyFrequency,
     TeamRole,
@@ -60,6 +61,7 @@ from bot.db.models import (
 )
 from bot.delivery import checkin_reminder
 from bot.delivery.outbox import enqueue
+from bot.domain.crisis import Severity
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser
 from bot.privacy.graph import Link, links
 from tests.enrollment_helpers import (
@@ -144,6 +146,7 @@ CALLBACKS: dict[str | None, tuple[str, ...]] = {
     r"^gl:": ("gl:c:{goal}:5", "gl:x:{goal}", "gl:m:{goal}", "gl:s:{goal}:low", "gl:new"),
     r"^ck:": ("ck:{today}:g:{goal}:3", "ck:{today}:s:{strategy}:1", "ck:{today}:n", "ck:{today}:x"),
     r"^mq:": ("mq:{administration}:0:3", "mq:{administration}:0:s", "mq:{administration}:8:d"),
+    r"^sf:": ("sf:{flag}",),  # "Show message": the victim's flagged words
     r"^del:": ("del:yes",),  # erases the intruder's own data only: tried last
     None: ("zz:{client}", "ct:{client}"),
 }
@@ -152,6 +155,7 @@ LAST = ("del:",)  # data that ends the intruder's own account: run after everyth
 # --------------------------------------------------------------------------------- the world
 
 REFLECTION = "Lantern-7: my private reflection"
+FLAGGED = "Harbour-3: the words of a flagged message"
 GOAL = "Lantern-8: a goal of my own"
 STRATEGY = "Lantern-9: a step of my own"
 ALIAS = "Anna Q."
@@ -163,7 +167,15 @@ class World:
     victims: list[FakeUser]
     victim_ids: list[int]
     ids: dict[str, Any]
-    secrets: tuple[str, ...] = (REFLECTION, ALIAS, COLLEAGUE_NAME, "Dr. Pending", GOAL, STRATEGY)
+    secrets: tuple[str, ...] = (
+        REFLECTION,
+        ALIAS,
+        COLLEAGUE_NAME,
+        "Dr. Pending",
+        GOAL,
+        STRATEGY,
+        FLAGGED,
+    )
     help_text: dict[int, str] = field(default_factory=dict)
 
 
@@ -235,7 +247,16 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             opened_at=now,
             closes_at=now + timedelta(days=3),
         )
-        session.add_all([strategy, checkin, administration])
+        flag = SafetyFlag(
+            user_id=victim_row.id,
+            created_at=now,
+            severity=Severity.HIGH,
+            rule_id="test",
+            locale="en",
+            source="message:9303:1",
+            text=FLAGGED,
+        )
+        session.add_all([strategy, checkin, administration, flag])
         await enqueue(
             session,
             user_id=victim_row.id,
@@ -276,6 +297,7 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             "strategy": strategy.id,
             "today": today.strftime("%Y%m%d"),
             "administration": administration.id,
+            "flag": flag.id,
         }
     victims = [lead, victim, colleague, invited]
     victim_ids = [lead_row.id, victim_row.id, colleague_row.id, invited_row.id]
@@ -407,6 +429,7 @@ async def test_every_handler_has_a_case(fake_api: FakeBotApi, database_url: str)
             "strategy",
             "today",
             "administration",
+            "flag",
         ],
         1,
     )

@@ -79,8 +79,8 @@ def strategies(
     """
     days = sorted({day for day in asked_days if week.contains(day)})
     done_by_week: dict[tuple[int, date], list[date]] = defaultdict(list)
-    for (strategy_id, day), done in answers.items():
-        if done:
+    for (strategy_id, day), was_done in answers.items():
+        if was_done:
             done_by_week[(strategy_id, week_start(day))].append(day)
     done = due = 0
     for plan in plans:

@@ -236,6 +236,7 @@ async def load_client_review(
         history_weeks=CLIENT_HISTORY_WEEKS,
         all_texts=True,
         words=words,
+        through=today,
         measures_by_id=measures_by_id,
         rules=rules,
     )
@@ -252,6 +253,7 @@ async def load_review(
     history_weeks: int | None = None,
     all_texts: bool = False,
     words: bool = False,
+    through: date | None = None,
     measures_by_id: Mapping[str, Measure] | None = None,
     rules: DecisionRules = DEFAULT_RULES,
 ) -> list[ClientReview]:
@@ -259,7 +261,8 @@ async def load_review(
 
     ``history_weeks`` widens the rating series beyond the chart's eight weeks, and
     ``all_texts`` reads every reflection and note, not just the week's (/client, /export);
-    ``words`` also reads the client's check-in notes and program answers (two queries).
+    ``words`` also reads the client's check-in notes and program answers (two queries);
+    ``through`` (a local day after the week) extends texts and safety flags up to its end.
     """
     clients = _clients(practitioner_id, client_id)
     rows = await session.execute(
@@ -284,6 +287,9 @@ async def load_review(
         series_start = min(series_start, week.end - timedelta(days=7 * history_weeks - 1))
     since, until = utc_range(week.start, week.end, zone)
     text_since = datetime(1970, 1, 1, tzinfo=zone) if all_texts else since
+    # Texts and safety flags are read up to the end of ``through`` (/client: today), so
+    # nothing written or flagged today is hidden by the counting window.
+    text_until = utc_range(week.start, through, zone)[1] if through is not None else until
 
     # Goals numbered per client as everywhere else (NUMBER_ORDER).
     goals: dict[int, GoalReview] = {}
@@ -415,7 +421,7 @@ async def load_review(
                 times_per_week=strategy.times_per_week,
             )
         )
-    answered: dict[int, dict[tuple[int, date], bool]] = defaultdict(dict)
+    strategy_answers: dict[int, dict[tuple[int, date], bool]] = defaultdict(dict)
     for user_id, day, strategy_id, done in await session.execute(
         select(Checkin.user_id, Checkin.local_date, StrategyAnswer.strategy_id, StrategyAnswer.done)
         .join(Checkin, Checkin.id == StrategyAnswer.checkin_id)
@@ -425,10 +431,10 @@ async def load_review(
             Checkin.local_date <= week.end,
         )
     ):
-        answered[user_id][(strategy_id, day)] = done
+        strategy_answers[user_id][(strategy_id, day)] = done
     for user_id, review in reviews.items():
         asked = [d for d, s in statuses.get(user_id, []) if s in ("answered", "missed")]
-        counted = strategies(plans.get(user_id, []), asked, answered.get(user_id, {}), week)
+        counted = strategies(plans.get(user_id, []), asked, strategy_answers.get(user_id, {}), week)
         review.strategies_done, review.strategies_due = counted.done, counted.due
 
     # Lessons delivered (then opened, finished) and finished in the week; reflections.
@@ -442,7 +448,7 @@ async def load_review(
                 | and_(LessonDelivery.delivered_at >= since, LessonDelivery.delivered_at < until)
                 | and_(
                     LessonDelivery.reflection_answered_at >= text_since,
-                    LessonDelivery.reflection_answered_at < until,
+                    LessonDelivery.reflection_answered_at < text_until,
                 )
             ),
         )
@@ -461,7 +467,11 @@ async def load_review(
         if delivery.finished_at is not None and since <= delivery.finished_at < until:
             review.lessons_finished.append(delivery.lesson_id)
         answered = delivery.reflection_answered_at
-        if delivery.reflection_text and answered is not None and text_since <= answered < until:
+        if (
+            delivery.reflection_text
+            and answered is not None
+            and text_since <= answered < text_until
+        ):
             review.reflections.append(
                 Reflection(delivery.lesson_id, answered, delivery.reflection_text)
             )
@@ -479,12 +489,12 @@ async def load_review(
         review.lessons = lessons(events.get(user_id, []), week)
 
     if words:
-        await _read_words(session, clients, until, reviews)
+        await _read_words(session, clients, text_until, reviews)
 
     for note in await session.scalars(
         select(TeamNote)
         .where(TeamNote.client_id.in_(clients), TeamNote.created_at >= text_since)
-        .where(TeamNote.created_at < until)
+        .where(TeamNote.created_at < text_until)
         .order_by(TeamNote.created_at, TeamNote.id)
     ):
         reviews[note.client_id].notes.append(Note(note.created_at, note.author_id, note.text))
@@ -494,7 +504,7 @@ async def load_review(
         .where(
             SafetyFlag.user_id.in_(clients),
             SafetyFlag.created_at >= since,
-            SafetyFlag.created_at < until,
+            SafetyFlag.created_at < text_until,
         )
         .order_by(SafetyFlag.created_at)
     ):
@@ -539,8 +549,8 @@ async def _read_words(
             Checkin.user_id.in_(clients), Checkin.note.is_not(None), Checkin.opened_at < until
         )
     ):
+        written: datetime = answered_at or opened_at
         if note:
-            written = answered_at or opened_at
             reviews[user_id].words.append(Words(WordsKind.CHECKIN_NOTE, written, note))
     for user_id, lesson_id, program_id, question, answered_at, text in await session.execute(
         select(
@@ -558,7 +568,7 @@ async def _read_words(
             ProgramAnswer.answered_at < until,
         )
     ):
-        if text:
+        if text and answered_at is not None:
             reviews[user_id].words.append(
                 Words(WordsKind.PROGRAM_ANSWER, answered_at, text, lesson_id, program_id, question)
             )

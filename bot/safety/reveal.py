@@ -30,11 +30,8 @@ logger = logging.getLogger(__name__)
 
 # The words are quoted up to here, so the reply stays under Telegram's 4,096 characters.
 QUOTE_LIMIT = 3500
-SHOWN = N_(
-    "The message from <b>{client}</b> that raised the safety flag ({when}):\n"
-    "<blockquote>{words}</blockquote>\n"
-    "This reading is in the access log."
-)
+SHOWN = N_("The message from <b>{client}</b> that raised the safety flag ({when}):")
+LOGGED = N_("This reading is in the access log.")
 NOT_KEPT = N_("The words of this message were not kept, so there is nothing to show.")
 
 
@@ -62,11 +59,11 @@ async def reveal(
     words = flag.text if len(flag.text) <= QUOTE_LIMIT else flag.text[: QUOTE_LIMIT - 1] + "…"
     found = decision.client
     logger.info("event=flag.revealed flag_id=%s by=%s", flag_id, user.id)
-    return Reveal(
-        t._(
-            SHOWN,
-            client=client_label(t, found.alias, found.client.id),
-            when=Clock.of(t.locale, user.timezone).moment(flag.created_at),
-            words=html.escape(words),
-        )
+    heading = t._(
+        SHOWN,
+        client=client_label(t, found.alias, found.client.id),
+        when=Clock.of(t.locale, user.timezone).moment(flag.created_at),
     )
+    # The quote is markup of ours around the client's escaped words, not catalog text.
+    quote = f"<blockquote>{html.escape(words)}</blockquote>"
+    return Reveal(f"{heading}\n{quote}\n{t._(LOGGED)}")
