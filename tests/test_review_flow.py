@@ -396,6 +396,11 @@ async def test_alerts_arrive_once_each(fake_api: FakeBotApi, bot: BotApplication
     alerts = [m.plain_text for m in await doctor.expect(3, timeout=20)]
     for expected in ALERTS[language]:
         assert sum(expected in a for a in alerts) == 1, (expected, alerts)
+    # each alert ends with the client's colour and reasons in one line, as the digest says it
+    ben_alert = next(a for a in alerts if ALERTS[language][1] in a)
+    assert ben_alert.split("\n")[-1].startswith("🟡 "), ben_alert
+    if language == "en":
+        assert "3 check-ins missed in a row" in ben_alert.split("\n")[-1]
 
     # again, and on another instance's sweep: nothing new
     async with services.sessions() as session, session.begin():
