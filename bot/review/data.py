@@ -455,14 +455,12 @@ async def load_review(
         .order_by(LessonDelivery.id)
     ):
         review = reviews[delivery.user_id]
-
-        def local(moment: datetime | None) -> date | None:
-            return moment.astimezone(zone).date() if moment is not None else None
-
-        delivered_on = local(delivery.delivered_at)
-        assert delivered_on is not None
         events[delivery.user_id].append(
-            LessonEvents(delivered_on, local(delivery.opened_at), local(delivery.finished_at))
+            LessonEvents(
+                delivery.delivered_at.astimezone(zone).date(),
+                _local_day(delivery.opened_at, zone),
+                _local_day(delivery.finished_at, zone),
+            )
         )
         if delivery.finished_at is not None and since <= delivery.finished_at < until:
             review.lessons_finished.append(delivery.lesson_id)
@@ -536,6 +534,10 @@ async def load_review(
     return list(reviews.values())
 
 
+def _local_day(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    return moment.astimezone(zone).date() if moment is not None else None
+
+
 async def _read_words(
     session: AsyncSession,
     clients: Select[int],
@@ -549,6 +551,7 @@ async def _read_words(
             Checkin.user_id.in_(clients), Checkin.note.is_not(None), Checkin.opened_at < until
         )
     ):
+        # A note has no time of its own: it ends its check-in, dated by the first answer.
         written: datetime = answered_at or opened_at
         if note:
             reviews[user_id].words.append(Words(WordsKind.CHECKIN_NOTE, written, note))
