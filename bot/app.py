@@ -57,6 +57,7 @@ from bot.flows import (
     practitioner_lessons,
     practitioner_router,
     reminders,
+    safety_reveal,
     settings,
     web_menu,
     welcome,
@@ -71,6 +72,7 @@ from bot.measures.model import Measure
 from bot.privacy.retention import erase_expired
 from bot.review import alerts as review_alerts
 from bot.review import digest as review_digest
+from bot.review.alert_reasons import AlertContext
 from bot.safety import alerts as safety_alerts
 from bot.safety.content import load_matcher, load_resources
 from bot.services import Services
@@ -119,7 +121,14 @@ def build_renderers(
         ),
         on_sent=review_digest.on_sent,
     )
-    renderers.register(review_alerts.KIND, review_alerts.renderer(settings.web_app_url))
+    # Alerts carry the client's traffic light and its reasons (the practice's rules), and a
+    # button to the client's page in the web view when it is set up.
+    alert_context = AlertContext(
+        settings.default_timezone, measures_by_id or {}, settings.decision_rules()
+    )
+    renderers.register(
+        review_alerts.KIND, review_alerts.renderer(alert_context, settings.web_app_url)
+    )
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
     renderers.register(
         checkin_delivery.KIND,
@@ -129,8 +138,7 @@ def build_renderers(
     renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)
     renderers.register(
-        safety_alerts.KIND,
-        safety_alerts.renderer(measures_by_id or {}, settings.web_app_url),
+        safety_alerts.KIND, safety_alerts.renderer(alert_context, settings.web_app_url)
     )
     renderers.register(goal_delivery.KIND, goal_delivery.render)
     return renderers
@@ -310,6 +318,7 @@ def register_handlers(application: BotApplication) -> None:
         (r"^stop:", pause.stop_button),
         (r"^del:", data_rights.delete_button),
         (goals.PATTERN, goals.on_button),
+        (safety_reveal.PATTERN, safety_reveal.show_message),
     )
     for pattern, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))

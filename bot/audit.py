@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     AUDIT_VIEW = "audit.view"
     FLAG_ACK = "flag.ack"  # a safety flag taken in hand
     CASELOAD_VIEW = "caseload.view"  # the web view's caseload showed the client
+    FLAG_REVEAL = "flag.reveal"  # "Show message" on a safety alert sent the client's words
 
 
 async def record(

@@ -160,6 +160,13 @@ class MeasureTap(CallbackData, prefix="mq"):
     tail: Annotated[str, Token(r"s|d|t-?[0-9]{1,6}|-?[0-9]{1,6}")]
 
 
+@dataclass(frozen=True)
+class RevealFlag(CallbackData, prefix="sf"):
+    """``sf:<flag>``: "Show message" on a safety alert: send the flagged words now."""
+
+    flag_id: int
+
+
 # --------------------------------------------------------------------------- clients
 
 

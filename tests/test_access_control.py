@@ -54,6 +54,7 @@ from bot.db.models import (
     MembershipState,
     OutboxMessage,
     OutboxStatus,
+    SafetyFlag,
     Strategy,
     StrategyFrequency,
     TeamRole,
@@ -61,6 +62,7 @@ from bot.db.models import (
 )
 from bot.delivery import checkin_reminder
 from bot.delivery.outbox import enqueue
+from bot.domain.crisis import Severity
 from bot.offline.fake_bot_api import FakeBotApi, FakeUser
 from bot.privacy.graph import Link, links
 from tests.enrollment_helpers import (
@@ -110,7 +112,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "client": ("/client {alias}", "/client {client}"),
     "digest": ("/digest", "/digest friday 17:30"),
     "note": ("/note {alias} An intruder's note", "/note {client} Another"),
-    "export": ("/export {alias}", "/export {client}"),
+    "export": ("/export {alias}", "/export {client}", "/export {client} fhir"),
+    # A practitioner's own default set: nobody else's rows (a client is refused).
+    "measures": ("/measures phq9 weekly", "/measures none"),
     "audit": ("/audit {alias}", "/audit {client}"),
 }
 
@@ -146,6 +150,7 @@ CALLBACKS: dict[str | None, tuple[str, ...]] = {
     r"^ck:": ("ck:{today}:g:{goal}:3", "ck:{today}:s:{strategy}:1", "ck:{today}:n", "ck:{today}:x"),
     r"^cb:": ("cb:{today}:g:{goal}", "cb:{today}:s:{strategy}", "cb:{today}:n"),
     r"^mq:": ("mq:{administration}:0:3", "mq:{administration}:0:s", "mq:{administration}:8:d"),
+    r"^sf:": ("sf:{flag}",),  # "Show message": the victim's flagged words
     r"^del:": ("del:yes",),  # erases the intruder's own data only: tried last
     None: ("zz:{client}", "ct:{client}"),
 }
@@ -154,6 +159,7 @@ LAST = ("del:",)  # data that ends the intruder's own account: run after everyth
 # --------------------------------------------------------------------------------- the world
 
 REFLECTION = "Lantern-7: my private reflection"
+FLAGGED = "Harbour-3: the words of a flagged message"
 GOAL = "Lantern-8: a goal of my own"
 STRATEGY = "Lantern-9: a step of my own"
 ALIAS = "Anna Q."
@@ -165,7 +171,15 @@ class World:
     victims: list[FakeUser]
     victim_ids: list[int]
     ids: dict[str, Any]
-    secrets: tuple[str, ...] = (REFLECTION, ALIAS, COLLEAGUE_NAME, "Dr. Pending", GOAL, STRATEGY)
+    secrets: tuple[str, ...] = (
+        REFLECTION,
+        ALIAS,
+        COLLEAGUE_NAME,
+        "Dr. Pending",
+        GOAL,
+        STRATEGY,
+        FLAGGED,
+    )
     help_text: dict[int, str] = field(default_factory=dict)
 
 
@@ -237,7 +251,16 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             opened_at=now,
             closes_at=now + timedelta(days=3),
         )
-        session.add_all([strategy, checkin, administration])
+        flag = SafetyFlag(
+            user_id=victim_row.id,
+            created_at=now,
+            severity=Severity.HIGH,
+            rule_id="test",
+            locale="en",
+            source="message:9303:1",
+            text=FLAGGED,
+        )
+        session.add_all([strategy, checkin, administration, flag])
         await enqueue(
             session,
             user_id=victim_row.id,
@@ -278,6 +301,7 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             "strategy": strategy.id,
             "today": today.strftime("%Y%m%d"),
             "administration": administration.id,
+            "flag": flag.id,
         }
     victims = [lead, victim, colleague, invited]
     victim_ids = [lead_row.id, victim_row.id, colleague_row.id, invited_row.id]
@@ -409,6 +433,7 @@ async def test_every_handler_has_a_case(fake_api: FakeBotApi, migrated_url: str)
             "strategy",
             "today",
             "administration",
+            "flag",
         ],
         1,
     )

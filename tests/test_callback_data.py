@@ -41,6 +41,7 @@ CODECS = [
 ]
 
 EXAMPLES = [
+    callbacks.RevealFlag(2147483647),
     Consent(ConsentAnswer.AGREE, 17),
     OnboardingAnswer(Question.ZONE_OK, "America/Argentina/Buenos_Aires"),
     OnboardingAnswer(Question.ZONE_NO),

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from bot.app import BotApplication, build_application, running
@@ -106,8 +107,17 @@ async def test_a_clients_crisis_message_gets_the_resources_at_once_and_a_flag(
         "suicide",
         locale,
     )
-    stored = " ".join(str(value) for value in vars(flag).values())
+    # The words are kept for "Show message" (issue 17), only in the encrypted column.
+    assert flag.text == CRISIS[locale]
+    stored = " ".join(str(value) for key, value in vars(flag).items() if key != "text")
     assert CRISIS[locale] not in stored and "umbringen" not in stored
+    async with bot.bot_data["services"].sessions() as session:
+        raw = await session.scalar(
+            sa.select(sa.cast(SafetyFlag.__table__.c.text, sa.Text())).where(
+                SafetyFlag.id == flag.id
+            )
+        )
+    assert raw and CRISIS[locale] not in raw and "umbringen" not in raw
     assert alerts == [(user_id, flag.id)]
 
 

@@ -36,7 +36,7 @@ async def test_the_demo_plays_a_week_and_writes_its_files(tmp_path: Path):
     assert "3 check-ins seguidos" in transcript  # the first milestone
     assert transcript.count("Solo un recordatorio suave") == 2  # a nudge after each miss
     assert "tenerte de vuelta" in transcript  # back after the break, never blamed
-    assert "Weekly digest, Nov 30, 2026 – Dec 6, 2026" in transcript
+    assert "Weekly digest, 30 Nov 2026 – 6 Dec 2026" in transcript
     assert "Check-ins: 5 of 7 answered (71%)" in transcript
     assert "Lucía → /progress" in transcript and "Eva → /export Lucía" in transcript
 

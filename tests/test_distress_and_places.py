@@ -51,9 +51,9 @@ CALM_OPENING = {
 }
 ALERT = {"en": "Safety flag", "de": "Sicherheitshinweis", "es": "Aviso de seguridad"}
 MEDIUM = {
-    "en": "Severity: medium — an indirect warning sign",
-    "de": "Schweregrad: mittel – ein indirektes Warnsignal",
-    "es": "Gravedad: media – una señal de alerta indirecta",
+    "en": "Severity: indirect — a warning sign",
+    "de": "Schweregrad: indirekt – ein Warnsignal",
+    "es": "Gravedad: indirecta – una señal de alerta",
 }
 RESOURCES = load_resources(SUPPORTED_LOCALES)
 
@@ -214,7 +214,7 @@ async def test_distress_edited_into_crisis_language_raises_the_flag_and_alerts(
     client.edit(sent, "I'm so overwhelmed today, I want to kill myself")
     assert (await client.expect_one()).plain_text.startswith(CALM_OPENING["en"])
     alert = await doctor.expect_one(timeout=10)
-    assert "Severity: high" in alert.plain_text
+    assert "Severity: explicit" in alert.plain_text
     for _ in range(100):
         (flag,) = await stored_flags(bot, 1)
         if flag.severity is not Severity.DISTRESS:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from bot.app import SENDER_KEY, BotApplication, planning, review_sweep
 from bot.audit import AuditAction
+from bot.dates import Clock
 from bot.db.base import utcnow
 from bot.db.models import (
     AuditEvent,
@@ -31,6 +32,7 @@ from bot.db.models import (
     UserEvent,
 )
 from bot.delivery import engine as delivery_engine
+from bot.domain.windows import review_week
 from bot.offline.fake_bot_api import FakeBotApi
 from tests import review_helpers as h
 from tests.enrollment_helpers import practitioner
@@ -225,7 +227,9 @@ async def test_the_client_view_notes_and_the_team(fake_api: FakeBotApi, bot: Bot
     messages = await doctor.expect(2, timeout=20)
     view = "\n".join(m.plain_text for m in messages if m.method == "sendMessage")
     assert messages[-1].method == "sendPhoto"
-    assert "Anna: the last 7 days, and 12 weeks of ratings" in view
+    # the window's dates, as the digest names them (issue 17: the same window in both)
+    week = review_week(h.today())
+    assert f"Anna: {Clock('en').span(week.start, week.end)}, and 12 weeks of ratings" in view
     assert "Called the <clinic> today" in view and h.NOTE in view
     assert "Status: active, revised 1 time" in view  # goal 1
     assert "Status: active, revised 0 times" in view  # goal 2
@@ -392,6 +396,11 @@ async def test_alerts_arrive_once_each(fake_api: FakeBotApi, bot: BotApplication
     alerts = [m.plain_text for m in await doctor.expect(3, timeout=20)]
     for expected in ALERTS[language]:
         assert sum(expected in a for a in alerts) == 1, (expected, alerts)
+    # each alert ends with the client's colour and reasons in one line, as the digest says it
+    ben_alert = next(a for a in alerts if ALERTS[language][1] in a)
+    assert ben_alert.split("\n")[-1].startswith("🟡 "), ben_alert
+    if language == "en":
+        assert "3 check-ins missed in a row" in ben_alert.split("\n")[-1]
 
     # again, and on another instance's sweep: nothing new
     async with services.sessions() as session, session.begin():

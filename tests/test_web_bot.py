@@ -59,7 +59,8 @@ async def test_the_web_view_runs_with_the_bot_and_only_practitioners_get_its_but
     alert = await doctor.expect_one(timeout=10)
     client_row = await user_row(bot, 9402)
     assert client_row is not None and doctor_row.id != client_row.id
-    assert alert.buttons == [("Im Dashboard öffnen", f"{WEB_APP_URL}/clients/{client_row.id}")]
+    # Below "Show message" (the client's words, on request): the client's page.
+    assert alert.buttons[-1] == ("Im Dashboard öffnen", f"{WEB_APP_URL}/clients/{client_row.id}")
 
 
 async def test_the_web_server_stops_with_the_bot(fake_api: FakeBotApi, migrated: Settings):

@@ -53,6 +53,14 @@ class Access:
 TEAM_READ = Access(change=False, lead_only=False, refuses_stopped=False)
 #: Only the lead may read (the export, the access log).
 LEAD_READ = Access(change=False, lead_only=True, refuses_stopped=False)
+#: Who may read the client's own words (check-in notes, reflections, program answers, a
+#: flagged message): every active member of their care team. The client agreed to each
+#: one — the lead at consent ("Who sees it: your practitioner, and other professionals
+#: only if you agree to each one"), every member when asked ("… would then see your
+#: check-ins, your progress and the notes shared in the team"). A proposed member the
+#: client has not agreed to yet, a removed one, or anyone else reads none of it. The
+#: client's own /mydata holds the same words; /delete erases them.
+WORDS_READ = TEAM_READ
 #: Any member of the care team may write (a team note); not about a stopped client.
 TEAM_CHANGE = Access(change=True, lead_only=False, refuses_stopped=True)
 #: Only the lead may change the client's plan (goals, GAS, strategies, programs, measures).

@@ -1,10 +1,13 @@
-"""When a prompt may be answered, and when its one gentle nudge is due."""
+"""When a prompt may be answered, and when its one gentle nudge is due; and the one
+window a practitioner's views count in (:func:`review_week`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+
+from bot.domain.review import Week
 
 
 class PromptState(StrEnum):
@@ -40,3 +43,11 @@ class ResponseWindow:
     def nudge_due(self, now: datetime, *, answered: bool, nudged: bool) -> bool:
         """One nudge only, only while unanswered and still open."""
         return not answered and not nudged and self.nudge_at <= now < self.closes_at
+
+
+def review_week(today: date) -> Week:
+    """The one window every practitioner view counts in (the digest, /client, the PDF,
+    the alerts' reasons): the seven local days before ``today``, today left out because
+    it is not over (its check-in may still be open). Read the same morning, the digest
+    and /client therefore agree on every count and name the same dates."""
+    return Week.before(today)

@@ -6,7 +6,8 @@ nothing, not counselling); then, for someone the bot knows, a safety flag for
 the digest and the practitioner's alert with the severity. On distress below
 that, a flag of the distress kind for the practitioner's review, no alert; the
 caller that would otherwise brush the text off answers with :func:`distress_reply`.
-The text itself is never stored or logged here: only the rule that matched.
+The text is never logged; a crisis-language match keeps it on the flag, encrypted, for
+the "Show message" button of the practitioner's alert (a distress flag keeps none).
 
 Other flows call :func:`screen` before they handle free text (a check-in note, a
 reflection) and decide from its result whether to go on.
@@ -47,7 +48,7 @@ async def screen(update: Update, context: BotContext, text: str | None) -> Crisi
         )
         message = update.effective_message
         if context.user_record is not None and message is not None:
-            await _flag(context, context.user_record.id, check, _source(message))
+            await _flag(context, context.user_record.id, check, _source(message), text)
         return check
     if not check.matched:
         return check
@@ -67,7 +68,7 @@ async def screen(update: Update, context: BotContext, text: str | None) -> Crisi
     finally:
         # Recorded even when Telegram could not take the reply: the flag must not be lost.
         if context.user_record is not None:
-            await _flag(context, context.user_record.id, check, _source(message))
+            await _flag(context, context.user_record.id, check, _source(message), text)
     return check
 
 
@@ -122,10 +123,12 @@ async def _send_resources(message: Message, text: str) -> None:
         await message.reply_text(text)
 
 
-async def _flag(context: BotContext, user_id: int, check: CrisisCheck, source: str) -> None:
+async def _flag(
+    context: BotContext, user_id: int, check: CrisisCheck, source: str, text: str | None
+) -> None:
     async with context.services.sessions() as session, session.begin():
         flag_id = await record_flag(
-            session, user_id=user_id, check=check, source=source, now=utcnow()
+            session, user_id=user_id, check=check, source=source, now=utcnow(), text=text
         )
         if flag_id is None:
             logger.info("event=crisis.flag_exists user_id=%s", user_id)

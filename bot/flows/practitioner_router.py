@@ -42,6 +42,7 @@ from bot.access.policy import LEAD_CHANGE, LEAD_READ, TEAM_CHANGE, TEAM_READ, Ac
 from bot.access.result import Result
 from bot.audit import AuditAction
 from bot.context import BotContext
+from bot.dates import Clock
 from bot.db.base import utcnow
 from bot.db.models import User
 from bot.domain import practitioner_args as grammar
@@ -101,6 +102,12 @@ class Call:
     def zone(self) -> ZoneInfo:
         """The practitioner's time zone."""
         return zone_or_default(self.user.timezone, self.services.settings.default_timezone)
+
+    @property
+    def clock(self) -> Clock:
+        """How the practitioner reads dates: their language and zone (UTC, labelled, when
+        their zone is unknown)."""
+        return Clock.of(self.t.locale, self.user.timezone)
 
     @property
     def today(self) -> date:
@@ -435,6 +442,7 @@ async def _client(call: Call) -> Result:
         measures_by_id=call.services.measures,
         rules=call.services.settings.decision_rules(),
         crisis_lines=crisis_lines.for_practitioner(call.t, call.services, call.client),
+        clock=call.clock,
     )
 
 
@@ -468,12 +476,18 @@ async def _export(call: Call) -> Result:
         library=call.services.content,
         measures_by_id=call.services.measures,
         rules=call.services.settings.decision_rules(),
+        clock=call.clock,
     )
 
 
 async def _audit(call: Call) -> Result:
     return await review_cases.access_log(
-        call.session, call.t, client_id=call.client.id, label=call.label, zone=call.zone
+        call.session,
+        call.t,
+        client_id=call.client.id,
+        label=call.label,
+        zone=call.zone,
+        clock=call.clock,
     )
 
 

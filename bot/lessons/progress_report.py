@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_datetime_format
-
 from bot.content.pages import TELEGRAM_ENTITY_LIMIT, TELEGRAM_TEXT_LIMIT
 from bot.content.telegram_html import measure
+from bot.dates import Clock
 from bot.i18n import Translator
 from bot.lessons.progress import LessonProgress
 
@@ -29,12 +28,8 @@ REFLECTION_PART = 1800
 
 
 def when(moment: datetime, locale: str, zone: ZoneInfo) -> str:
-    """A date and time as people write it in ``locale``, in the reader's time zone."""
-    local = moment.astimezone(zone)
-    pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
-    return pattern.replace("{0}", format_time(local, "short", locale=locale)).replace(
-        "{1}", format_date(local, "medium", locale=locale)
-    )
+    """A date and time as the practitioner reads it, in their time zone (``bot.dates``)."""
+    return Clock(locale, zone).moment(moment)
 
 
 def render(

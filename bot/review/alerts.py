@@ -43,6 +43,7 @@ from bot.delivery.outbox import OutboxItem, enqueue_many
 from bot.delivery.renderers import RenderContext, Rendered, dashboard_buttons
 from bot.delivery.sender import UNREACHABLE_EVENT
 from bot.domain.review import mean, missed_run
+from bot.review.alert_reasons import AlertContext, reason_line
 
 logger = logging.getLogger(__name__)
 
@@ -223,19 +224,34 @@ async def sweep(session: AsyncSession, *, now: datetime, thresholds: Thresholds)
     return len(items)
 
 
-def renderer(web_app_url: str | None = None) -> Callable[[RenderContext], Awaitable[Rendered]]:
-    """:func:`render`, with a button that opens the client's page in the web view when
-    ``web_app_url`` is set."""
+def renderer(
+    alert_context: AlertContext | None = None, web_app_url: str | None = None
+) -> Callable[[RenderContext], Awaitable[Rendered]]:
+    """The outbox renderer of ``review_alert`` rows: the alert, then the client's traffic
+    light with its reasons in one line (as the digest and /client show it); with
+    ``web_app_url``, a button that opens the client's page in the web view."""
+    settings = alert_context or AlertContext()
 
-    async def with_button(context: RenderContext) -> Rendered:
-        rendered = await render(context)
+    async def render(context: RenderContext) -> Rendered:
+        rendered = await _render(context)
+        practitioner = await context.session.get(User, context.user_id)
+        why = None
+        if practitioner is not None:
+            why = await reason_line(
+                context.session,
+                context.t,
+                practitioner=practitioner,
+                client_id=context.payload["client_id"],
+                context=settings,
+            )
         buttons = dashboard_buttons(context.t, web_app_url, context.payload["client_id"])
-        return replace(rendered, buttons=buttons) if buttons else rendered
+        text = f"{rendered.text}\n{why}" if why else rendered.text
+        return replace(rendered, text=text, buttons=rendered.buttons + buttons)
 
-    return with_button
+    return render
 
 
-async def render(context: RenderContext) -> Rendered:
+async def _render(context: RenderContext) -> Rendered:
     """The alert in the lead's language, naming the client by the lead's alias."""
     t = context.t
     _ = t._

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, select
@@ -27,6 +28,7 @@ from bot.db.models import (
     GoalStatus,
     LessonDelivery,
     MembershipState,
+    ProgramAnswer,
     SafetyFlag,
     Strategy,
     StrategyAnswer,
@@ -39,6 +41,13 @@ from bot.db.models import (
 from bot.domain import gas
 from bot.domain.crisis import Severity
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
+from bot.domain.engagement import (
+    LessonEvents,
+    Lessons,
+    StrategyPlan,
+    lessons,
+    strategies,
+)
 from bot.domain.review import (
     Adherence,
     AttentionSignals,
@@ -49,6 +58,7 @@ from bot.domain.review import (
     missed_run,
     trend,
 )
+from bot.domain.schedule import zone_or_default
 from bot.domain.traffic_light import (
     Assessment,
     GoalHistory,
@@ -56,6 +66,7 @@ from bot.domain.traffic_light import (
     MeasureResult,
     assess,
 )
+from bot.domain.windows import review_week
 from bot.goals.manage import LISTED, NUMBER_ORDER
 from bot.measures.model import Measure
 from bot.review import measures
@@ -98,6 +109,26 @@ class Note:
     text: str
 
 
+class WordsKind(StrEnum):
+    """Where the client wrote their own words."""
+
+    CHECKIN_NOTE = "checkin_note"
+    REFLECTION = "reflection"
+    PROGRAM_ANSWER = "program_answer"
+
+
+@dataclass(frozen=True)
+class Words:
+    """Something the client wrote (decrypted on reading: ``bot.db.encrypted``)."""
+
+    kind: WordsKind
+    written_at: datetime
+    text: str
+    lesson_id: str | None = None  # a reflection's or program answer's lesson
+    program_id: str | None = None
+    question: int | None = None  # a program answer's question (index in the step)
+
+
 @dataclass
 class ClientReview:
     client_id: int
@@ -112,9 +143,14 @@ class ClientReview:
     best_streak: int = 0
     goals: list[GoalReview] = field(default_factory=list)
     gas_t: float | None = None
+    # Engagement in the window (bot.domain.engagement): strategies done of those due, and
+    # the lessons delivered in it, opened and finished.
     strategies_done: int = 0
-    strategies_asked: int = 0
+    strategies_due: int = 0
+    lessons: Lessons = field(default_factory=Lessons)
     lessons_finished: list[str] = field(default_factory=list)
+    # The client's own words, newest first (only for /client and the export).
+    words: list[Words] = field(default_factory=list)
     reflections: list[Reflection] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     flags: list[datetime] = field(default_factory=list)  # crisis language: alerted at once
@@ -177,18 +213,22 @@ async def load_client_review(
     zone: ZoneInfo,
     measures_by_id: Mapping[str, Measure] | None = None,
     rules: DecisionRules = DEFAULT_RULES,
+    words: bool = True,
 ) -> ClientReview | None:
-    """One client as the client view and the export show them: the 7 days up to
-    ``today``, ``CLIENT_HISTORY_WEEKS`` of ratings and every text; None when the
-    practitioner is not on their team."""
+    """One client as the client view and the export show them: the digest's window
+    (:func:`~bot.domain.windows.review_week`, so both agree when read the same day),
+    ``CLIENT_HISTORY_WEEKS`` of ratings, every text and (``words``) all the client's own
+    words; None when the practitioner is not on their team."""
     reviews = await load_review(
         session,
         practitioner_id,
-        week=Week(today - timedelta(days=6), today),
+        week=review_week(today),
         zone=zone,
         client_id=client_id,
         history_weeks=CLIENT_HISTORY_WEEKS,
         all_texts=True,
+        words=words,
+        through=today,
         measures_by_id=measures_by_id,
         rules=rules,
     )
@@ -204,13 +244,17 @@ async def load_review(
     client_id: int | None = None,
     history_weeks: int | None = None,
     all_texts: bool = False,
+    words: bool = False,
+    through: date | None = None,
     measures_by_id: Mapping[str, Measure] | None = None,
     rules: DecisionRules = DEFAULT_RULES,
 ) -> list[ClientReview]:
     """Every client the practitioner may see (or just ``client_id``), in membership order.
 
     ``history_weeks`` widens the rating series beyond the chart's eight weeks, and
-    ``all_texts`` reads every reflection and note, not just the week's (/client, /export).
+    ``all_texts`` reads every reflection and note, not just the week's (/client, /export);
+    ``words`` also reads the client's check-in notes and program answers (two queries);
+    ``through`` (a local day after the week) extends texts and safety flags up to its end.
     """
     clients = _clients(practitioner_id, client_id)
     rows = await session.execute(
@@ -223,10 +267,11 @@ async def load_review(
         )
         .order_by(CareTeamMember.id)
     )
-    reviews = {
-        user.id: ClientReview(user.id, member.alias, member.role, user.status)
-        for member, user in rows
-    }
+    reviews: dict[int, ClientReview] = {}
+    client_zones: dict[int, ZoneInfo] = {}
+    for member, user in rows:
+        reviews[user.id] = ClientReview(user.id, member.alias, member.role, user.status)
+        client_zones[user.id] = zone_or_default(user.timezone, zone.key)
     if not reviews:
         return []
     series_start = week.chart_start
@@ -234,6 +279,9 @@ async def load_review(
         series_start = min(series_start, week.end - timedelta(days=7 * history_weeks - 1))
     since, until = utc_range(week.start, week.end, zone)
     text_since = datetime(1970, 1, 1, tzinfo=zone) if all_texts else since
+    # Texts and safety flags are read up to the end of ``through`` (/client: today), so
+    # nothing written or flagged today is hidden by the counting window.
+    text_until = utc_range(week.start, through, zone)[1] if through is not None else until
 
     # Goals numbered per client as everywhere else (NUMBER_ORDER).
     goals: dict[int, GoalReview] = {}
@@ -346,50 +394,97 @@ async def load_review(
         levels = [g.gas_level for g in review.goals if g.gas_level is not None]
         review.gas_t = gas.t_score(levels) if levels else None
 
-    # Strategies: done / answered in the week.
-    for user_id, done, count in await session.execute(
-        select(Checkin.user_id, StrategyAnswer.done, func.count())
+    # Strategies: done of due on the days the client was asked, in the window (two
+    # queries: the strategies as they stand, the answers since the window's first Monday).
+    plans: dict[int, list[StrategyPlan]] = defaultdict(list)
+    for strategy, user_id, goal_status in await session.execute(
+        select(Strategy, Goal.user_id, Goal.status)
+        .join(Goal, Goal.id == Strategy.goal_id)
+        .where(Goal.user_id.in_(clients))
+        .order_by(Strategy.id)
+    ):
+        plans[user_id].append(
+            StrategyPlan(
+                strategy.id,
+                str(strategy.frequency.value),
+                strategy.created_at.astimezone(client_zones[user_id]).date(),
+                strategy.active and goal_status is GoalStatus.ACTIVE,
+                weekdays=strategy.weekdays,
+                times_per_week=strategy.times_per_week,
+            )
+        )
+    strategy_answers: dict[int, dict[tuple[int, date], bool]] = defaultdict(dict)
+    for user_id, day, strategy_id, done in await session.execute(
+        select(Checkin.user_id, Checkin.local_date, StrategyAnswer.strategy_id, StrategyAnswer.done)
         .join(Checkin, Checkin.id == StrategyAnswer.checkin_id)
-        .join(Strategy, Strategy.id == StrategyAnswer.strategy_id)
         .where(
             Checkin.user_id.in_(clients),
-            Checkin.local_date >= week.start,
+            Checkin.local_date >= week.start - timedelta(days=week.start.weekday()),
             Checkin.local_date <= week.end,
         )
-        .group_by(Checkin.user_id, StrategyAnswer.done)
     ):
-        reviews[user_id].strategies_asked += count
-        if done:
-            reviews[user_id].strategies_done += count
+        strategy_answers[user_id][(strategy_id, day)] = done
+    for user_id, review in reviews.items():
+        asked = [d for d, s in statuses.get(user_id, []) if s in ("answered", "missed")]
+        counted = strategies(plans.get(user_id, []), asked, strategy_answers.get(user_id, {}), week)
+        review.strategies_done, review.strategies_due = counted.done, counted.due
 
-    # Lessons finished and reflections written in the week.
+    # Lessons delivered (then opened, finished) and finished in the week; reflections.
+    events: dict[int, list[LessonEvents]] = defaultdict(list)
     for delivery in await session.scalars(
         select(LessonDelivery)
         .where(
             LessonDelivery.user_id.in_(clients),
             (
                 and_(LessonDelivery.finished_at >= since, LessonDelivery.finished_at < until)
+                | and_(LessonDelivery.delivered_at >= since, LessonDelivery.delivered_at < until)
                 | and_(
                     LessonDelivery.reflection_answered_at >= text_since,
-                    LessonDelivery.reflection_answered_at < until,
+                    LessonDelivery.reflection_answered_at < text_until,
                 )
             ),
         )
         .order_by(LessonDelivery.id)
     ):
         review = reviews[delivery.user_id]
+        events[delivery.user_id].append(
+            LessonEvents(
+                delivery.delivered_at.astimezone(zone).date(),
+                _local_day(delivery.opened_at, zone),
+                _local_day(delivery.finished_at, zone),
+            )
+        )
         if delivery.finished_at is not None and since <= delivery.finished_at < until:
             review.lessons_finished.append(delivery.lesson_id)
         answered = delivery.reflection_answered_at
-        if delivery.reflection_text and answered is not None and text_since <= answered < until:
+        if (
+            delivery.reflection_text
+            and answered is not None
+            and text_since <= answered < text_until
+        ):
             review.reflections.append(
                 Reflection(delivery.lesson_id, answered, delivery.reflection_text)
             )
+            if words:
+                review.words.append(
+                    Words(
+                        WordsKind.REFLECTION,
+                        answered,
+                        delivery.reflection_text,
+                        delivery.lesson_id,
+                        delivery.program_id,
+                    )
+                )
+    for user_id, review in reviews.items():
+        review.lessons = lessons(events.get(user_id, []), week)
+
+    if words:
+        await _read_words(session, clients, text_until, reviews)
 
     for note in await session.scalars(
         select(TeamNote)
         .where(TeamNote.client_id.in_(clients), TeamNote.created_at >= text_since)
-        .where(TeamNote.created_at < until)
+        .where(TeamNote.created_at < text_until)
         .order_by(TeamNote.created_at, TeamNote.id)
     ):
         reviews[note.client_id].notes.append(Note(note.created_at, note.author_id, note.text))
@@ -399,7 +494,7 @@ async def load_review(
         .where(
             SafetyFlag.user_id.in_(clients),
             SafetyFlag.created_at >= since,
-            SafetyFlag.created_at < until,
+            SafetyFlag.created_at < text_until,
         )
         .order_by(SafetyFlag.created_at)
     ):
@@ -420,6 +515,51 @@ async def load_review(
     for review in reviews.values():
         review.assessment = assessment(review, week, measures_by_id or {}, rules)
     return list(reviews.values())
+
+
+def _local_day(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    return moment.astimezone(zone).date() if moment is not None else None
+
+
+async def _read_words(
+    session: AsyncSession,
+    clients: Select[int],
+    until: datetime,
+    reviews: Mapping[int, ClientReview],
+) -> None:
+    """Check-in notes and program answers up to the window's end (reflections are read
+    with the lessons), then every client's words newest first. Two queries."""
+    for user_id, answered_at, opened_at, note in await session.execute(
+        select(Checkin.user_id, Checkin.answered_at, Checkin.opened_at, Checkin.note).where(
+            Checkin.user_id.in_(clients), Checkin.note.is_not(None), Checkin.opened_at < until
+        )
+    ):
+        # A note has no time of its own: it ends its check-in, dated by the first answer.
+        written: datetime = answered_at or opened_at
+        if note:
+            reviews[user_id].words.append(Words(WordsKind.CHECKIN_NOTE, written, note))
+    for user_id, lesson_id, program_id, question, answered_at, text in await session.execute(
+        select(
+            LessonDelivery.user_id,
+            LessonDelivery.lesson_id,
+            LessonDelivery.program_id,
+            ProgramAnswer.question,
+            ProgramAnswer.answered_at,
+            ProgramAnswer.answer_text,
+        )
+        .join(LessonDelivery, LessonDelivery.id == ProgramAnswer.delivery_id)
+        .where(
+            LessonDelivery.user_id.in_(clients),
+            ProgramAnswer.answer_text.is_not(None),
+            ProgramAnswer.answered_at < until,
+        )
+    ):
+        if text and answered_at is not None:
+            reviews[user_id].words.append(
+                Words(WordsKind.PROGRAM_ANSWER, answered_at, text, lesson_id, program_id, question)
+            )
+    for review in reviews.values():
+        review.words.sort(key=lambda words: words.written_at, reverse=True)
 
 
 def assessment(

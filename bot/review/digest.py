@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_day_names
+from babel.dates import get_day_names
 from babel.numbers import format_decimal, format_percent
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import audit, charts
 from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
+from bot.dates import Clock
 from bot.db.models import (
     CareTeamMember,
     GoalStatus,
@@ -51,11 +52,12 @@ from bot.domain.review import Trend, Week, split_messages
 from bot.domain.schedule import zone_or_default
 from bot.domain.traffic_light import Colour, caseload
 from bot.domain.trends import GoalTrend
+from bot.domain.windows import review_week
 from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
 from bot.review import measure_lines, reasons
-from bot.review.data import ClientReview, GoalReview, load_review
+from bot.review.data import ClientReview, GoalReview, Words, WordsKind, load_review
 
 if TYPE_CHECKING:
     from bot.review.export import GoalDetails
@@ -92,9 +94,8 @@ def _number(t: Translator, value: float) -> str:
 
 
 def _day(t: Translator, value: date | datetime, zone: ZoneInfo | None = None) -> str:
-    if isinstance(value, datetime):
-        value = value.astimezone(zone).date() if zone else value.date()
-    return format_date(value, "medium", locale=t.locale)
+    """A day as the practitioner reads it (``bot.dates``: "10 Dec 2026")."""
+    return Clock(t.locale, zone).day(value)
 
 
 def _quote(text: str, length: int) -> str:
@@ -286,12 +287,21 @@ def client_block(
         if review.assessment.light.step_down is not None:
             lines.append(reasons.step_down_text(t, review.assessment.light.step_down, names))
     lines.extend(measure_lines.measure_lines(t, review.measures, measures_by_id))
-    if review.strategies_asked:
+    if review.strategies_due:
         lines.append(
             _(
-                "Strategies done: {done} of {asked}",
+                "Strategies done: {done} of {due} due",
                 done=review.strategies_done,
-                asked=review.strategies_asked,
+                due=review.strategies_due,
+            )
+        )
+    if review.lessons.delivered:
+        lines.append(
+            _(
+                "Lessons: {delivered} sent, {opened} opened, {finished} finished",
+                delivered=review.lessons.delivered,
+                opened=review.lessons.opened,
+                finished=review.lessons.finished,
             )
         )
     if review.lessons_finished:
@@ -300,7 +310,7 @@ def client_block(
             lesson = library.lesson(lesson_id, t.locale)
             titles.append(html.escape(lesson.meta.title if lesson else lesson_id))
         lines.append(_("Lessons finished: {lessons}", lessons=", ".join(titles)))
-    if review.reflections:
+    if review.reflections and not review.words:  # else they are among the client's words
         lines.append(_("Reflections to read:"))
         for reflection in review.reflections[-3:]:
             lines.append(
@@ -312,6 +322,72 @@ def client_block(
         for note in review.notes[-3:]:
             lines.append(f"  {_day(t, note.created_at, zone)}: {_quote(note.text, quote_length)}")
     return "\n".join(lines)
+
+
+# The client's own words /client shows (newest first); the export's PDF has them all.
+WORDS_SHOWN = 20
+WORDS_TITLE = N_("<b>In their own words</b> (newest first)")
+
+
+def words_block(
+    t: Translator,
+    review: ClientReview,
+    *,
+    clock: Clock,
+    library: ContentLibrary,
+    limit: int | None = WORDS_SHOWN,
+    quote_length: int = FULL_QUOTE_LENGTH,
+) -> str | None:
+    """The client's check-in notes, reflections and program answers, newest first, each
+    dated in the reader's time zone; None when they wrote nothing."""
+    if not review.words:
+        return None
+    _ = t._
+    shown = review.words if limit is None else review.words[:limit]
+    lines = [_(WORDS_TITLE)]
+    for words in shown:
+        lines.append(
+            f"• {clock.moment(words.written_at)} · {_words_source(t, words, library)}\n"
+            f"  “{_quote(words.text, quote_length)}”"
+        )
+    if len(review.words) > len(shown):
+        lines.append(
+            t.ngettext(
+                "{count} earlier entry is in /export.",
+                "{count} earlier entries are in /export.",
+                len(review.words) - len(shown),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _words_source(t: Translator, words: Words, library: ContentLibrary) -> str:
+    _ = t._
+    if words.kind is WordsKind.CHECKIN_NOTE:
+        return _("check-in note")
+    lesson = library.lesson(words.lesson_id, t.locale) if words.lesson_id else None
+    title = html.escape(lesson.meta.title if lesson else (words.lesson_id or ""))
+    if words.kind is WordsKind.REFLECTION:
+        return _("reflection on “{lesson}”", lesson=title)
+    question = _program_question(library, words, t.locale)
+    if question:
+        return _(
+            "answer to “{question}” (after “{lesson}”)",
+            question=html.escape(question),
+            lesson=title,
+        )
+    return _("answer to a program question (after “{lesson}”)", lesson=title)
+
+
+def _program_question(library: ContentLibrary, words: Words, locale: str) -> str | None:
+    program = library.program(words.program_id) if words.program_id else None
+    if program is None or words.question is None:
+        return None
+    for step in program.lessons:
+        if step.lesson == words.lesson_id and words.question < len(step.questions):
+            question = step.questions[words.question]
+            return question.get(locale) or question["en"]
+    return None
 
 
 def compose(
@@ -420,7 +496,7 @@ async def build(
 ) -> Digest:
     """The digest of the week before ``today`` (the practitioner's local date)."""
     zone = zone_or_default(practitioner.timezone, default_timezone)
-    week = Week.before(today)
+    week = review_week(today)
     reviews = await load_review(
         session, practitioner.id, week=week, zone=zone, measures_by_id=measures_by_id, rules=rules
     )

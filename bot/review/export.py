@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts
 from bot.content.library import ContentLibrary
+from bot.dates import Clock
 from bot.db.models import (
     Checkin,
     GasLevel,
@@ -47,6 +48,7 @@ from bot.db.models import (
 from bot.domain import measure_outcome
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.traffic_light import Colour
+from bot.domain.windows import review_week
 from bot.i18n import Translator
 from bot.measures.model import Measure
 from bot.review import digest, reasons
@@ -399,6 +401,7 @@ async def build(
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure] | None = None,
     rules: DecisionRules = DEFAULT_RULES,
+    clock: Clock | None = None,
 ) -> ExportFiles:
     """The bundle and the report (the caller checked the practitioner may export)."""
     files = await tables(session, client_id, measures_by_id)
@@ -435,6 +438,7 @@ async def build(
         measure_names=digest.measure_names(t, measures_by_id),
         measures_by_id=measures_by_id,
     )
+    clock = clock or Clock(t.locale, zone)
     details = await goal_details(session, client_id)
     for goal in review.goals:
         summary += "\n\n" + digest.goal_history(t, goal, details, zone)
@@ -449,10 +453,16 @@ async def build(
                 ),
             ]
         )
+    # The client's own words, every one, newest first (only the lead exports).
+    words = digest.words_block(t, review, clock=clock, library=library, limit=None)
+    if words:
+        summary += "\n\n" + words
+    week = review_week(today)
     title = _plain_text(
         t._(
-            "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",
+            "<b>{client}</b>: {days}, and {weeks} weeks of ratings",
             client=digest.label(t, review),
+            days=clock.span(week.start, week.end),
             weeks=CLIENT_HISTORY_WEEKS,
         )
     )

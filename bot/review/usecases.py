@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.dates import format_time, get_day_names
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,16 +24,23 @@ from bot import charts
 from bot.access.result import File, Result
 from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
+from bot.dates import Clock
 from bot.db.base import utcnow
 from bot.db.models import AuditEvent, Practitioner, TeamNote, TeamRole, User, UserStatus
 from bot.domain.decision import DEFAULT_RULES, DecisionRules
 from bot.domain.review import split_messages
+from bot.domain.windows import review_week
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
 from bot.review import digest, export
-from bot.review.data import CLIENT_HISTORY_WEEKS, last_checkins, load_client_review
+from bot.review.data import (
+    CLIENT_HISTORY_WEEKS,
+    ClientReview,
+    last_checkins,
+    load_client_review,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +65,7 @@ ACTION_LABELS = {
     AuditAction.STRATEGY_ADD.value: N_("added a strategy"),
     AuditAction.MEASURE_ASSIGN.value: N_("scheduled a questionnaire"),
     AuditAction.FLAG_ACK.value: N_("acknowledged a safety flag"),
+    AuditAction.FLAG_REVEAL.value: N_("read a flagged message"),
 }
 
 
@@ -86,7 +94,7 @@ async def caseload(session: AsyncSession, t: Translator, *, practitioner_id: int
             f"• {client_label(t, entry.alias, entry.client.id)} — "
             f"{states[entry.client.status]} ({role}) · "
             + (
-                _("last check-in {date}", date=format_date(seen, "medium", locale=t.locale))
+                _("last check-in {date}", date=Clock(t.locale).day(seen))
                 if seen
                 else _("no check-in yet")
             )
@@ -193,9 +201,13 @@ async def client_view(
     measures_by_id: Mapping[str, Measure],
     rules: DecisionRules = DEFAULT_RULES,
     crisis_lines: str = "",
+    clock: Clock | None = None,
 ) -> Result:
-    """Everything about one client: goals with history, chart, streak, notes, flags, and
-    (``crisis_lines``) which crisis lines the client is shown."""
+    """Everything about one client: goals with history, chart, streak, notes, flags, the
+    client's own words newest first, and (``crisis_lines``) which crisis lines the client
+    is shown. The window and its dates are the digest's (``review_week``); ``clock`` is
+    the reader's (their zone; None: ``zone``)."""
+    clock = clock or Clock(t.locale, zone)
     review = await load_client_review(
         session,
         practitioner_id,
@@ -222,13 +234,12 @@ async def client_view(
     ]
     if crisis_lines:
         blocks.append(crisis_lines)
+    words = digest.words_block(t, review, clock=clock, library=library)
+    if words:
+        blocks.append(words)
     for goal in review.goals:
         blocks.append(digest.goal_history(t, goal, details, zone))
-    header = t._(
-        "<b>{client}</b>: the last 7 days, and {weeks} weeks of ratings",
-        client=digest.label(t, review),
-        weeks=CLIENT_HISTORY_WEEKS,
-    )
+    header = client_header(t, review, today=today, clock=clock)
     for part in split_messages(header, blocks):
         result.say(part)
     if any(goal.series for goal in review.goals):
@@ -238,6 +249,17 @@ async def client_view(
         result.photo = File(picture, "client.png")
     logger.info("event=client.viewed client_id=%s by=%s", review.client_id, practitioner_id)
     return result.audited(AuditAction.CLIENT_VIEW)
+
+
+def client_header(t: Translator, review: ClientReview, *, today: date, clock: Clock) -> str:
+    """The client view's (and report's) title, naming the window's days as the digest does."""
+    week = review_week(today)
+    return t._(
+        "<b>{client}</b>: {days}, and {weeks} weeks of ratings",
+        client=digest.label(t, review),
+        days=clock.span(week.start, week.end),
+        weeks=CLIENT_HISTORY_WEEKS,
+    )
 
 
 # --------------------------------------------------------------------------- /note
@@ -277,6 +299,7 @@ async def export_client(
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure],
     rules: DecisionRules = DEFAULT_RULES,
+    clock: Clock | None = None,
 ) -> Result:
     """CSV files (zip) and a PDF report, for the clinical record (the lead)."""
     files = await export.build(
@@ -289,6 +312,7 @@ async def export_client(
         library=library,
         measures_by_id=measures_by_id,
         rules=rules,
+        clock=clock,
     )
     logger.info("event=client.exported client_id=%s by=%s", client_id, practitioner_id)
     name = f"between-client-{files.client_id}-{today.isoformat()}"
@@ -349,7 +373,13 @@ async def access_log_rows(
 
 
 async def access_log(
-    session: AsyncSession, t: Translator, *, client_id: int, label: str, zone: ZoneInfo
+    session: AsyncSession,
+    t: Translator,
+    *,
+    client_id: int,
+    label: str,
+    zone: ZoneInfo,
+    clock: Clock | None = None,
 ) -> Result:
     """The latest reads and changes of the client's data, newest first (the lead)."""
     rows = await access_log_rows(session, client_id=client_id)
@@ -357,7 +387,7 @@ async def access_log(
     if not rows:
         lines.append(t._("Nobody has read their data yet."))
     for event, name in rows:
-        when = format_datetime(event.created_at, "short", tzinfo=zone, locale=t.locale)
+        when = (clock or Clock(t.locale, zone)).moment(event.created_at)
         who = html.escape(name) if name else str(event.actor_user_id)
         action = ACTION_LABELS.get(event.action)
         lines.append(f"• {when} — {who} — {t._(action) if action else event.action}")

@@ -3,9 +3,12 @@
 Called exactly once per new flag, inside the transaction that stored it, so the
 alert is queued (an outbox row for the lead practitioner) if and only if the
 flag was stored (crisis language only: a distress flag is for review and never
-alerts). It says that a flag was raised, for whom, when and how severe — never the
-client's words (no consent to share them exists yet) — and is rendered at send
-time in the practitioner's language.
+alerts). Rendered at send time in the practitioner's language, it says for whom,
+how severe (explicit, indirect, distress: ``bot.domain.crisis.Severity``), when in
+the client's own local time, and the client's traffic light with its reasons in one
+line. It never pushes the client's words into the chat: a "Show message" button
+sends them on request (``bot/safety/reveal.py``: the access policy decides, the
+access log records).
 """
 
 from __future__ import annotations
@@ -13,22 +16,22 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import RevealFlag
+from bot.dates import Clock
 from bot.db.base import utcnow
 from bot.db.models import SafetyFlag, TeamRole, User
 from bot.delivery.outbox import enqueue
-from bot.delivery.renderers import RenderContext, Rendered, Renderer, dashboard_buttons
+from bot.delivery.renderers import Button, RenderContext, Rendered, Renderer, dashboard_buttons
 from bot.domain.crisis import Severity
-from bot.domain.schedule import zone_or_default
 from bot.enrollment import authorization
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
+from bot.review.alert_reasons import AlertContext, reason_line
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +45,19 @@ TEXT = N_(
     "Please follow up as your practice's safety protocol says. Between is not monitored "
     "in real time."
 )
+THEIR_TIME = N_("{time}, their time")
 UNNAMED = N_("your client (no. {number})")
 SEVERITY = N_("Severity: {severity}")
 SEVERITIES = {
-    Severity.HIGH: N_("high — explicit crisis language (suicide, self-harm, a plan or a method)"),
+    Severity.HIGH: N_("explicit — crisis language about suicide, self-harm, a plan or a method"),
     Severity.MEDIUM: N_(
-        "medium — an indirect warning sign (such as wishing not to wake up, feeling a "
-        "burden, no way out, giving things away, saying goodbye)"
+        "indirect — a warning sign such as wishing not to wake up, feeling a burden, no way "
+        "out, giving things away, saying goodbye"
     ),
+    Severity.DISTRESS: N_("distress — below crisis language"),
 }
+SHOW = N_("Show message")
+SHOW_HINT = N_("The message itself is not in this alert: “Show message” sends it to you.")
 
 
 async def alert_lead_practitioner(
@@ -86,40 +93,53 @@ async def alert_lead_practitioner(
     )
 
 
-def renderer(measures: Mapping[str, Measure], web_app_url: str | None = None) -> Renderer:
-    """The alert's renderer: ``measures`` words a questionnaire item's alert; with
-    ``web_app_url``, a button opens the client's page in the web view."""
+def renderer(alert_context: AlertContext | None = None, web_app_url: str | None = None) -> Renderer:
+    """The outbox renderer of ``safety_alert`` rows (payload: flag and client ids; a
+    questionnaire item's alert also names the item and the answer). With ``web_app_url``,
+    a button opens the client's page in the web view."""
+    settings = alert_context or AlertContext()
 
-    async def render_with_measures(context: RenderContext) -> Rendered:
-        rendered = await render(context, measures)
-        buttons = dashboard_buttons(context.t, web_app_url, context.payload["client_id"])
-        return replace(rendered, buttons=buttons) if buttons else rendered
+    async def render(context: RenderContext) -> Rendered:
+        """The alert in the practitioner's language, naming the client by their alias."""
+        t = context.t
+        _ = t._
+        flag = await context.session.get(SafetyFlag, context.payload["flag_id"])
+        client_id = context.payload["client_id"]
+        membership = await authorization.membership(context.session, context.user_id, client_id)
+        alias = membership.alias if membership is not None else None
+        client = await context.session.get(User, client_id)
+        # The client's own local time: when it happened for them (UTC, labelled, if unknown).
+        clock = Clock.of(t.locale, client.timezone if client is not None else None)
+        moment = clock.moment(flag.created_at if flag is not None else context.due_at)
+        when = _(THEIR_TIME, time=moment) if clock.zone is not None else moment
+        name = html.escape(alias) if alias else _(UNNAMED, number=client_id)
+        item = context.payload.get("item")
+        measure = settings.measures_by_id.get(str(item.get("measure"))) if item else None
+        if item and measure is not None:
+            text = item_alert_text(t, measure, item, client=name, when=when)
+        else:
+            text = _(TEXT, client=name, when=when)
+            label = SEVERITIES.get(flag.severity) if flag is not None else None
+            if label is not None:
+                text += "\n\n" + _(SEVERITY, severity=_(label))
+        practitioner = await context.session.get(User, context.user_id)
+        if practitioner is not None:
+            why = await reason_line(
+                context.session,
+                t,
+                practitioner=practitioner,
+                client_id=client_id,
+                context=settings,
+            )
+            if why:
+                text += "\n" + why
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if flag is not None and flag.text:
+            text += "\n\n" + _(SHOW_HINT)
+            buttons = ((Button(_(SHOW), RevealFlag(flag.id).pack()),),)
+        return Rendered(text=text, buttons=buttons + dashboard_buttons(t, web_app_url, client_id))
 
-    return render_with_measures
-
-
-async def render(context: RenderContext, measures: Mapping[str, Measure] | None = None) -> Rendered:
-    """The alert in the practitioner's language, naming the client by their alias."""
-    _ = context.t._
-    flag = await context.session.get(SafetyFlag, context.payload["flag_id"])
-    client_id = context.payload["client_id"]
-    membership = await authorization.membership(context.session, context.user_id, client_id)
-    alias = membership.alias if membership is not None else None
-    practitioner = await context.session.get(User, context.user_id)
-    when = flag.created_at if flag is not None else context.due_at
-    zone = zone_or_default(practitioner.timezone if practitioner else None, "UTC")
-    client = html.escape(alias) if alias else _(UNNAMED, number=client_id)
-    stamp = format_datetime(when, "short", tzinfo=zone, locale=context.t.locale)
-    item = context.payload.get("item")
-    measure = (measures or {}).get(str(item.get("measure"))) if item else None
-    if item and measure is not None:
-        text = item_alert_text(context.t, measure, item, client=client, when=stamp)
-        return Rendered(text=text)
-    text = _(TEXT, client=client, when=stamp)
-    label = SEVERITIES.get(flag.severity) if flag is not None else None
-    if label is not None:
-        text += "\n\n" + _(SEVERITY, severity=_(label))
-    return Rendered(text=text)
+    return render
 
 
 ITEM_TEXT = N_(

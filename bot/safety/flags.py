@@ -16,14 +16,23 @@ from bot.domain.crisis import CrisisCheck, Severity
 
 
 async def record_flag(
-    session: AsyncSession, *, user_id: int, check: CrisisCheck, source: str, now: datetime
+    session: AsyncSession,
+    *,
+    user_id: int,
+    check: CrisisCheck,
+    source: str,
+    now: datetime,
+    text: str | None = None,
 ) -> int | None:
     """Store the flag once per (user, source): the new flag's id, or None if already there.
 
     Crisis language (high, medium) and distress (severity ``distress``, for review only)
     are both recorded; only the caller decides whether an alert follows. A distress row
     whose message is edited into crisis language is raised to it and its id returned.
+    ``text`` (the words) is kept for crisis language only, encrypted: the alert offers it
+    on request; a distress flag keeps no words.
     """
+    words = text if check.matched else None
     rule_id = check.rule_id if check.matched else check.distress_rule_id
     if not (check.matched or check.distress) or check.severity is None or rule_id is None:
         raise ValueError("only a matched check is recorded")
@@ -34,6 +43,7 @@ async def record_flag(
         "rule_id": rule_id,
         "locale": check.locale or "",
         "source": source,
+        "text": words,
     }
     statement = (
         insert_for(session, SafetyFlag)
@@ -53,7 +63,11 @@ async def record_flag(
                 SafetyFlag.severity == Severity.DISTRESS,
             )
             .values(
-                severity=check.severity, rule_id=rule_id, locale=check.locale or "", created_at=now
+                severity=check.severity,
+                rule_id=rule_id,
+                locale=check.locale or "",
+                created_at=now,
+                text=words,
             )
             .returning(SafetyFlag.id)
         )

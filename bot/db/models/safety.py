@@ -1,8 +1,11 @@
 """Safety flags: a crisis-language match, recorded for the practitioner's digest.
 
-A flag holds no text: which rule matched, how severe, in which language's
-lexicon, and where the text came from (a message id), so that a redelivered
-update never records the same flag twice.
+A flag holds which rule matched, how severe, in which language's lexicon, and
+where the text came from (a message id), so that a redelivered update never
+records the same flag twice. The words of a crisis-language message are kept too,
+encrypted at rest: the lead's alert does not carry them, but offers "Show message",
+which sends them on request to someone the access policy lets read the client's
+words, and writes the access log (``bot/safety/reveal.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime, utcnow
+from bot.db.encrypted import EncryptedText
 from bot.domain.crisis import Severity
 
 
@@ -48,6 +52,9 @@ class SafetyFlag(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), info={"on_erase": "anonymize"}
     )
+    # The flagged words (crisis language only; distress flags keep none): health data,
+    # encrypted at rest; in /mydata, erased by /delete with the flag.
+    text: Mapped[str | None] = mapped_column(EncryptedText())
 
     def __repr__(self) -> str:  # ids only: reprs end up in logs
         return f"SafetyFlag(id={self.id!r}, user_id={self.user_id!r}, rule_id={self.rule_id!r})"
