@@ -48,6 +48,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench.scale", quick=("--quick",)),
     Benchmark("bench.checkins", quick=("--clients", "100")),
     Benchmark("bench.digest", always=("--postgres",)),
+    Benchmark("bench.onboarding_burst"),
 )
 
 

@@ -121,3 +121,23 @@ def test_the_tables_are_consistent():
     for words in NUMBER_WORDS.values():  # one word, one number, across languages
         for word, value in words.items():
             assert all(other.get(word, value) == value for other in NUMBER_WORDS.values())
+
+
+def test_a_questionnaire_item_takes_its_number_or_its_label_in_any_language():
+    from pathlib import Path
+
+    from bot.answers.usecases import measure_value
+    from bot.measures.catalog import check_measures
+
+    measures, problems = check_measures(Path("content/measures"))
+    assert not problems
+    intake, wellbeing = measures["intake"], measures["wellbeing"]
+    assert measure_value(intake, 0, "5") == 5
+    assert measure_value(intake, 0, "fünf") == 5
+    assert measure_value(intake, 0, "11") is None
+    assert measure_value(intake, 8, "1") is None  # "what to work on": several picks, buttons
+    assert measure_value(wellbeing, 0, "A little") == 1
+    assert measure_value(wellbeing, 0, "ein wenig") == 1
+    assert measure_value(wellbeing, 0, "Bastante") == 3
+    assert measure_value(wellbeing, 0, "3") is None  # labelled buttons: a number is ambiguous
+    assert measure_value(wellbeing, 99, "A little") is None

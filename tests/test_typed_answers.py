@@ -20,6 +20,7 @@ from bot.db.models import (
     MeasureAnswer,
     StrategyAnswer,
     TypedAnswer,
+    UserStatus,
 )
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.checkin_helpers import (
@@ -254,3 +255,22 @@ async def test_a_delete_question_left_for_a_while_is_no_longer_answered_by_typin
     assert await user_row(bot, 6601) is not None
     client.press(question, DELETE_YES["en"])  # the button still works
     assert DELETED["en"] in (await client.expect_one()).plain_text
+
+
+CARRY_ON = {"en": "Good, we carry on.", "de": "Gut, wir machen weiter.", "es": "Bien, seguimos."}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_yes_and_no_typed_at_stop(fake_api: FakeBotApi, bot: BotApplication, language: str):
+    await make_client(bot, 6901, language)
+    client = fake_api.user(6901, language_code=language)
+    client.send("/stop")
+    await client.expect_one()
+    client.send(NO[language])
+    assert (await client.expect_one()).plain_text == CARRY_ON[language]
+    assert (await user_row(bot, 6901)).status is UserStatus.ACTIVE
+    client.send("/stop")
+    await client.expect_one()
+    client.send(YES[language])
+    await client.expect_one()  # done: no more messages from the companion
+    assert (await user_row(bot, 6901)).status is UserStatus.STOPPED

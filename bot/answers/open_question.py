@@ -2,11 +2,12 @@
 
 A client can have a check-in question (a goal's 0–10 or a strategy's done / not
 today), a questionnaire item (the intake, a scheduled measure) and the /delete
-confirmation open at once; a typed answer belongs to the one asked last, since that
+or /stop confirmation open at once; a typed answer belongs to the one asked last, since that
 is the one in front of them. Open means: the check-in's window has not closed and
 its step is a goal or a strategy (its note question takes any text, and has its own
-taker); the questionnaire is open and not past its window; the /delete confirmation
-was asked less than :data:`CONFIRMATION_VALID` ago. The onboarding and /settings
+taker); the questionnaire is open and not past its window; the /delete or /stop
+confirmation was asked less than :data:`CONFIRMATION_VALID` ago (a typed "yes" long
+after is not taken as one: it could erase everything). The onboarding and /settings
 questions are not here: they take typed text first, in their own handler.
 """
 
@@ -27,7 +28,9 @@ from bot.db.models import (
 )
 
 CONFIRM = "confirm"  # ConversationStep.flow of a yes/no confirmation
-DELETE = "delete"  # its step: "delete everything?"
+DELETE = "delete"  # its step after /delete: "delete everything?"
+STOP = "stop"  # after /stop: "do you want to stop the companion?"
+CONFIRMATIONS = (DELETE, STOP)
 CONFIRMATION_VALID = timedelta(minutes=15)
 
 
@@ -61,17 +64,18 @@ class MeasureQuestion:
 
 
 @dataclass(frozen=True)
-class DeleteQuestion:
-    """ "Delete everything?" after /delete."""
+class ConfirmQuestion:
+    """A yes/no confirmation: ``what`` is DELETE ("delete everything?") or STOP."""
 
+    what: str
     asked_at: datetime
 
     @property
     def key(self) -> str:
-        return "confirm:delete"
+        return f"confirm:{self.what}"
 
 
-OpenQuestion = CheckinQuestion | MeasureQuestion | DeleteQuestion
+OpenQuestion = CheckinQuestion | MeasureQuestion | ConfirmQuestion
 
 
 async def find_open_question(
@@ -116,8 +120,9 @@ async def find_open_question(
     step = await session.get(ConversationStep, user_id, populate_existing=True)
     if (
         step is not None
-        and (step.flow, step.step) == (CONFIRM, DELETE)
+        and step.flow == CONFIRM
+        and step.step in CONFIRMATIONS
         and step.updated_at > now - CONFIRMATION_VALID
     ):
-        found.append(DeleteQuestion(step.updated_at))
+        found.append(ConfirmQuestion(step.step, step.updated_at))
     return max(found, key=lambda question: question.asked_at, default=None)

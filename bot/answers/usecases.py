@@ -22,9 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.answers.open_question import (
     CONFIRM,
-    DELETE,
     CheckinQuestion,
-    DeleteQuestion,
     MeasureQuestion,
     OpenQuestion,
     find_open_question,
@@ -48,7 +46,7 @@ class Kind(StrEnum):
     UNFIT = "unfit"  # a question is open and the text is no answer to it
     CHECKIN = "checkin"  # taken by the check-in: ``checkin``
     MEASURE = "measure"  # taken by the questionnaire: ``measure``
-    CONFIRMED = "confirmed"  # the /delete question answered: ``yes``
+    CONFIRMED = "confirmed"  # the /delete or /stop question answered: ``yes``
 
 
 @dataclass(frozen=True)
@@ -60,20 +58,21 @@ class Taken:
     yes: bool = False
 
 
-async def ask_delete(session: AsyncSession, user_id: int) -> None:
-    """/delete asked "delete everything?": remember it, so a typed "yes" can answer.
+async def ask_confirmation(session: AsyncSession, user_id: int, what: str) -> None:
+    """/delete or /stop asked its yes/no question (``what``: DELETE or STOP in
+    ``bot.answers.open_question``): remember it, so a typed "yes" or "no" answers it.
 
     Onboarding's open question is kept (it resumes after a restart); the buttons
     still work then. Does not commit."""
     row = await session.get(ConversationStep, user_id)
     if row is None:
-        session.add(ConversationStep(user_id=user_id, flow=CONFIRM, step=DELETE))
+        session.add(ConversationStep(user_id=user_id, flow=CONFIRM, step=what))
     elif row.flow != "onboarding":
-        row.flow, row.step = CONFIRM, DELETE
+        row.flow, row.step = CONFIRM, what
 
 
-async def close_delete(session: AsyncSession, user_id: int) -> None:
-    """The /delete question was answered (button or typed): nothing waits any more."""
+async def close_confirmation(session: AsyncSession, user_id: int) -> None:
+    """The yes/no question was answered (button or typed): nothing waits any more."""
     await session.execute(
         delete(ConversationStep)
         .where(
@@ -110,7 +109,7 @@ async def take_typed(
         return Taken(Kind.CHECKIN, question, checkin=outcome)
     if isinstance(question, MeasureQuestion):
         measure = measures.get(question.measure_id)
-        value = _measure_value(measure, question.item_index, text) if measure else None
+        value = measure_value(measure, question.item_index, text) if measure else None
         if value is None:
             return Taken(Kind.UNFIT, question)
         if not await _first_time(session, user_id, message_id, question.key, now):
@@ -125,7 +124,7 @@ async def take_typed(
         return Taken(Kind.UNFIT, question)
     if not await _first_time(session, user_id, message_id, question.key, now):
         return Taken(Kind.AGAIN, question)
-    await close_delete(session, user_id)
+    await close_confirmation(session, user_id)
     return Taken(Kind.CONFIRMED, question, yes=yes)
 
 
@@ -143,7 +142,7 @@ def _checkin_press(question: CheckinQuestion, text: str) -> checkin_answers.Pres
     )
 
 
-def _measure_value(measure: Measure, index: int, text: str) -> int | None:
+def measure_value(measure: Measure, index: int, text: str) -> int | None:
     """The option of a scale item the text names: its label (in any language), or the
     number a button shows where the buttons are numbers. A choice item takes buttons."""
     if index >= len(measure.items):
@@ -182,4 +181,4 @@ async def _first_time(
     return inserted.first() is not None
 
 
-__all__ = ["DeleteQuestion", "Kind", "Taken", "ask_delete", "close_delete", "take_typed"]
+__all__ = ["Kind", "Taken", "ask_confirmation", "close_confirmation", "take_typed"]

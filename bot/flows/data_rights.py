@@ -14,6 +14,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.answers import usecases as typed
+from bot.answers.open_question import DELETE
 from bot.callbacks import DeleteAnswer, YesNo
 from bot.context import BotContext
 from bot.db.base import utcnow
@@ -64,7 +65,9 @@ async def delete(update: Update, context: BotContext) -> None:
         )
         return
     async with context.services.sessions() as session, session.begin():
-        await typed.ask_delete(session, user.id)  # a typed "yes" / "no" answers it too
+        await typed.ask_confirmation(
+            session, user.id, DELETE
+        )  # a typed "yes" / "no" answers it too
     text, buttons = delete_question(context)
     await update.effective_message.reply_text(text, reply_markup=buttons)
 
@@ -109,7 +112,7 @@ async def answered(update: Update, context: BotContext, *, yes: bool) -> None:
         return
     if not yes:
         async with context.services.sessions() as session, session.begin():
-            await typed.close_delete(session, user.id)
+            await typed.close_confirmation(session, user.id)
         await message.reply_text(_("Nothing was deleted."))
         return
     out = Outgoing(update.effective_chat.id)

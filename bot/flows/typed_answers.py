@@ -3,7 +3,7 @@
     "7", "seven", "sieben", "6/10" at a check-in's rating   -> stored like the 7 button
     "yes", "ja", "sí", "done" at a strategy's question       -> stored like "Done ✓"
     "5" at an intake item, "a little" at a labelled item      -> stored like its button
-    "yes" / "no" after /delete                                -> like "Yes, delete everything"
+    "yes" / "no" after /delete or /stop                       -> like "Yes, delete everything"
     anything else while such a question is open               -> what I'm waiting for, and
                                                                  the question with its buttons
 
@@ -22,7 +22,9 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.answers import usecases
 from bot.answers.open_question import (
+    STOP,
     CheckinQuestion,
+    ConfirmQuestion,
     MeasureQuestion,
     OpenQuestion,
     find_open_question,
@@ -32,7 +34,7 @@ from bot.checkins import messages as checkin_messages
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.delivery.renderers import Rendered
-from bot.flows import checkins, crisis, data_rights, measures
+from bot.flows import checkins, crisis, data_rights, measures, pause
 from bot.flows.keyboards import markup
 from bot.flows.outgoing import Outgoing
 from bot.i18n import N_
@@ -101,7 +103,11 @@ async def take_answer(update: Update, context: BotContext) -> bool:
         await _measure_reply(update, context, taken.measure.outcome, view)
         await out.send(context)
         return True
-    await data_rights.answered(update, context, yes=taken.yes)
+    assert isinstance(taken.question, ConfirmQuestion)
+    if taken.question.what == STOP:
+        await pause.stop_answered(update, context, yes=taken.yes)
+    else:
+        await data_rights.answered(update, context, yes=taken.yes)
     return True
 
 
@@ -158,6 +164,8 @@ async def _offer_again(update: Update, context: BotContext, question: OpenQuesti
         lead = _measure_lead(context, question)
         if view is not None:
             text, buttons = view.text, markup(view.buttons)
+    elif question.what == STOP:
+        text, buttons = pause.stop_question(context)
     else:
         text, buttons = data_rights.delete_question(context)
     if text is None:
