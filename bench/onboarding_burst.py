@@ -28,6 +28,7 @@ from bot.context import SERVICES_KEY, BotContext
 from bot.demo.story import Story
 from bot.demo.transcript import Transcript
 from bot.demo.world import world
+from bot.enrollment import timezones
 from bot.flood import FloodGuard, Verdict
 
 COMMAND = "python -m bench.onboarding_burst"
@@ -87,6 +88,9 @@ async def play() -> tuple[list[float], list[float], int, float]:
                 counted.append(at)
 
         application.add_handler(TypeHandler(Update, timed), group=-3)
+        # The city index is built once at start, in a child process: wait for it, so a
+        # slow start (a loaded machine) is not mistaken for a slow client.
+        await asyncio.to_thread(timezones.city_index)
         services = application.bot_data[SERVICES_KEY]
         guard: FloodGuard = services.flood
         admit = guard.admit

@@ -319,8 +319,8 @@ class Settings(BaseSettings):
             ge=1,
             le=1000,
             description="Updates one user may send in a quick burst before being asked to "
-            "slow down. Presses of a button that answers the bot's question are not counted; "
-            "nothing is dropped (see README, Safety limits: a fast onboarding needs 6).",
+            "slow down. Presses of a button that answers the bot's question are not counted, "
+            "and nothing is dropped (see README, Safety limits, for how it was chosen).",
         ),
     ] = 40
     flood_per_minute: Annotated[
@@ -329,8 +329,7 @@ class Settings(BaseSettings):
             gt=0,
             le=6000,
             description="Sustained updates per minute one user may send without being asked "
-            "to slow down (counted per instance; a fast onboarding sends at most 14 a minute "
-            "that count).",
+            "to slow down (counted per instance, as FLOOD_BURST).",
         ),
     ] = 40.0
     default_program: Annotated[

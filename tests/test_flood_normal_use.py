@@ -13,6 +13,7 @@ from bot.offline.fake_bot_api import FakeBotApi, FakeUser, SentMessage
 from tests.checkin_helpers import make_client
 from tests.enrollment_helpers import button_data, onboard_client, practitioner
 from tests.lesson_helpers import edited
+from tests.safety_support import bot_with
 
 SLOW_DOWN = {
     "en": "Please slow down a little",
@@ -75,9 +76,23 @@ async def test_a_fast_normal_onboarding_is_never_asked_to_slow_down(
 
     texts = [m.plain_text for m in client.messages()]
     assert not [t for t in texts if SLOW_DOWN[language] in t]
-    # More updates than the burst alone would allow: the presses were not counted.
-    services = bot.bot_data["services"]
-    assert len(texts) + goal_steps > services.settings.flood_burst
+
+
+async def test_presses_that_answer_a_question_are_not_counted(
+    fake_api: FakeBotApi, database_url: str
+):
+    """With a burst far below the onboarding's twenty-odd presses and almost no refill,
+    only the few typed messages count: still no "slow down"."""
+    async with bot_with(fake_api, database_url, flood_burst=8, flood_per_minute=0.1) as bot:
+        lead, _row = await practitioner(fake_api, bot, 6711)
+        client = await onboard_client(fake_api, lead, 6712)
+        await _intake(client)
+        await _first_goal(client, "en")
+        # onboard_client pressed 5 buttons (consent, language, zone, check-in, quiet hours)
+        # and _intake 10: more than the burst on their own.
+        assert not [m for m in client.messages() if SLOW_DOWN["en"] in m.plain_text]
+        bucket = bot.bot_data["services"].flood._buckets[6712]
+        assert bucket.tokens >= 8 - 5  # /start, the city typed, two goal answers typed
 
 
 @pytest.mark.parametrize("language", ["en", "de", "es"])
