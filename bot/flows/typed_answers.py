@@ -94,13 +94,18 @@ async def take_answer(update: Update, context: BotContext) -> bool:
             assert taken.question is not None
             await _offer_again(update, context, taken.question)
         return True
+    assert taken.question is not None
     if kind is usecases.Kind.CHECKIN:
         assert taken.checkin is not None
-        await _checkin_reply(update, context, taken.checkin)
+        if taken.checkin.refused:  # the question changed meanwhile: show where it is
+            await _offer_again(update, context, taken.question)
+        else:
+            await _checkin_reply(update, context, taken.checkin)
         return True
     if kind is usecases.Kind.MEASURE:
         assert taken.measure is not None
-        await _measure_reply(update, context, taken.measure.outcome, view)
+        if not await _measure_reply(update, context, taken.measure.outcome, view):
+            await _offer_again(update, context, taken.question)
         await out.send(context)
         return True
     assert isinstance(taken.question, ConfirmQuestion)
@@ -127,7 +132,9 @@ async def _checkin_reply(
 
 async def _measure_reply(
     update: Update, context: BotContext, outcome: MeasureOutcome, view: Rendered | None
-) -> None:
+) -> bool:
+    """The questionnaire's next item or its closing words; False when there is nothing
+    to say (the answer was refused: the item changed meanwhile)."""
     message = update.effective_message
     t = context.t
     if view is not None:
@@ -136,6 +143,9 @@ async def _measure_reply(
         await message.reply_text(t._(measure_messages.EXPIRED))
     elif outcome == MeasureOutcome.ALREADY_DONE:
         await message.reply_text(t._(measure_messages.ALREADY_DONE))
+    else:
+        return False
+    return True
 
 
 async def _offer_again(update: Update, context: BotContext, question: OpenQuestion) -> None:
