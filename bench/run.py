@@ -49,6 +49,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench.checkins", quick=("--clients", "100")),
     Benchmark("bench.digest", always=("--postgres",)),
     Benchmark("bench.web_caseload", always=("--postgres",)),
+    Benchmark("bench.onboarding_burst"),
 )
 
 

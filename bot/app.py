@@ -59,6 +59,7 @@ from bot.flows import (
     reminders,
     safety_reveal,
     settings,
+    typed_answers,
     web_menu,
     welcome,
 )
@@ -336,6 +337,10 @@ def register_handlers(application: BotApplication) -> None:
         lessons.take_reflection,
         lessons.take_program_answer,
         checkins.take_note,
+        # Last: a question with buttons (a check-in rating, a questionnaire item, /delete's
+        # "delete everything?") takes a typed answer, or offers itself again. Its own crisis
+        # check comes first, so a crisis message is never taken as an answer.
+        typed_answers.take_answer,
     )
     application.add_handler(
         MessageHandler(private & filters.TEXT, free_text.dispatcher(text_takers))

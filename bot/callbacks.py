@@ -313,3 +313,34 @@ class SkipReminder(CallbackData, prefix="cr:skip"):
     """``cr:skip:<outbox>``: "Skip today" on a check-in reminder sent before check-ins."""
 
     outbox_id: int
+
+
+# --------------------------------------------------------------------------- answers
+
+# The buttons that answer a question the bot asked the person pressing them: consent
+# and the onboarding and /settings questions, a check-in, a questionnaire, the goal
+# conversation, a lesson's pages, quiz and questions, and the pause, stop and delete
+# questions. Pressing through them is normal use, however fast: the flood guard does
+# not count them (``bot/middleware.py``). A press whose data is none of these does count.
+ANSWERS: tuple[type[CallbackData], ...] = (
+    Consent,
+    OnboardingAnswer,
+    SettingsAnswer,
+    MeasureTap,
+    CheckinPress,
+    GoalPress,
+    LessonPage,
+    LessonDone,
+    LessonSkipReflection,
+    LessonQuiz,
+    LessonSkipQuestion,
+    PauseFor,
+    StopAnswer,
+    DeleteAnswer,
+    SkipReminder,
+)
+
+
+def answers_a_question(data: object) -> bool:
+    """Whether callback ``data`` is the well-formed answer of one of :data:`ANSWERS`."""
+    return any(codec.parse(data) is not None for codec in ANSWERS)

@@ -1,10 +1,13 @@
 """Incoming floods: a token bucket per user, kept in memory, bounded.
 
-Every update from a user takes a token; tokens come back at ``per_minute``, up
-to ``burst``. A user with no token left is *flooding*: they get one polite
-"slow down" (at most once per ``WARN_EVERY``) and the general free-text reply is
-left out while it lasts. Nothing is dropped: commands, buttons, answers to open
-questions and the crisis check all still run, in the order PTB hands them over.
+Every counted update from a user takes a token; tokens come back at ``per_minute``,
+up to ``burst``. A press of a button that answers the bot's question is not counted
+(``bot/middleware.py``): the guard is for abuse, hundreds of messages, not for a
+client tapping through the intake (bench/onboarding_burst.py measures that). A user
+with no token left is *flooding*: they get one polite "slow down" (at most once per
+``WARN_EVERY``) and the general free-text reply is left out while it lasts. Nothing
+is dropped: commands, buttons, answers to open questions and the crisis check all
+still run, in the order PTB hands them over.
 
 Per instance: with several instances behind a webhook each counts what it
 sees. At most ``max_users`` buckets are kept (least recently seen forgotten

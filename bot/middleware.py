@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.callbacks import answers_a_question
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.users import find_by_telegram_id
@@ -28,7 +29,15 @@ async def identify_user(update: Update, context: BotContext) -> None:
 
 
 async def _count(sender_id: int, update: Update, context: BotContext) -> None:
-    """Flood control: one polite "slow down" per episode; the update is still handled."""
+    """Flood control: one polite "slow down" per episode; the update is still handled.
+
+    A button that answers a question the bot asked is not counted: tapping through the
+    onboarding, the intake and a check-in is normal use, however fast (bench/
+    onboarding_burst.py measures it). Typed messages, commands and any other press are."""
+    query = update.callback_query
+    if query is not None and answers_a_question(query.data):
+        context.flooding = False
+        return
     verdict = context.services.flood.admit(sender_id, utcnow())
     context.flooding = verdict.flooding
     if not verdict.warn:

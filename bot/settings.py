@@ -346,18 +346,19 @@ class Settings(BaseSettings):
             ge=1,
             le=1000,
             description="Updates one user may send in a quick burst before being asked to "
-            "slow down (nothing they send is dropped; see README, Floods).",
+            "slow down. Presses of a button that answers the bot's question are not counted, "
+            "and nothing is dropped (see README, Safety limits, for how it was chosen).",
         ),
-    ] = 20
+    ] = 40
     flood_per_minute: Annotated[
         float,
         Field(
             gt=0,
             le=6000,
             description="Sustained updates per minute one user may send without being asked "
-            "to slow down (counted per instance).",
+            "to slow down (counted per instance, as FLOOD_BURST).",
         ),
-    ] = 30.0
+    ] = 40.0
     default_program: Annotated[
         str,
         Field(

@@ -48,10 +48,12 @@ async def test_a_client_changes_time_zone_and_check_in_time(
         )
     local = schedule.next_due_at.astimezone(ZoneInfo("America/Argentina/Buenos_Aires"))
     assert (local.hour, local.minute) == (20, 0)
-    # free text after that is not taken for a setting any more
+    # free text after that is not taken for a setting any more: the intake's first
+    # question is the one still open, so it is offered again (issue 16)
     client.send("21 Uhr")
     reply = await client.expect_one()
-    assert "niemand liest" in reply.plain_text
+    assert reply.plain_text.startswith("Ich warte noch auf deine Antwort auf diese Frage.")
+    assert "Deine Stimmung" in reply.plain_text
     assert (await user_row(bot, 5002)).checkin_time == time(20)
 
 

@@ -95,7 +95,10 @@ async def not_now(session: AsyncSession, invite_id: int, telegram_id: int) -> bo
 
 
 async def open_step(session: AsyncSession, user_id: int) -> ConversationStep | None:
-    return await session.get(ConversationStep, user_id, populate_existing=True)
+    """The open onboarding or /settings question (a yes/no confirmation kept in the same
+    table, ``bot.answers``, is not one of them)."""
+    row = await session.get(ConversationStep, user_id, populate_existing=True)
+    return row if row is not None and row.flow in (ONBOARDING, SETTINGS) else None
 
 
 async def claim_step(session: AsyncSession, user_id: int, flow: str, step: str) -> bool:

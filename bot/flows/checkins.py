@@ -44,7 +44,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _rules(context: BotContext) -> answers.Rules:
+def rules(context: BotContext) -> answers.Rules:
     settings = context.services.settings
     return answers.Rules(
         window=timedelta(hours=settings.checkin_window_hours),
@@ -58,7 +58,7 @@ def _is_client(context: BotContext) -> bool:
     return user is not None and user.role == Role.CLIENT
 
 
-def _render(t: Translator, outcome: Outcome) -> Rendered | None:
+def render(t: Translator, outcome: Outcome) -> Rendered | None:
     """What the check-in's message says after ``outcome`` (None: it stays as it is)."""
     show = outcome.show
     if show is Show.QUESTION:
@@ -88,7 +88,7 @@ def _render(t: Translator, outcome: Outcome) -> Rendered | None:
     return Rendered(text=text)
 
 
-def _toast(t: Translator, toast: Toast | None) -> str | None:
+def toast(t: Translator, toast: Toast | None) -> str | None:
     if toast is Toast.ALREADY_NOTED:
         return t._("Already noted. ✓")
     if toast is Toast.CHANGED:
@@ -113,9 +113,9 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     user = context.user_record
     async with context.services.sessions() as session, session.begin():
         outcome = await answers.start(
-            session, user_id=user.id, now=_now(), zone=user.timezone, rules=_rules(context)
+            session, user_id=user.id, now=_now(), zone=user.timezone, rules=rules(context)
         )
-    reply = _render(context.t, outcome)
+    reply = render(context.t, outcome)
     assert reply is not None
     await message.reply_text(reply.text, reply_markup=markup(reply.buttons))
 
@@ -135,14 +135,14 @@ async def on_button(update: Update, context: BotContext) -> None:
     press = answers.Press(day=day, op=op, ident=ident, value=value)
     async with context.services.sessions() as session, session.begin():
         outcome = await answers.answer(
-            session, user_id=user.id, press=press, now=_now(), rules=_rules(context)
+            session, user_id=user.id, press=press, now=_now(), rules=rules(context)
         )
     if outcome.refused:
         await fallback.stale_button(update, context)
         return
     t = context.t
-    await query.answer(_toast(t, outcome.toast))
-    rendered = _render(t, outcome)
+    await query.answer(toast(t, outcome.toast))
+    rendered = render(t, outcome)
     if rendered is not None:
         # An identical edit (a double tap) is not an error.
         with harmless_ignored():
@@ -171,8 +171,8 @@ async def on_back(update: Update, context: BotContext) -> None:
         await fallback.stale_button(update, context)
         return
     t = context.t
-    await query.answer(_toast(t, outcome.toast))
-    rendered = _render(t, outcome)
+    await query.answer(toast(t, outcome.toast))
+    rendered = render(t, outcome)
     if rendered is not None:
         with harmless_ignored():  # a double tap shows the same question again
             await query.edit_message_text(rendered.text, reply_markup=markup(rendered.buttons))
@@ -194,7 +194,7 @@ async def take_note(update: Update, context: BotContext) -> bool:
             message_id=message.message_id,
             text=message.text,
             now=_now(),
-            rules=_rules(context),
+            rules=rules(context),
         )
     if note.taken is answers.NoteTaken.NOT_ASKED:
         return False
@@ -202,7 +202,7 @@ async def take_note(update: Update, context: BotContext) -> bool:
         return True  # Telegram delivered this update again: stored already
     if (await crisis.screen(update, context, message.text)).matched:
         return True  # stored, and the crisis resources were sent
-    thanks = _render(context.t, note.outcome)
+    thanks = render(context.t, note.outcome)
     assert thanks is not None
     await message.reply_text(thanks.text)
     return True
@@ -222,7 +222,7 @@ async def progress(update: Update, context: BotContext) -> None:
         return
     user = context.user_record
     t = context.t
-    today = answers.today_for(_now(), user.timezone, _rules(context))
+    today = answers.today_for(_now(), user.timezone, rules(context))
     async with context.services.sessions() as session:
         found = await progress_data.progress(session, user_id=user.id, today=today)
     line = messages.encouragement_line(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.answers import usecases as typed
+from bot.answers.open_question import DELETE
 from bot.callbacks import DeleteAnswer, YesNo
 from bot.context import BotContext
 from bot.db.base import utcnow
@@ -62,25 +64,34 @@ async def delete(update: Update, context: BotContext) -> None:
             )
         )
         return
-    await update.effective_message.reply_text(
-        _(
-            "This erases everything I store about you: settings, check-ins, lessons, "
-            "reflections and notes. Your practitioner will be told, and it cannot be undone. "
-            "Delete everything?"
-        ),
-        reply_markup=keyboards.inline(
-            [
-                (_("Yes, delete everything"), DeleteAnswer(YesNo.YES).pack()),
-                (_("No, keep it"), DeleteAnswer(YesNo.NO).pack()),
-            ]
-        ),
+    async with context.services.sessions() as session, session.begin():
+        await typed.ask_confirmation(
+            session, user.id, DELETE
+        )  # a typed "yes" / "no" answers it too
+    text, buttons = delete_question(context)
+    await update.effective_message.reply_text(text, reply_markup=buttons)
+
+
+def delete_question(context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
+    """ "Delete everything?" with its two buttons."""
+    _ = context.t._
+    text = _(
+        "This erases everything I store about you: settings, check-ins, lessons, "
+        "reflections and notes. Your practitioner will be told, and it cannot be undone. "
+        "Delete everything?"
     )
+    buttons = keyboards.inline(
+        [
+            (_("Yes, delete everything"), DeleteAnswer(YesNo.YES).pack()),
+            (_("No, keep it"), DeleteAnswer(YesNo.NO).pack()),
+        ]
+    )
+    return text, buttons
 
 
 async def delete_button(update: Update, context: BotContext) -> None:
     """The answer to "delete everything?"."""
     query = update.callback_query
-    _ = context.t._
     parsed = DeleteAnswer.parse(query.data)
     if parsed is None:
         await fallback.stale_button(update, context)
@@ -88,12 +99,21 @@ async def delete_button(update: Update, context: BotContext) -> None:
     await query.answer()
     with contextlib.suppress(BadRequest):  # a second tap: the buttons are gone already
         await query.edit_message_reply_markup(None)
+    await answered(update, context, yes=parsed.answer is YesNo.YES)
+
+
+async def answered(update: Update, context: BotContext, *, yes: bool) -> None:
+    """ "Delete everything?" answered, with a button or typed: erase, or keep it all."""
+    _ = context.t._
+    message = update.effective_message
     user = context.user_record
     if user is None or user.role != Role.CLIENT:
-        await query.message.reply_text(_("There is nothing stored about you any more."))
+        await message.reply_text(_("There is nothing stored about you any more."))
         return
-    if parsed.answer is not YesNo.YES:
-        await query.message.reply_text(_("Nothing was deleted."))
+    if not yes:
+        async with context.services.sessions() as session, session.begin():
+            await typed.close_confirmation(session, user.id)
+        await message.reply_text(_("Nothing was deleted."))
         return
     out = Outgoing(update.effective_chat.id)
     catalogs = context.services.catalogs
@@ -101,7 +121,7 @@ async def delete_button(update: Update, context: BotContext) -> None:
         viewers = await authorization.team_viewers(session, user.id)
         rows = await erase_user(session, user.id)
     if not rows:  # a double tap: the other one erased it
-        await query.message.reply_text(_("There is nothing stored about you any more."))
+        await message.reply_text(_("There is nothing stored about you any more."))
         return
     for viewer in viewers:
         their = catalogs.translator(catalogs.resolve(viewer.locale, None))

@@ -35,6 +35,7 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import Goal, GoalStatus, Role, User
 from bot.domain.schedule import local_date
+from bot.domain.typed_answers import parse_number
 from bot.flows import crisis, fallback, keyboards
 from bot.flows.outgoing import Outgoing
 from bot.goals import conversation
@@ -230,9 +231,10 @@ async def take_answer(update: Update, context: BotContext) -> bool:
         ):
             return False
         if step == Step.CONFIDENCE:
-            typed = (message.text or "").strip()
-            if typed.isdigit() and 0 <= int(typed) <= 10:
-                answer = conversation.take_confidence(goal, int(typed))
+            # "7", "seven", "sieben", "7/10": read as the check-in reads a typed rating.
+            typed = parse_number(message.text or "", highest=10)
+            if typed is not None:
+                answer = conversation.take_confidence(goal, typed)
                 conversation.set_step(goal, answer.step, message.message_id)
             else:
                 conversation.set_step(goal, step, message.message_id)

@@ -123,24 +123,11 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     t = context.t
     out = Outgoing(update.effective_chat.id)
-    view: Rendered | None = None
     async with context.services.sessions() as session, session.begin():
         result = await administrations.answer(
             session, context.services.measures, tap, user_id=user.id, now=utcnow()
         )
-        administration, measure = result.administration, result.measure
-        if result.outcome in (Outcome.NEXT, Outcome.TOGGLED):
-            assert administration is not None and measure is not None
-            item = measure.items[administration.current_item]
-            picked: tuple[int, ...] = ()
-            if item.kind is ItemKind.CHOICE:
-                picked = await administrations.picked(session, administration.id, item.id)
-            view = messages.item_message(t, measure, administration, picked=picked)
-        elif result.outcome is Outcome.COMPLETED:
-            assert administration is not None and measure is not None
-            view = messages.closing_message(t, measure, administration)
-            if measure.id == INTAKE:
-                await _intake_done(context, session, user, measure, administration, out)
+        view = await after_answer(context, session, user, result, out)
     outcome = result.outcome
     if outcome in (Outcome.REFUSED, Outcome.STALE):
         await _refuse(update, context)
@@ -162,6 +149,50 @@ async def on_button(update: Update, context: BotContext) -> None:
         # now, below the questionnaire, which goes on; the lead was alerted in the transaction.
         out.say(t._(ITEM_ALERT, lines=crisis.resource_list(context)))
     await out.send(context)
+
+
+async def after_answer(
+    context: BotContext,
+    session: AsyncSession,
+    user: User,
+    result: administrations.Answered,
+    out: Outgoing,
+) -> Rendered | None:
+    """What the questionnaire shows after an answer (a button or a typed one): the next
+    item, or the closing words (after the intake, the lead hears of it and a goal starts)."""
+    t = context.t
+    administration, measure = result.administration, result.measure
+    if result.outcome in (Outcome.NEXT, Outcome.TOGGLED):
+        assert administration is not None and measure is not None
+        item = measure.items[administration.current_item]
+        picked: tuple[int, ...] = ()
+        if item.kind is ItemKind.CHOICE:
+            picked = await administrations.picked(session, administration.id, item.id)
+        return messages.item_message(t, measure, administration, picked=picked)
+    if result.outcome is Outcome.COMPLETED:
+        assert administration is not None and measure is not None
+        view = messages.closing_message(t, measure, administration)
+        if measure.id == INTAKE:
+            await _intake_done(context, session, user, measure, administration, out)
+        return view
+    return None
+
+
+async def item_on_screen(
+    context: BotContext, session: AsyncSession, administration_id: int
+) -> Rendered | None:
+    """The item an open questionnaire is asking, with its buttons (to offer it again)."""
+    administration = await session.get(MeasureAdministration, administration_id)
+    if administration is None:
+        return None
+    measure = context.services.measures.get(administration.measure_id)
+    if measure is None or administration.current_item >= len(measure.items):
+        return None
+    item = measure.items[administration.current_item]
+    picked: tuple[int, ...] = ()
+    if item.kind is ItemKind.CHOICE:
+        picked = await administrations.picked(session, administration.id, item.id)
+    return messages.item_message(context.t, measure, administration, picked=picked)
 
 
 async def _refuse(update: Update, context: BotContext) -> None:

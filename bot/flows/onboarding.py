@@ -36,7 +36,7 @@ from bot.delivery import checkin_reminder
 from bot.delivery.scheduling import add_schedule
 from bot.enrollment import authorization, clients, invites
 from bot.enrollment.client_lookup import client_label
-from bot.flows import fallback, keyboards, menus, questions, settings
+from bot.flows import crisis, fallback, keyboards, menus, questions, settings
 from bot.flows.measures import start_intake
 from bot.flows.outgoing import Outgoing
 from bot.lessons import schedule as lesson_schedule
@@ -199,6 +199,8 @@ async def open_question(update: Update, context: BotContext) -> None:
     sender = update.effective_user
     if sender is None:
         return
+    if await _crisis_while_asking(update, context, sender.id):
+        raise ApplicationHandlerStop  # the resources were sent; the question stays open
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         if context.user_record is None:
@@ -224,6 +226,22 @@ async def open_question(update: Update, context: BotContext) -> None:
                 await saved(context, out, session, done)
     await out.send(context)
     raise ApplicationHandlerStop
+
+
+async def _crisis_while_asking(update: Update, context: BotContext, telegram_id: int) -> bool:
+    """Typed text while consent or a question is open goes to the crisis check first (in
+    its own transaction, before the question's): True when it matched."""
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if not text or text.startswith("/"):
+        return False
+    async with context.services.sessions() as session:
+        user = context.user_record
+        if user is None:
+            waiting = await invites.pending_for(session, telegram_id, utcnow()) is not None
+        else:
+            waiting = await clients.open_step(session, user.id) is not None
+    return waiting and (await crisis.screen(update, context, text)).matched
 
 
 # --------------------------------------------------------------------------- 3. next question, done

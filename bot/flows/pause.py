@@ -13,9 +13,11 @@ import logging
 
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.answers import usecases as typed
+from bot.answers.open_question import STOP
 from bot.callbacks import PauseFor, StopAnswer, YesNo
 from bot.context import BotContext
 from bot.db.base import utcnow
@@ -137,7 +139,17 @@ async def stop(update: Update, context: BotContext) -> None:
     if not _is_client(context) or context.user_record.status == UserStatus.STOPPED:
         await _not_for_you(update, context)
         return
-    await update.effective_message.reply_text(
+    async with context.services.sessions() as session, session.begin():
+        # A typed "yes" / "no" answers it too.
+        await typed.ask_confirmation(session, context.user_record.id, STOP)
+    text, buttons = stop_question(context)
+    await update.effective_message.reply_text(text, reply_markup=buttons)
+
+
+def stop_question(context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
+    """ "Do you want to stop the companion?" with its two buttons."""
+    _ = context.t._
+    text = (
         _(
             "Do you want to stop the companion? I won't write to you any more, and your "
             "practitioner will be told. Your data stays until you delete it with /delete."
@@ -152,20 +164,20 @@ async def stop(update: Update, context: BotContext) -> None:
             "sooner if you delete it with /delete.",
             days,
             days=days,
-        ),
-        reply_markup=keyboards.inline(
-            [
-                (_("Yes, stop"), StopAnswer(YesNo.YES).pack()),
-                (_("No, carry on"), StopAnswer(YesNo.NO).pack()),
-            ]
-        ),
+        )
     )
+    buttons = keyboards.inline(
+        [
+            (_("Yes, stop"), StopAnswer(YesNo.YES).pack()),
+            (_("No, carry on"), StopAnswer(YesNo.NO).pack()),
+        ]
+    )
+    return text, buttons
 
 
 async def stop_button(update: Update, context: BotContext) -> None:
     """The answer to "do you want to stop?"."""
     query = update.callback_query
-    _ = context.t._
     parsed = StopAnswer.parse(query.data)
     if not _is_client(context) or parsed is None:
         await fallback.stale_button(update, context)
@@ -173,37 +185,50 @@ async def stop_button(update: Update, context: BotContext) -> None:
     await query.answer()
     with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
         await query.edit_message_reply_markup(None)
-    if parsed.answer is not YesNo.YES:
-        await query.message.reply_text(_("Good, we carry on."))
-        return
+    await stop_answered(update, context, yes=parsed.answer is YesNo.YES)
+
+
+async def stop_answered(update: Update, context: BotContext, *, yes: bool) -> None:
+    """ "Do you want to stop?" answered, with a button or typed."""
+    _ = context.t._
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
-        user = await session.get(User, context.user_record.id)
-        if user is None:  # erased meanwhile (/delete on another device): nothing to change
-            return
-        if user.status == UserStatus.STOPPED:  # a second tap: already done
-            out.say(_("You've already stopped. /resume starts again."))
+        await typed.close_confirmation(session, context.user_record.id)
+        if yes:
+            await _stop(context, session, context.user_record.id, out)
         else:
-            await clients.stop(session, user, utcnow())
-            await _tell_team(context, session, user, out, stopped=True)
-            logger.info("event=client.stopped user_id=%s", user.id)
-            days = context.services.settings.retention_days
-            out.say(
-                _(
-                    "Done. I won't write to you any more. Your data stays until you delete it "
-                    "with /delete, and /resume starts again if you change your mind."
-                )
-                if not days
-                else context.t.ngettext(
-                    "Done. I won't write to you any more. Your data is erased in {days} day "
-                    "unless you /resume; /delete erases it now.",
-                    "Done. I won't write to you any more. Your data is erased in {days} days "
-                    "unless you /resume; /delete erases it now.",
-                    days,
-                    days=days,
-                )
-            )
+            out.say(_("Good, we carry on."))
     await out.send(context)
+
+
+async def _stop(context: BotContext, session: AsyncSession, user_id: int, out: Outgoing) -> None:
+    """End the companion for the client, and say so (once)."""
+    _ = context.t._
+    user = await session.get(User, user_id)
+    if user is None:  # erased meanwhile (/delete on another device): nothing to change
+        return
+    if user.status == UserStatus.STOPPED:  # a second tap: already done
+        out.say(_("You've already stopped. /resume starts again."))
+        return
+    await clients.stop(session, user, utcnow())
+    await _tell_team(context, session, user, out, stopped=True)
+    logger.info("event=client.stopped user_id=%s", user.id)
+    days = context.services.settings.retention_days
+    out.say(
+        _(
+            "Done. I won't write to you any more. Your data stays until you delete it "
+            "with /delete, and /resume starts again if you change your mind."
+        )
+        if not days
+        else context.t.ngettext(
+            "Done. I won't write to you any more. Your data is erased in {days} day "
+            "unless you /resume; /delete erases it now.",
+            "Done. I won't write to you any more. Your data is erased in {days} days "
+            "unless you /resume; /delete erases it now.",
+            days,
+            days=days,
+        )
+    )
 
 
 async def _tell_team(

@@ -21,6 +21,7 @@ from bot.db.models.enrollment import (
     Practice,
     Practitioner,
     TeamRole,
+    TypedAnswer,
 )
 from bot.db.models.goals import (
     GasLevel,
@@ -87,6 +88,7 @@ __all__ = [
     "StreakState",
     "TeamNote",
     "TeamRole",
+    "TypedAnswer",
     "User",
     "UserEvent",
     "UserStatus",

@@ -119,9 +119,23 @@ class ConversationStep(Base):
     __tablename__ = "conversation_steps"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    flow: Mapped[str] = mapped_column(String(16))  # "onboarding" or "settings"
-    step: Mapped[str] = mapped_column(String(16))  # "language", "timezone", "checkin", "quiet"
+    flow: Mapped[str] = mapped_column(String(16))  # "onboarding", "settings" or "confirm"
+    # "language", "timezone", "checkin", "quiet"; of "confirm": "delete"
+    step: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class TypedAnswer(Base):
+    """A message typed as the answer to a question with buttons (a check-in rating, a
+    questionnaire item, a confirmation), so that the same message delivered again is
+    not taken as the answer to the question that followed. Ids only, never the text."""
+
+    __tablename__ = "typed_answers"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
+    question: Mapped[str] = mapped_column(String(48))  # e.g. "checkin:12:goal:3"
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class InviteAttempt(Base):

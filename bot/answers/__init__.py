@@ -1,0 +1,1 @@
+"""Answers typed to questions that have buttons: which question is open, and taking it."""
