@@ -136,13 +136,15 @@ class Story:
         t.line(f"{lucia.name} → scans the QR code")
         lucia.user.send(f"/start {payload}")
         await t.settle()
-        await t.taps(lucia, t.latest(lucia, r"^ob:agree:"), _data(t, lucia, r"^ob:agree:"))
-        await t.taps(lucia, t.latest(lucia, r"^ob:lang:"), "ob:lang:es")
+        agree = await t.latest(lucia, r"^ob:agree:")
+        await t.taps(lucia, agree, _button(agree, r"^ob:agree:"))
+        await t.taps(lucia, await t.latest(lucia, r"^ob:lang:"), "ob:lang:es")
         await t.says(lucia, "Valencia")
-        confirm = t.latest(lucia, r"^ob:tz")
+        confirm = await t.latest(lucia, r"^ob:tz")
         spain = next(data for text, data in confirm.buttons if "España" in text and data)
         await t.taps(lucia, confirm, spain)
-        await t.taps(lucia, t.latest(lucia, r"^ob:tzok:"), _data(t, lucia, r"^ob:tzok:"))
+        zone_ok = await t.latest(lucia, r"^ob:tzok:")
+        await t.taps(lucia, zone_ok, _button(zone_ok, r"^ob:tzok:"))
         await t.says(lucia, "20:30")
         await t.says(lucia, "22-7")
 
@@ -150,13 +152,13 @@ class Story:
         t, lucia = self.transcript, self.cast.lucia
         t.heading(self.clock.now(), "Lucía's intake: where she is today")
         for value in (5, 3, 4, 5, 7, 6, 5, 7):  # mood, worry, sleep, energy, … health
-            message = t.latest(lucia, r"^mq:\d+:\d+:\d+$")
+            message = await t.latest(lucia, r"^mq:\d+:\d+:\d+$")
             await t.taps(lucia, message, _button(message, rf"^mq:\d+:\d+:{value}$"))
-        areas = t.latest(lucia, r"^mq:\d+:\d+:t\d+$")
+        areas = await t.latest(lucia, r"^mq:\d+:\d+:t\d+$")
         await t.taps(lucia, areas, _button(areas, r"^mq:\d+:\d+:t2$"))  # worry and stress
-        areas = t.latest(lucia, r"^mq:\d+:\d+:t\d+$")
+        areas = await t.latest(lucia, r"^mq:\d+:\d+:t\d+$")
         await t.taps(lucia, areas, _button(areas, r"^mq:\d+:\d+:t3$"))  # sleep
-        areas = t.latest(lucia, r"^mq:\d+:\d+:d$")
+        areas = await t.latest(lucia, r"^mq:\d+:\d+:d$")
         await t.taps(lucia, areas, _button(areas, r"^mq:\d+:\d+:d$"))
 
     async def goals(self) -> None:
@@ -167,7 +169,7 @@ class Story:
         await t.says(lucia, "Me preocupo todo el día sin parar")
         await t.says(lucia, "Me preocupo solo en mi rato de las 18:00")
         await self._confidence(5)
-        offer = t.latest(lucia, r"^gl:m:")
+        offer = await t.latest(lucia, r"^gl:m:")
         await t.taps(lucia, offer, _button(offer, r"^gl:m:"))
         await t.says(lucia, "Probar el rato de preocupación tres tardes por semana")
         await self._confidence(8)
@@ -175,20 +177,20 @@ class Story:
         await t.says(lucia, "en 6 semanas")
         t.heading(self.clock.now(), "and a second one, about sleep")
         await t.says(lucia, "/goals")
-        listing = t.latest(lucia, r"^gl:new$")
+        listing = await t.latest(lucia, r"^gl:new$")
         await t.taps(lucia, listing, "gl:new")
         await t.says(lucia, "Acostarme antes de las 23:30 entre semana")
         for _step in ("low", "high"):
-            skip = t.latest(lucia, r"^gl:s:")
+            skip = await t.latest(lucia, r"^gl:s:")
             await t.taps(lucia, skip, _button(skip, r"^gl:s:"))
         await self._confidence(7)
-        skip = t.latest(lucia, r"^gl:s:")
+        skip = await t.latest(lucia, r"^gl:s:")
         await t.taps(lucia, skip, _button(skip, r"^gl:s:"))  # why: skipped
         await t.says(lucia, "el 31 de enero")
 
     async def _confidence(self, value: int) -> None:
         t, lucia = self.transcript, self.cast.lucia
-        message = t.latest(lucia, r"^gl:c:")
+        message = await t.latest(lucia, r"^gl:c:")
         await t.taps(lucia, message, _button(message, rf"^gl:c:\d+:{value}$"))
 
     async def practitioner_plan(self) -> None:
@@ -215,20 +217,20 @@ class Story:
         if plan == MISSED:
             t.note("(Lucía doesn't answer tonight.)")
             return
-        prompt = t.latest(lucia, r"^ck:\d+:")
+        prompt = await t.latest(lucia, r"^ck:\d+:")
         if isinstance(plan, str):  # SKIPPED
             await t.taps(lucia, prompt, _button(prompt, r"^ck:\d+:x$"))
             return
         worry, sleep, done, note = plan
         for value in (worry, sleep):
-            prompt = t.latest(lucia, r"^ck:\d+:g:")
+            prompt = await t.latest(lucia, r"^ck:\d+:g:")
             await t.taps(lucia, prompt, _button(prompt, rf"^ck:\d+:g:\d+:{value}$"))
-        prompt = t.latest(lucia, r"^ck:\d+:s:")
+        prompt = await t.latest(lucia, r"^ck:\d+:s:")
         await t.taps(lucia, prompt, _button(prompt, rf"^ck:\d+:s:\d+:{int(done)}$"))
         if note:
             await t.says(lucia, note)
         else:
-            prompt = t.latest(lucia, r"^ck:\d+:n$")
+            prompt = await t.latest(lucia, r"^ck:\d+:n$")
             await t.taps(lucia, prompt, _button(prompt, r"^ck:\d+:n$"))
 
     async def read_lesson(self, *, with_reflection: bool) -> None:
@@ -282,10 +284,6 @@ class Story:
         await t.says(eva, "/export Lucía")
 
 
-def _data(t: Transcript, person: Person, pattern: str) -> str:
-    return _button(t.latest(person, pattern), pattern)
-
-
 def _button(message: SentMessage, pattern: str) -> str:
     wanted = re.compile(pattern)
     for _text, data in message.buttons:
@@ -310,10 +308,8 @@ def _button_or_none(message: SentMessage, pattern: str) -> str | None:
 
 
 def _latest_or_none(t: Transcript, person: Person, pattern: str) -> SentMessage | None:
-    try:
-        return t.latest(person, pattern)
-    except LookupError:
-        return None
+    # Asked after the bot has gone quiet, where the message may rightly not exist.
+    return t.latest_now(person, pattern)
 
 
 def local_day(day: int) -> date:

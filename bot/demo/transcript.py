@@ -133,13 +133,28 @@ class Transcript:
         self.replies += printed
         return printed
 
-    def latest(self, person: Person, pattern: str) -> SentMessage:
-        """The newest message to ``person`` with a button whose data matches ``pattern``."""
+    async def latest(self, person: Person, pattern: str, *, within: float = 10.0) -> SentMessage:
+        """The newest message to ``person`` with a button whose data matches ``pattern``.
+
+        Waited for: on a busy machine the bot may answer a press in two steps with a pause
+        longer than :meth:`settle`'s quiet time between them (the edit, then the next
+        question). Whatever arrived meanwhile is printed before the next step."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while (found := self.latest_now(person, pattern)) is None:
+            if loop.time() >= deadline:
+                raise LookupError(f"no message to {person.name} has a button matching {pattern!r}")
+            await asyncio.sleep(_POLL)
+        self.flush()
+        return found
+
+    def latest_now(self, person: Person, pattern: str) -> SentMessage | None:
+        """The newest message to ``person`` with a matching button, if one is there now."""
         wanted = re.compile(pattern)
         for message in reversed(self.fake.sent(person.chat_id)):
             if any(data and wanted.search(data) for _text, data in message.buttons):
                 return message
-        raise LookupError(f"no message to {person.name} has a button matching {pattern!r}")
+        return None
 
     def _state(self) -> tuple[tuple[int, int], ...]:
         return tuple(
