@@ -156,6 +156,11 @@ STATEMENTS: tuple[Statement, ...] = (
         "Their care team sees it, and so does the client in their copy of their data (/mydata).",
         "team_notes_are_in_mydata_not_in_the_chat",
     ),
+    Statement(  # the web view's note form
+        CATALOG,
+        "never in the client's chat; the client finds it in their copy of their data, /mydata",
+        "team_notes_are_in_mydata_not_in_the_chat",
+    ),
     Statement(
         "README.md",
         "never in Anna's chat, but in her `/mydata` archive",
@@ -220,6 +225,9 @@ NOT_ABOUT_ACCESS = (
     "Today's check-in has closed.",
     "Welcome back!",
     "You skipped today's check-in",
+    # The web view's 404 page: which clients a practitioner may see is the access policy's,
+    # shown by tests/test_web_http.py (another team's client is 404).
+    "There is nothing here for you. Your caseload lists every client you can see.",
 )
 WHO_SEES = re.compile(
     r"\b(?:sees?|see your|see anything|see nothing|can read|private|encrypted|/mydata"
