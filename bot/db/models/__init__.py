@@ -33,6 +33,7 @@ from bot.db.models.goals import (
 from bot.db.models.lessons import (
     LessonDelivery,
     LessonQuizAnswer,
+    LessonReview,
     ProgramAnswer,
     ProgramEnrollment,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "InviteKind",
     "LessonDelivery",
     "LessonQuizAnswer",
+    "LessonReview",
     "MeasureAdministration",
     "MeasureAnswer",
     "MeasureAssignment",
