@@ -50,6 +50,7 @@ from bot.db.models import (
     Invite,
     InviteKind,
     LessonDelivery,
+    LessonReview,
     MeasureAdministration,
     MembershipState,
     OutboxMessage,
@@ -146,6 +147,8 @@ CALLBACKS: dict[str | None, tuple[str, ...]] = {
     r"^ck:": ("ck:{today}:g:{goal}:3", "ck:{today}:s:{strategy}:1", "ck:{today}:n", "ck:{today}:x"),
     r"^cb:": ("cb:{today}:g:{goal}", "cb:{today}:s:{strategy}", "cb:{today}:n"),
     r"^mq:": ("mq:{administration}:0:3", "mq:{administration}:0:s", "mq:{administration}:8:d"),
+    r"^lm:": ("lm:x:{client}", "lm:r:{client}"),
+    r"^r[vk]:": ("rv:{review}:0", "rk:{review}"),
     r"^del:": ("del:yes",),  # erases the intruder's own data only: tried last
     None: ("zz:{client}", "ct:{client}"),
 }
@@ -237,7 +240,8 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             opened_at=now,
             closes_at=now + timedelta(days=3),
         )
-        session.add_all([strategy, checkin, administration])
+        review = LessonReview(delivery_id=delivery.id, asked_at=now)
+        session.add_all([strategy, checkin, administration, review])
         await enqueue(
             session,
             user_id=victim_row.id,
@@ -265,6 +269,7 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             "client": victim_row.id,
             "alias": ALIAS,
             "delivery": delivery.id,
+            "review": review.id,
             "membership": active.id,
             "pending": pending.id,
             "invite": invite_id,
@@ -409,6 +414,7 @@ async def test_every_handler_has_a_case(fake_api: FakeBotApi, migrated_url: str)
             "strategy",
             "today",
             "administration",
+            "review",
         ],
         1,
     )

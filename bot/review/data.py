@@ -57,6 +57,7 @@ from bot.domain.traffic_light import (
     assess,
 )
 from bot.goals.manage import LISTED, NUMBER_ORDER
+from bot.lessons.engagement import Engagement, engagement
 from bot.measures.model import Measure
 from bot.review import measures
 from bot.review.measures import MeasureReview
@@ -115,6 +116,8 @@ class ClientReview:
     strategies_done: int = 0
     strategies_asked: int = 0
     lessons_finished: list[str] = field(default_factory=list)
+    # Lessons per area over all time, and spaced-review answers (bot.lessons.engagement).
+    lesson_engagement: Engagement | None = None
     reflections: list[Reflection] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     flags: list[datetime] = field(default_factory=list)  # crisis language: alerted at once
@@ -385,6 +388,9 @@ async def load_review(
             review.reflections.append(
                 Reflection(delivery.lesson_id, answered, delivery.reflection_text)
             )
+
+    for user_id, found in (await engagement(session, list(reviews))).items():
+        reviews[user_id].lesson_engagement = found
 
     for note in await session.scalars(
         select(TeamNote)
