@@ -113,6 +113,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "note": ("/note {alias} An intruder's note", "/note {client} Another"),
     "export": ("/export {alias}", "/export {client}"),
     "audit": ("/audit {alias}", "/audit {client}"),
+    "measures": ("/measures phq9 weekly", "/measures none"),
 }
 
 # callback pattern (as registered; None: the catch-all) -> forged callback data
