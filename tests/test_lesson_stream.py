@@ -361,3 +361,31 @@ async def test_a_look_back_question_a_week_later_answered_and_shown(
         view
     )
     assert "Look-back questions: 1 of 1 answered, 1 right" in view
+
+
+async def test_an_answered_reflection_brings_the_next_lesson_sooner(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """sleep: every 3 days, or 2 after a lesson finished with its reflection answered."""
+    plain = await on_stream(bot, 9551, "en", "sleep")
+    engaged = await on_stream(bot, 9552, "en", "sleep")
+    assert await plan(bot) == 2
+    await fake_api.user(9551).expect_one(timeout=10)
+    await fake_api.user(9552).expect_one(timeout=10)
+    async with services_of(bot).sessions() as session, session.begin():
+        now = datetime.now(UTC)
+        await session.execute(
+            update(LessonDelivery)
+            .where(LessonDelivery.user_id.in_([plain, engaged]))
+            .values(opened_at=now, finished_at=now)
+        )
+        await session.execute(
+            update(LessonDelivery)
+            .where(LessonDelivery.user_id == engaged)
+            .values(reflection_text="Less screen time", reflection_answered_at=now)
+        )
+    for user_id in (plain, engaged):
+        await days_pass(bot, user_id, 2, open_them=True)
+    assert await plan(bot) == 1
+    assert len(await deliveries(bot, engaged)) == 2
+    assert len(await deliveries(bot, plain)) == 1
