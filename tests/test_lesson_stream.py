@@ -239,7 +239,7 @@ STALE = {
 }
 ANOTHER = {"en": "Another lesson now", "de": "Noch eine Lektion jetzt", "es": "Otra lección ahora"}
 USED_UP = {
-    "en": "You've had your extra lesson today.",
+    "en": "You've had your extra lesson today, and that's great.",
     "de": "Deine Extra-Lektion für heute hattest du schon.",
     "es": "Ya tuviste tu lección extra de hoy.",
 }
@@ -361,6 +361,13 @@ async def test_a_look_back_question_a_week_later_answered_and_shown(
         view
     )
     assert "Look-back questions: 1 of 1 answered, 1 right" in view
+    lead.send("/digest")  # the weekly digest's block for Lou has the same two lines
+    digest = (await lead.expect_one(timeout=20)).plain_text
+    assert "Lessons by area: Better sleep: 1 delivered, 1 opened" in digest
+    assert "Look-back questions: 1 of 1 answered, 1 right" in digest
+    lead.send("/lessons Lou")  # and under the lesson, in the practitioner's lesson view
+    lessons = (await lead.expect_one(timeout=20)).plain_text
+    assert "Look-back question a week later: answered right" in lessons
 
 
 async def test_an_answered_reflection_brings_the_next_lesson_sooner(

@@ -216,7 +216,7 @@ def extra_used_up(t: Translator, *, chat_id: int) -> OutgoingMessage:
     return OutgoingMessage(
         chat_id,
         t._(
-            "You've had your extra lesson today. That's lovely to see. "
+            "You've had your extra lesson today, and that's great. "
             "You can ask for another one tomorrow, and the next one comes on its own."
         ),
     )

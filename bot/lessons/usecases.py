@@ -139,7 +139,7 @@ async def assign_program(
         )
     title = html.escape(program.title_in(t.locale))
     current = await session.get(ProgramEnrollment, client.id)
-    if current is not None and current.program_id == program.id:  # a double tap, or a repeat
+    if current is not None and current.programs == (program.id,):  # a double tap, or a repeat
         return Result().say(
             t._(
                 "{client} already follows <b>{program}</b>. Nothing was changed.",
@@ -311,12 +311,13 @@ async def lesson_progress(
     """What the client did with each lesson delivered, with their reflections."""
     seen = await client_progress(session, library, t.locale, client_id)
     enrollment = await session.get(ProgramEnrollment, client_id)
-    program = library.program(enrollment.program_id) if enrollment else None
+    followed = [library.program(p) for p in enrollment.programs] if enrollment else []
+    titles = [program.title_in(t.locale) for program in followed if program is not None]
     result = Result().audited(AuditAction.LESSONS_VIEW)
     for part in progress_report.render(
         t,
         client=label,
-        program_title=program.title_in(t.locale) if program else None,
+        program_title=", ".join(titles) or None,
         lessons=seen,
         zone=zone,
         now=now,
