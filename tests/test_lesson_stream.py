@@ -396,3 +396,17 @@ async def test_an_answered_reflection_brings_the_next_lesson_sooner(
     assert await plan(bot) == 1
     assert len(await deliveries(bot, engaged)) == 2
     assert len(await deliveries(bot, plain)) == 1
+
+
+def test_a_review_keeps_its_first_answer_and_a_free_one_counts_when_thought_over():
+    review = LessonReview(delivery_id=1, asked_at=NOW)
+    assert reviews.record_answer(review, answer=1, correct=False, now=NOW)
+    assert not reviews.record_answer(review, answer=0, correct=True, now=NOW)  # a change of mind
+    assert not reviews.record_skip(review, thought_over=False, now=NOW)
+    assert (review.answer, review.correct, review.skipped_at) == (1, False, None)
+    free = LessonReview(delivery_id=2, asked_at=NOW)
+    assert reviews.record_skip(free, thought_over=True, now=NOW)
+    assert (free.answered_at, free.correct, free.skipped_at) == (NOW, None, None)
+    skipped = LessonReview(delivery_id=3, asked_at=NOW)
+    assert reviews.record_skip(skipped, thought_over=False, now=NOW)
+    assert skipped.answered_at is None and skipped.skipped_at == NOW
