@@ -5,6 +5,9 @@ question a week after a lesson, answered and counted in the practitioner's view.
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -368,6 +371,14 @@ async def test_a_look_back_question_a_week_later_answered_and_shown(
     lead.send("/lessons Lou")  # and under the lesson, in the practitioner's lesson view
     lessons = (await lead.expect_one(timeout=20)).plain_text
     assert "Look-back question a week later: answered right" in lessons
+    lead.send("/export Lou")  # the CSV bundle has the answer; the PDF has the block above
+    bundle, report = await lead.expect(2, timeout=30)
+    with zipfile.ZipFile(io.BytesIO(bundle.file)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("lesson_reviews.csv").decode())))
+    assert [(r["lesson_id"], r["answer"], r["correct"]) for r in rows] == [
+        (lesson_id, str(right), "True")
+    ]
+    assert report.file.startswith(b"%PDF")
 
 
 async def test_an_answered_reflection_brings_the_next_lesson_sooner(
