@@ -50,6 +50,7 @@ from bot.flows import (
     goals,
     group_chats,
     invite_link,
+    lesson_more,
     lessons,
     measures,
     onboarding,
@@ -67,6 +68,7 @@ from bot.goals import delivery as goal_delivery
 from bot.i18n import N_, Catalogs
 from bot.lessons import callbacks as lesson_callbacks
 from bot.lessons import delivery as lesson_delivery
+from bot.lessons import reviews as lesson_reviews
 from bot.measures import delivery as measure_delivery
 from bot.measures.catalog import check_measures
 from bot.measures.model import Measure
@@ -131,6 +133,8 @@ def build_renderers(
         review_alerts.KIND, review_alerts.renderer(alert_context, settings.web_app_url)
     )
     renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
+    renderers.register(lesson_delivery.HELD_KIND, lesson_delivery.render_held)
+    renderers.register(lesson_reviews.KIND, lesson_reviews.renderer(content))
     renderers.register(
         checkin_delivery.KIND,
         checkin_delivery.render,
@@ -320,6 +324,8 @@ def register_handlers(application: BotApplication) -> None:
         (r"^del:", data_rights.delete_button),
         (goals.PATTERN, goals.on_button),
         (safety_reveal.PATTERN, safety_reveal.show_message),
+        (lesson_more.MORE_PATTERN, lesson_more.more_button),
+        (lesson_more.REVIEW_PATTERN, lesson_more.review_button),
     )
     for pattern, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -506,6 +512,13 @@ async def lesson_planning(context: BotContext) -> None:
         services.sessions,
         services.content,
         services.catalogs,
+        now=utcnow(),
+        default_timezone=settings.default_timezone,
+        window=timedelta(minutes=settings.prompt_window_minutes),
+    )
+    await lesson_reviews.plan_reviews(
+        services.sessions,
+        services.content,
         now=utcnow(),
         default_timezone=settings.default_timezone,
         window=timedelta(minutes=settings.prompt_window_minutes),

@@ -305,6 +305,35 @@ class LessonSkipQuestion(CallbackData, prefix="lk"):
     question: int
 
 
+class More(StrEnum):
+    EXTRA = "x"  # "Another lesson now" under /lessons (one a day)
+    RESUME = "r"  # the button of the one line sent when unopened lessons hold the stream
+
+
+@dataclass(frozen=True)
+class LessonMore(CallbackData, prefix="lm"):
+    """``lm:<x|r>:<user>``: the client's next program lesson now; refused unless ``user``
+    is the sender (a forwarded or forged button acts on nobody's stream)."""
+
+    why: More
+    user_id: int
+
+
+@dataclass(frozen=True)
+class ReviewAnswer(CallbackData, prefix="rv"):
+    """``rv:<review>:<answer>``: answer a spaced-review question."""
+
+    review_id: int
+    answer: int
+
+
+@dataclass(frozen=True)
+class ReviewSkip(CallbackData, prefix="rk"):
+    """``rk:<review>``: skip a spaced-review question (or, without answers, "thought it over")."""
+
+    review_id: int
+
+
 # --------------------------------------------------------------------------- reminders
 
 

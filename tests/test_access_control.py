@@ -50,6 +50,7 @@ from bot.db.models import (
     Invite,
     InviteKind,
     LessonDelivery,
+    LessonReview,
     MeasureAdministration,
     MembershipState,
     OutboxMessage,
@@ -151,6 +152,8 @@ CALLBACKS: dict[str | None, tuple[str, ...]] = {
     r"^cb:": ("cb:{today}:g:{goal}", "cb:{today}:s:{strategy}", "cb:{today}:n"),
     r"^mq:": ("mq:{administration}:0:3", "mq:{administration}:0:s", "mq:{administration}:8:d"),
     r"^sf:": ("sf:{flag}",),  # "Show message": the victim's flagged words
+    r"^lm:": ("lm:x:{client}", "lm:r:{client}"),
+    r"^r[vk]:": ("rv:{review}:0", "rk:{review}"),
     r"^del:": ("del:yes",),  # erases the intruder's own data only: tried last
     None: ("zz:{client}", "ct:{client}"),
 }
@@ -260,7 +263,8 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             source="message:9303:1",
             text=FLAGGED,
         )
-        session.add_all([strategy, checkin, administration, flag])
+        review = LessonReview(delivery_id=delivery.id, asked_at=now)
+        session.add_all([strategy, checkin, administration, flag, review])
         await enqueue(
             session,
             user_id=victim_row.id,
@@ -288,6 +292,7 @@ async def world(fake_api: FakeBotApi, bot: BotApplication) -> tuple[World, list[
             "client": victim_row.id,
             "alias": ALIAS,
             "delivery": delivery.id,
+            "review": review.id,
             "membership": active.id,
             "pending": pending.id,
             "invite": invite_id,
@@ -434,6 +439,7 @@ async def test_every_handler_has_a_case(fake_api: FakeBotApi, migrated_url: str)
             "today",
             "administration",
             "flag",
+            "review",
         ],
         1,
     )

@@ -185,6 +185,17 @@ HARD_SPANISH = (
 )
 
 
+# A look-back question (the lesson's ``review``), as in the shipped lessons.
+REVIEW = """review:
+  question: Which part of the breath do you make longer?
+  answers:
+  - text: Slower breathing out
+    correct: true
+    explanation: Yes, a longer out-breath helps the body settle.
+  - text: Breathing in
+    explanation: A longer out-breath is what calms."""
+
+
 @pytest.mark.parametrize(
     ("locale", "change", "expected"),
     [
@@ -241,6 +252,18 @@ HARD_SPANISH = (
             "crisis rule 'burden' (en) fires on «You might think: I'm a burden to everyone.»",
         ),
         ("es", in_body("Piensa: «Soy un inútil»."), "crisis rule 'burden' (es) fires on"),
+        (
+            "en",
+            lambda text: text.replace("\nareas:", f"\n{REVIEW}\nareas:", 1),
+            "a look-back question in every language or none",
+        ),
+        (
+            "en",
+            lambda text: text.replace(
+                "\nareas:", f"\n{REVIEW.replace('Slower', 'A burden to everyone')}\nareas:", 1
+            ),
+            "crisis rule 'burden' (en) fires on «A burden to everyone",
+        ),
     ],
 )
 def test_each_kind_of_bad_lesson_is_reported(

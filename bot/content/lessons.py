@@ -80,6 +80,25 @@ class QuizQuestion(BaseModel):
         return self
 
 
+class ReviewQuestion(BaseModel):
+    """The spaced-review question asked about a week after the lesson, on its main idea:
+    answers in the quiz's format (one right), or none for a question to think over."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: Annotated[Line, StringConstraints(max_length=300)]
+    answers: Annotated[list[QuizAnswer], Field(default_factory=list, max_length=4)]
+
+    @model_validator(mode="after")
+    def _one_right_answer(self) -> Self:
+        if not self.answers:
+            return self
+        right = sum(answer.correct for answer in self.answers)
+        if len(self.answers) < 2 or right != 1:
+            raise ValueError("needs no answers, or 2 to 4 with exactly one correct: true")
+        return self
+
+
 class LessonMeta(BaseModel):
     """The front matter of a lesson file."""
 
@@ -93,6 +112,7 @@ class LessonMeta(BaseModel):
     try_this: Annotated[Line, StringConstraints(max_length=1200)] | None = None
     reflection: Annotated[Line, StringConstraints(max_length=300)]
     quiz: Annotated[list[QuizQuestion], Field(default_factory=list, max_length=3)]
+    review: ReviewQuestion | None = None
     # The need areas the lesson serves and the approach it draws on (e.g. "CBT",
     # "behavioural activation", "CBT-I"), with the sources that back it: a practitioner
     # must be able to check what a lesson teaches, so all three are required.

@@ -57,6 +57,9 @@ class Program(BaseModel):
     id: LessonId
     title: LocalizedText
     spacing_days: Annotated[int, Field(ge=1, le=30)]
+    # When set: after a lesson finished with its reflection answered, the next comes this
+    # many days later instead of spacing_days (an engaged client moves on sooner).
+    spacing_after_reflection_days: Annotated[int, Field(ge=1, le=30)] | None = None
     lessons: Annotated[list[ProgramStep], Field(min_length=1, max_length=100)]
 
     @model_validator(mode="after")

@@ -24,7 +24,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from textstat.textstat import textstatistics
 
-from bot.content.lessons import Lesson
+from bot.content.lessons import Lesson, QuizQuestion, ReviewQuestion
 from bot.content.library import LESSONS_FOLDER, ContentLibrary, Problem
 from bot.content.pages import PageTooLong
 from bot.content.telegram_html import markdown_blocks, visible_text
@@ -136,8 +136,20 @@ def _structure(lesson: Lesson, reference: Lesson) -> Iterator[str]:
             f"quiz has {my_quiz or 'no'} answers per question, the {other} lesson "
             f"{their_quiz or 'none'}: keep the same questions"
         )
+    if _review_shape(lesson) != _review_shape(reference):
+        yield (
+            f"review has {_review_shape(lesson)} answers, the {other} lesson "
+            f"{_review_shape(reference)}: a look-back question in every language or none, "
+            "with as many answers"
+        )
     if set(lesson.meta.areas) != set(reference.meta.areas):
         yield f"areas {sorted(lesson.meta.areas)} differ from the {other} lesson's"
+
+
+def _review_shape(lesson: Lesson) -> int | None:
+    """None without a look-back question, else its number of answers (0: free)."""
+    review = lesson.meta.review
+    return None if review is None else len(review.answers)
 
 
 def _headings(markdown: str) -> int:
@@ -179,7 +191,10 @@ def _reader_texts(lesson: Lesson) -> Iterator[str]:
         yield visible_text(block)
     if meta.try_this:
         yield from (visible_text(block) for block in markdown_blocks(meta.try_this))
-    for question in meta.quiz:
+    asked: list[QuizQuestion | ReviewQuestion] = [*meta.quiz]
+    if meta.review is not None:
+        asked.append(meta.review)
+    for question in asked:
         yield question.question
         for answer in question.answers:
             yield answer.text

@@ -32,12 +32,14 @@ from bot.db.models import (
     User,
 )
 from bot.delivery.renderers import Rendered
+from bot.domain.schedule import local_date
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import client_label
 from bot.flows import crisis, fallback, goals
 from bot.flows.keyboards import markup
 from bot.flows.outgoing import Outgoing
 from bot.i18n import N_
+from bot.lessons import schedule as lesson_schedule
 from bot.measures import administrations, callbacks, messages
 from bot.measures.administrations import INTAKE, Outcome
 from bot.measures.model import ItemKind, Measure
@@ -106,6 +108,15 @@ async def _intake_done(
         )
     areas = administrations.chosen_items(measure, answers)
     logger.info("event=intake.done user_id=%s areas=%s", user.id, len(areas))
+    settings = context.services.settings
+    await lesson_schedule.follow_areas(
+        session,
+        context.services.content,
+        user_id=user.id,
+        areas=areas,
+        start_on=local_date(utcnow(), user.timezone, settings.default_timezone),
+        default_program=settings.default_program,
+    )
     if areas:
         await begin_goal(context, session, user, out, area=areas[0])
 

@@ -52,7 +52,7 @@ from bot.domain.schedule import zone_or_default
 from bot.enrollment import usecases as enrollment_cases
 from bot.enrollment.authorization import VisibleClient
 from bot.enrollment.client_lookup import client_label
-from bot.flows import care_team, goals, keyboards, practitioner_lessons
+from bot.flows import care_team, goals, keyboards, lesson_more, practitioner_lessons
 from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_commands import ECHO_LENGTH, not_for_you, one_client
 from bot.goals import usecases as goal_cases
@@ -572,6 +572,7 @@ COMMANDS: tuple[Command, ...] = (
         TEAM_READ,
         (AuditAction.LESSONS_VIEW,),
         _lessons,
+        others=lesson_more.client_lessons,  # a client's own lessons, and one more now
     ),
     Command(
         "intake",

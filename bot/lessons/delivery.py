@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.library import ContentLibrary
@@ -32,6 +32,8 @@ from bot.lessons.schedule import due_program_lessons
 logger = logging.getLogger(__name__)
 
 KIND = "lesson"
+# The one line sent when unopened lessons hold the stream, with a button to resume.
+HELD_KIND = "lesson_held"
 PAGE = 500
 
 
@@ -73,12 +75,27 @@ async def plan_lessons(
                     select(User).where(User.id.in_([item.user_id for item in due]))
                 )
             }
+            told = []
             for item in due:
                 user = users[item.user_id]
                 zone = zone_or_default(user.timezone, default_timezone)
                 due_at = lesson_moment(
                     now, user.checkin_time, zone, (user.quiet_start, user.quiet_end)
                 )
+                if item.held:
+                    if item.tell_held:
+                        told.append(user.id)
+                        queued += await enqueue(
+                            session,
+                            user_id=user.id,
+                            chat_id=user.telegram_id,
+                            kind=HELD_KIND,
+                            key=f"{HELD_KIND}:{user.id}:{item.lesson_id}",
+                            payload={},
+                            due_at=due_at,
+                            expires_at=due_at + window,
+                        )
+                    continue
                 delivered = await deliver_lesson(
                     session,
                     library,
@@ -100,6 +117,13 @@ async def plan_lessons(
                     due_at=due_at,
                     expires_at=due_at + window,
                 )
+            if told:  # one UPDATE for the page: each stall is told once
+                await session.execute(
+                    update(ProgramEnrollment)
+                    .where(ProgramEnrollment.user_id.in_(told))
+                    .values(hold_noticed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
         after = boundary[-1]
 
 
@@ -119,3 +143,8 @@ def renderer(library: ContentLibrary) -> Callable[[RenderContext], Awaitable[Ren
         return Rendered(text=page.text, buttons=page.buttons)
 
     return render
+
+
+async def render_held(context: RenderContext) -> Rendered:
+    text, buttons = messages.held_notice(context.t, context.user_id)
+    return Rendered(text=text, buttons=buttons)

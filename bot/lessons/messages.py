@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content.lessons import Lesson
+from bot.callbacks import LessonMore, More, ReviewAnswer, ReviewSkip
+from bot.content.lessons import Lesson, ReviewQuestion
 from bot.content.library import ContentLibrary
 from bot.delivery.renderers import Button
 from bot.i18n import Translator
@@ -171,8 +172,15 @@ def lesson_finished(t: Translator, *, chat_id: int, lesson: Lesson) -> OutgoingM
     )
 
 
-def lesson_list(t: Translator, *, chat_id: int, items: Sequence[LessonListItem]) -> OutgoingMessage:
+def lesson_list(
+    t: Translator, *, chat_id: int, items: Sequence[LessonListItem], more_for: int | None = None
+) -> OutgoingMessage:
+    """/learn (and a client's /lessons): every lesson so far; with ``more_for`` (the
+    client's user id), a button for the next one now."""
     _ = t._
+    extra: tuple[tuple[Button, ...], ...] = ()
+    if more_for is not None:
+        extra = ((Button(_("Another lesson now"), LessonMore(More.EXTRA, more_for).pack()),),)
     if not items:
         return OutgoingMessage(
             chat_id,
@@ -180,6 +188,7 @@ def lesson_list(t: Translator, *, chat_id: int, items: Sequence[LessonListItem])
                 "You have no lessons yet. They arrive here on the schedule you agreed "
                 "with your practitioner."
             ),
+            extra,
         )
     rows = tuple(
         (
@@ -189,4 +198,66 @@ def lesson_list(t: Translator, *, chat_id: int, items: Sequence[LessonListItem])
         )
         for item in items
     )
-    return OutgoingMessage(chat_id, _("<b>Your lessons</b>\nTap one to read it again."), rows)
+    return OutgoingMessage(
+        chat_id, _("<b>Your lessons</b>\nTap one to read it again."), rows + extra
+    )
+
+
+def held_notice(t: Translator, user_id: int) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    """The one line sent when two lessons wait unopened: the next waits for the client."""
+    text = t._(
+        "Your last two lessons are still waiting for you, so I'll hold the next one. "
+        "No rush: whenever you like, tap below and it comes."
+    )
+    return text, ((Button(t._("Send the next lesson"), LessonMore(More.RESUME, user_id).pack()),),)
+
+
+def extra_used_up(t: Translator, *, chat_id: int) -> OutgoingMessage:
+    return OutgoingMessage(
+        chat_id,
+        t._(
+            "You've had your extra lesson today, and that's great. "
+            "You can ask for another one tomorrow, and the next one comes on its own."
+        ),
+    )
+
+
+def no_more_lessons(t: Translator, *, chat_id: int) -> OutgoingMessage:
+    return OutgoingMessage(
+        chat_id,
+        t._(
+            "There is no next lesson for you right now. /learn has the ones you've had, "
+            "to read again."
+        ),
+    )
+
+
+def review_question(
+    t: Translator, *, review_id: int, lesson: Lesson, review: ReviewQuestion
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    """A week after a lesson: its main idea as one short question (answers, or Skip)."""
+    text = t._(
+        "A quick look back at <b>{lesson}</b>:\n{question}",
+        lesson=html.escape(lesson.meta.title),
+        question=html.escape(review.question),
+    )
+    rows = tuple(
+        (Button(answer.text, ReviewAnswer(review_id, index).pack()),)
+        for index, answer in enumerate(review.answers)
+    )
+    closing = t._("Skip") if review.answers else t._("I thought about it")
+    return text, (*rows, (Button(closing, ReviewSkip(review_id).pack()),))
+
+
+def review_feedback(t: Translator, *, review: ReviewQuestion, chosen: int) -> str:
+    """The question again, with the chosen answer and its explanation (edited in place)."""
+    _ = t._
+    answer = review.answers[chosen]
+    verdict = _("That's right.") if answer.correct else _("Not quite.")
+    return "\n\n".join(
+        (
+            html.escape(review.question),
+            _("Your answer: {answer}", answer=f"<b>{html.escape(answer.text)}</b>"),
+            f"{verdict} {html.escape(answer.explanation)}",
+        )
+    )

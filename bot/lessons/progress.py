@@ -19,6 +19,7 @@ from bot.content.library import ContentLibrary
 from bot.db.models import (
     LessonDelivery,
     LessonQuizAnswer,
+    LessonReview,
     ProgramAnswer,
     Role,
     User,
@@ -401,6 +402,9 @@ class LessonProgress:
     reflection_answered_at: datetime | None
     quiz: tuple[QuizResult, ...]
     answers: tuple[ProgramAnswerView, ...] = ()  # the program's questions the client answered
+    # The look-back question a week later: None when not asked; "right", "wrong",
+    # "done" (a question without answers), "skipped" or "waiting".
+    review: str | None = None
 
 
 @dataclass(frozen=True)
@@ -416,7 +420,7 @@ async def client_progress(
     """Every lesson delivered to the client, oldest first, with what they did with it.
 
     For the practitioner's view (issue 3 decides who may call it, and records the read).
-    Three queries, whatever the number of lessons.
+    Four queries, whatever the number of lessons.
     """
     deliveries = (
         await session.scalars(
@@ -443,6 +447,12 @@ async def client_progress(
         )
         for program_row in program_rows:
             typed[program_row.delivery_id].append(program_row)
+    looked_back: dict[int, str] = {}
+    if deliveries:
+        for review in await session.scalars(
+            select(LessonReview).where(LessonReview.delivery_id.in_(typed))
+        ):
+            looked_back[review.delivery_id] = _review_state(review)
     result = []
     for delivery in deliveries:
         lesson = library.lesson(delivery.lesson_id, locale)
@@ -459,9 +469,20 @@ async def client_progress(
                 reflection_answered_at=delivery.reflection_answered_at,
                 quiz=tuple(answers[delivery.id]),
                 answers=_answer_views(library, delivery, locale, typed[delivery.id]),
+                review=looked_back.get(delivery.id),
             )
         )
     return result
+
+
+def _review_state(review: LessonReview) -> str:
+    if review.skipped_at is not None:
+        return "skipped"
+    if review.answered_at is None:
+        return "waiting"
+    if review.correct is None:
+        return "done"
+    return "right" if review.correct else "wrong"
 
 
 def _answer_views(

@@ -85,6 +85,15 @@ def _lesson(
                 right=right,
             )
         )
+    looked_back = {
+        "right": _("Look-back question a week later: answered right"),
+        "wrong": _("Look-back question a week later: answered, not quite right"),
+        "done": _("Look-back question a week later: thought over"),
+        "skipped": _("Look-back question a week later: skipped"),
+        "waiting": _("Look-back question a week later: asked, no answer yet"),
+    }
+    if lesson.review is not None:
+        lines.append(looked_back[lesson.review])
     blocks: list[tuple[str, str]] = []  # (label, the client's own words)
     if lesson.reflection:
         answered = lesson.reflection_answered_at or lesson.delivered_at

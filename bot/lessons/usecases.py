@@ -103,6 +103,19 @@ async def assign_program(
     reason = not_now(t, client, label)
     if reason is not None:
         return Result().say(reason)
+    if "," in program_id:
+        return await assign_programs(
+            session,
+            t,
+            by_id=by_id,
+            client=client,
+            label=label,
+            program_ids=[part for part in program_id.split(",") if part],
+            library=library,
+            catalogs=catalogs,
+            default_timezone=default_timezone,
+            button_data=button_data,
+        )
     program = library.program(program_id)
     if program is None and library.lesson(program_id, "en") is not None:
         return await send_lesson_now(
@@ -126,7 +139,7 @@ async def assign_program(
         )
     title = html.escape(program.title_in(t.locale))
     current = await session.get(ProgramEnrollment, client.id)
-    if current is not None and current.program_id == program.id:  # a double tap, or a repeat
+    if current is not None and current.programs == (program.id,):  # a double tap, or a repeat
         return Result().say(
             t._(
                 "{client} already follows <b>{program}</b>. Nothing was changed.",
@@ -159,6 +172,77 @@ async def assign_program(
                 "They arrive one at a time, at your usual time.",
                 name=html.escape(await authorization.practitioner_name(session, by_id)),
                 program=html.escape(program.title_in(their.locale)),
+            ),
+            event="program.assigned",
+        )
+    )
+
+
+async def assign_programs(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    by_id: int,
+    client: User,
+    label: str,
+    program_ids: list[str],
+    library: ContentLibrary,
+    catalogs: Catalogs,
+    default_timezone: str,
+    button_data: ButtonData,
+) -> Result:
+    """/assign <client> sleep,worry: several programs, one lesson stream taking turns
+    (``bot.domain.lesson_stream``); the client is told."""
+    unknown = next((p for p in program_ids if library.program(p) is None), None)
+    if unknown is not None or not program_ids:
+        return Result().say(
+            t._(
+                "I don't know a program called “{program}”. Which one should {client} follow?",
+                program=html.escape((unknown or "")[:ECHO_LENGTH]),
+                client=label,
+            ),
+            program_buttons(t, library, client.id, button_data),
+        )
+    programs = [library.program(p) for p in dict.fromkeys(program_ids)]
+    current = await session.get(ProgramEnrollment, client.id)
+    titles = ", ".join(html.escape(p.title_in(t.locale)) for p in programs if p is not None)
+    if current is not None and current.programs == tuple(p.id for p in programs if p):
+        return Result().say(
+            t._(
+                "{client} already follows <b>{program}</b>. Nothing was changed.",
+                client=label,
+                program=titles,
+            )
+        )
+    today = local_date(utcnow(), client.timezone, default_timezone)
+    await schedule.enroll_many(
+        session, library, user_id=client.id, program_ids=program_ids, start_on=today
+    )
+    logger.info(
+        "event=program.assigned client_id=%s programs=%s by=%s",
+        client.id,
+        len(programs),
+        by_id,
+    )
+    their = catalogs.translator(catalogs.resolve(client.locale, None))
+    their_titles = ", ".join(p.title_in(their.locale) for p in programs if p is not None)
+    return (
+        Result()
+        .audited(AuditAction.PROGRAM_ASSIGN)
+        .say(
+            t._(
+                "{client} now follows <b>{program}</b>, starting today. I've let them know.",
+                client=label,
+                program=titles,
+            )
+        )
+        .notice(
+            client.telegram_id,
+            their._(
+                "{name} chose a set of lessons for you: <b>{program}</b>. "
+                "They arrive one at a time, at your usual time.",
+                name=html.escape(await authorization.practitioner_name(session, by_id)),
+                program=html.escape(their_titles),
             ),
             event="program.assigned",
         )
@@ -227,12 +311,13 @@ async def lesson_progress(
     """What the client did with each lesson delivered, with their reflections."""
     seen = await client_progress(session, library, t.locale, client_id)
     enrollment = await session.get(ProgramEnrollment, client_id)
-    program = library.program(enrollment.program_id) if enrollment else None
+    followed = [library.program(p) for p in enrollment.programs] if enrollment else []
+    titles = [program.title_in(t.locale) for program in followed if program is not None]
     result = Result().audited(AuditAction.LESSONS_VIEW)
     for part in progress_report.render(
         t,
         client=label,
-        program_title=program.title_in(t.locale) if program else None,
+        program_title=", ".join(titles) or None,
         lessons=seen,
         zone=zone,
         now=now,

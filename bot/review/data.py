@@ -68,6 +68,7 @@ from bot.domain.traffic_light import (
 )
 from bot.domain.windows import review_week
 from bot.goals.manage import LISTED, NUMBER_ORDER
+from bot.lessons.engagement import Engagement, engagement
 from bot.measures.model import Measure
 from bot.review import measures
 from bot.review.measures import MeasureReview
@@ -151,6 +152,8 @@ class ClientReview:
     lessons_finished: list[str] = field(default_factory=list)
     # The client's own words, newest first (only for /client and the export).
     words: list[Words] = field(default_factory=list)
+    # Lessons per area over all time, and spaced-review answers (bot.lessons.engagement).
+    lesson_engagement: Engagement | None = None
     reflections: list[Reflection] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     flags: list[datetime] = field(default_factory=list)  # crisis language: alerted at once
@@ -480,6 +483,9 @@ async def load_review(
 
     if words:
         await _read_words(session, clients, text_until, reviews)
+
+    for user_id, found in (await engagement(session, list(reviews))).items():
+        reviews[user_id].lesson_engagement = found
 
     for note in await session.scalars(
         select(TeamNote)

@@ -56,7 +56,7 @@ from bot.domain.windows import review_week
 from bot.enrollment.client_lookup import client_label
 from bot.i18n import N_, Translator
 from bot.measures.model import Measure
-from bot.review import measure_lines, reasons
+from bot.review import lesson_lines, measure_lines, reasons
 from bot.review.data import ClientReview, GoalReview, Words, WordsKind, load_review
 
 if TYPE_CHECKING:
@@ -310,6 +310,7 @@ def client_block(
             lesson = library.lesson(lesson_id, t.locale)
             titles.append(html.escape(lesson.meta.title if lesson else lesson_id))
         lines.append(_("Lessons finished: {lessons}", lessons=", ".join(titles)))
+    lines.extend(lesson_lines.engagement_lines(t, review.lesson_engagement, library))
     if review.reflections and not review.words:  # else they are among the client's words
         lines.append(_("Reflections to read:"))
         for reflection in review.reflections[-3:]:

@@ -39,6 +39,7 @@ from bot.db.models import (
     GoalRating,
     GoalRevision,
     LessonDelivery,
+    LessonReview,
     MeasureAdministration,
     MeasureAnswer,
     Strategy,
@@ -232,6 +233,20 @@ async def tables(
             [d.lesson_id, d.reflection_answered_at, d.reflection_text]
             for d in lessons
             if d.reflection_text
+        ],
+    )
+    # The look-back questions a week after a lesson (bot.lessons.reviews).
+    looked_back = await session.execute(
+        select(LessonDelivery.lesson_id, LessonReview)
+        .join(LessonReview, LessonReview.delivery_id == LessonDelivery.id)
+        .where(LessonDelivery.user_id == client_id)
+        .order_by(LessonReview.id)
+    )
+    files["lesson_reviews.csv"] = _csv(
+        ["lesson_id", "asked_at", "answered_at", "skipped_at", "answer", "correct"],
+        [
+            [lesson_id, r.asked_at, r.answered_at, r.skipped_at, r.answer, r.correct]
+            for lesson_id, r in looked_back
         ],
     )
     notes = await session.scalars(

@@ -34,6 +34,7 @@ from bot.db.models.goals import (
 from bot.db.models.lessons import (
     LessonDelivery,
     LessonQuizAnswer,
+    LessonReview,
     ProgramAnswer,
     ProgramEnrollment,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "InviteKind",
     "LessonDelivery",
     "LessonQuizAnswer",
+    "LessonReview",
     "MeasureAdministration",
     "MeasureAnswer",
     "MeasureAssignment",

@@ -37,6 +37,22 @@ class ProgramEnrollment(TimestampMixin, Base):
     program_id: Mapped[str] = mapped_column(String(CONTENT_ID_LENGTH))
     # The client's local date on which the first lesson is due.
     started_on: Mapped[date] = mapped_column(Date())
+    # Every program the client follows, in the order chosen (comma-separated ids), when
+    # more than one: one lesson stream alternates them (bot.domain.lesson_stream). None:
+    # just ``program_id`` (which is always the first).
+    program_ids: Mapped[str | None] = mapped_column(String(400))
+    # When the client was last told that lessons wait until they open one: told once
+    # per stall (a later delivery starts a new one).
+    hold_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The client's local date of their last "another lesson now": one a day.
+    extra_on: Mapped[date | None] = mapped_column(Date())
+
+    @property
+    def programs(self) -> tuple[str, ...]:
+        """The ids of the programs followed, in the order chosen."""
+        if not self.program_ids:
+            return (self.program_id,)
+        return tuple(self.program_ids.split(","))
 
     def __repr__(self) -> str:
         return f"ProgramEnrollment(user_id={self.user_id!r}, program_id={self.program_id!r})"
@@ -113,3 +129,23 @@ class ProgramAnswer(TimestampMixin, Base):
 
     def __repr__(self) -> str:  # ids only: reprs end up in logs
         return f"ProgramAnswer(id={self.id!r}, delivery_id={self.delivery_id!r})"
+
+
+class LessonReview(Base):
+    """A spaced-review question about a delivered lesson, asked about a week later, and
+    the client's answer (the row is written when it is asked: one per delivery)."""
+
+    __tablename__ = "lesson_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("lesson_deliveries.id", ondelete="CASCADE"), unique=True
+    )
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[int | None] = mapped_column(Integer())  # index into the review's answers
+    correct: Mapped[bool | None] = mapped_column(Boolean())  # None: a free question
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    skipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:  # ids only: reprs end up in logs
+        return f"LessonReview(id={self.id!r}, delivery_id={self.delivery_id!r})"
