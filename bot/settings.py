@@ -267,6 +267,18 @@ class Settings(BaseSettings):
     webhook_port: Annotated[
         int, Field(ge=1, le=65535, description="Port the webhook server listens on.")
     ] = 8443
+    metrics_port: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=65535,
+            description="Serve Prometheus metrics at /metrics, and /healthz and /readyz, on "
+            "this port (unset: no metrics server).",
+        ),
+    ] = None
+    metrics_host: Annotated[
+        str, Field(description="Address the metrics server binds to (METRICS_PORT).")
+    ] = "127.0.0.1"
     webhook_secret_token: Annotated[
         SecretStr | None,
         Field(

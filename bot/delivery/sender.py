@@ -45,6 +45,7 @@ from bot.delivery.renderers import RenderContext, Rendered, Renderers, SentConte
 from bot.delivery.scheduling import stop_schedules
 from bot.flows.keyboards import markup
 from bot.i18n import Catalogs
+from bot.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,7 @@ class Sender:
             await self._sent(delivery, message.message_id)
 
     def _log(self, delivery: Delivery, outcome: str, **extra: object) -> None:
+        metrics.count_send(delivery.kind, outcome)
         details = "".join(f" {key}={value}" for key, value in extra.items())
         logger.info(
             "event=delivery.outcome outbox_id=%s user_id=%s kind=%s outcome=%s attempt=%s%s",
