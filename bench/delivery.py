@@ -225,6 +225,8 @@ async def sender_rate(backend: str, folder: Path, rate: float, messages: int) ->
                 fake.url,
                 fake.token,
                 rate_limit_per_second=rate,
+                # Beyond Telegram's 30/s only as a paid broadcast (allow_paid_broadcast)
+                paid_broadcast=rate > 30,
                 delivery_poll_seconds=0.05,
                 delivery_batch_size=1000,
             )
@@ -303,26 +305,35 @@ async def main(quick: bool) -> list[Figure]:
         for backend in backends:
             row = await fanout(backend, folder, 2_000 if quick else 10_000)
             figure(f"fan-out: {row['clients']:,} due → outbox rows, {backend}", row["seconds"], "s")
-        for backend in backends:
-            for rate, messages in (
-                (1000.0, 1000 if quick else 5000),
-                (30.0, 150 if quick else 300),
-            ):
-                row = await sender_rate(backend, folder, rate, messages)
-                figure(
-                    f"sender at a configured {rate:,.0f}/s, {backend}",
-                    row["achieved_per_second"],
-                    "messages/s",
-                    f"{row['share_of_configured']:.0%} of configured, "
-                    f"most in any 1 s: {row['most_in_any_second']}, "
-                    f"429s: {row['flood_control_429s']}",
-                )
+        # The ceiling first: the paid-broadcast figures are read against it.
         bare = await bare_ptb_rate(1000 if quick else 3000)
         figure(
             "bare PTB client, no limiter or database, same fake (ceiling)",
             bare["per_second"],
             "messages/s",
         )
+        for backend in backends:
+            for rate, messages in (
+                (1000.0, 1000 if quick else 5000),
+                (30.0, 150 if quick else 300),
+            ):
+                row = await sender_rate(backend, folder, rate, messages)
+                paid = " (paid broadcast)" if rate > 30 else ""
+                figure(
+                    f"sender at a configured {rate:,.0f}/s{paid}, {backend}",
+                    row["achieved_per_second"],
+                    "messages/s",
+                    f"{row['share_of_configured']:.0%} of configured, "
+                    f"most in any 1 s: {row['most_in_any_second']}, "
+                    f"429s: {row['flood_control_429s']}",
+                )
+                if paid:
+                    figure(
+                        f"paid-broadcast sender ÷ bare PTB client, {backend}",
+                        round(row["achieved_per_second"] / bare["per_second"], 2),
+                        "×",
+                        "target ≥ 0.8",
+                    )
     return figures
 
 

@@ -168,6 +168,7 @@ def sender_config(settings: Settings) -> SenderConfig:
         retry_base_seconds=settings.delivery_retry_base_seconds,
         retry_max_seconds=settings.delivery_retry_max_seconds,
         lease_seconds=settings.delivery_lease_seconds,
+        paid_broadcast=settings.paid_broadcast,
     )
 
 

@@ -106,9 +106,17 @@ class Settings(BaseSettings):
             gt=0,
             le=1000,
             description="Most messages per second sent to Telegram overall by one instance "
-            "(with several instances, divide Telegram's 30 among them).",
+            "(with several instances, divide Telegram's 30 among them; up to 1000 with "
+            "PAID_BROADCAST).",
         ),
     ] = 30.0
+    paid_broadcast: Annotated[
+        bool,
+        Field(
+            description="Send outbox messages with Telegram's allow_paid_broadcast (paid in "
+            "Stars beyond 30/s), so that RATE_LIMIT_PER_SECOND may be set up to 1000.",
+        ),
+    ] = False
     per_chat_rate_per_second: Annotated[
         float,
         Field(

@@ -73,6 +73,8 @@ class SenderConfig:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     lease_seconds: float = 120.0
+    # Telegram's paid broadcasts: up to 1,000 messages/s, each beyond 30/s paid in Stars.
+    paid_broadcast: bool = False
 
 
 def instance_id() -> str:
@@ -291,23 +293,31 @@ class Sender:
             "connect_timeout": timeout,
             "pool_timeout": timeout,
         }
+        # None leaves the parameter out of the request (PTB drops None values).
+        paid = True if self._config.paid_broadcast else None
         try:
             message = await self._bot.send_message(
                 delivery.chat_id,
                 rendered.text,
                 reply_markup=markup(rendered.buttons),
+                allow_paid_broadcast=paid,
                 rate_limit_args=PER_CHAT,
                 **timeouts,
             )
             for text in rendered.more:  # a long message's further parts, in order
                 await self._bot.send_message(
-                    delivery.chat_id, text, rate_limit_args=PER_CHAT, **timeouts
+                    delivery.chat_id,
+                    text,
+                    allow_paid_broadcast=paid,
+                    rate_limit_args=PER_CHAT,
+                    **timeouts,
                 )
             if rendered.photo is not None:
                 await self._bot.send_photo(
                     delivery.chat_id,
                     rendered.photo.data,
                     caption=rendered.photo.caption or None,
+                    allow_paid_broadcast=paid,
                     rate_limit_args=PER_CHAT,
                     **timeouts,
                 )
