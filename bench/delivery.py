@@ -181,6 +181,36 @@ async def seed(url: str, clients: int, *, due_now: bool, chunk: int = 10_000) ->
         await engine.dispose()
 
 
+async def queue_notices(url: str) -> None:
+    """One plain notice (text only, worded when queued) for every seeded client, due now:
+    what the sender costs without a renderer that reads the database."""
+    from bot.delivery import notices
+    from bot.delivery.outbox import OutboxItem, enqueue_many
+
+    engine = create_engine(url)
+    now = utcnow()
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            users = (await session.execute(select(User.id, User.telegram_id))).all()
+            await enqueue_many(
+                session,
+                [
+                    OutboxItem(
+                        user_id=user_id,
+                        chat_id=telegram_id,
+                        kind=notices.KIND,
+                        key=f"bench:{user_id}",
+                        payload=notices.payload("Your practitioner shared a note.", []),
+                        due_at=now - timedelta(seconds=1),
+                        expires_at=now + timedelta(hours=1),
+                    )
+                    for user_id, telegram_id in users
+                ],
+            )
+    finally:
+        await engine.dispose()
+
+
 def settings_for(url: str, fake_url: str = "http://127.0.0.1:9", token: str = "1:x", **extra: Any):
     return load_settings(
         _env_file=None,
@@ -215,10 +245,15 @@ async def fanout(backend: str, folder: Path, clients: int) -> dict[str, Any]:
     return {"backend": backend, "clients": clients, "seconds": round(seconds, 3)}
 
 
-async def sender_rate(backend: str, folder: Path, rate: float, messages: int) -> dict[str, Any]:
-    """The sender's achieved rate against the fake (whose flood control is set to ``rate``)."""
+async def sender_rate(
+    backend: str, folder: Path, rate: float, messages: int, kind: str = "checkin"
+) -> dict[str, Any]:
+    """The sender's achieved rate against the fake (whose flood control is set to ``rate``):
+    check-in prompts (rendered from the database), or plain ``notice`` messages."""
     async with Database(backend, folder) as database:
-        await seed(database.url, messages, due_now=True)
+        await seed(database.url, messages, due_now=kind == "checkin")
+        if kind == "notice":
+            await queue_notices(database.url)
         with FakeProcess(messages, overall=rate) as fake:
             settings = settings_for(
                 database.url,
@@ -329,11 +364,21 @@ async def main(quick: bool) -> list[Figure]:
                 )
                 if paid:
                     figure(
-                        f"paid-broadcast sender ÷ bare PTB client, {backend}",
+                        f"paid-broadcast sender ÷ bare PTB client, check-in prompts, {backend}",
                         round(row["achieved_per_second"] / bare["per_second"], 2),
                         "×",
                         "target ≥ 0.8",
                     )
+            notice = await sender_rate(
+                backend, folder, 1000.0, 1000 if quick else 5000, kind="notice"
+            )
+            figure(
+                f"paid-broadcast sender ÷ bare PTB client, plain notices, {backend}",
+                round(notice["achieved_per_second"] / bare["per_second"], 2),
+                "×",
+                f"{notice['achieved_per_second']}/s, most in any 1 s: "
+                f"{notice['most_in_any_second']}, 429s: {notice['flood_control_429s']}",
+            )
     return figures
 
 
