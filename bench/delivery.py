@@ -340,45 +340,40 @@ async def main(quick: bool) -> list[Figure]:
         for backend in backends:
             row = await fanout(backend, folder, 2_000 if quick else 10_000)
             figure(f"fan-out: {row['clients']:,} due → outbox rows, {backend}", row["seconds"], "s")
-        # The ceiling first: the paid-broadcast figures are read against it.
-        bare = await bare_ptb_rate(1000 if quick else 3000)
-        figure(
-            "bare PTB client, no limiter or database, same fake (ceiling)",
-            bare["per_second"],
-            "messages/s",
-        )
+        paid_messages = 1000 if quick else 5000
+        bare_messages = 1000 if quick else 3000
         for backend in backends:
-            for rate, messages in (
-                (1000.0, 1000 if quick else 5000),
-                (30.0, 150 if quick else 300),
-            ):
-                row = await sender_rate(backend, folder, rate, messages)
-                paid = " (paid broadcast)" if rate > 30 else ""
+            row = await sender_rate(backend, folder, 30.0, 150 if quick else 300)
+            figure(
+                f"sender at a configured 30/s, {backend}",
+                row["achieved_per_second"],
+                "messages/s",
+                f"{row['share_of_configured']:.0%} of configured, "
+                f"most in any 1 s: {row['most_in_any_second']}, "
+                f"429s: {row['flood_control_429s']}",
+            )
+            # Paid broadcast at 1,000/s, read against the bare PTB client measured right
+            # before and right after (the mean): on a shared machine the ceiling moves.
+            before = await bare_ptb_rate(bare_messages)
+            prompts = await sender_rate(backend, folder, 1000.0, paid_messages)
+            notices = await sender_rate(backend, folder, 1000.0, paid_messages, kind="notice")
+            after = await bare_ptb_rate(bare_messages)
+            ceiling = (before["per_second"] + after["per_second"]) / 2
+            figure(
+                f"bare PTB client, no limiter or database, same fake (ceiling), {backend} run",
+                round(ceiling, 1),
+                "messages/s",
+                f"before {before['per_second']}, after {after['per_second']}",
+            )
+            for what, row in (("check-in prompts", prompts), ("plain notices", notices)):
                 figure(
-                    f"sender at a configured {rate:,.0f}/s{paid}, {backend}",
+                    f"sender at a configured 1,000/s (paid broadcast), {what}, {backend}",
                     row["achieved_per_second"],
                     "messages/s",
-                    f"{row['share_of_configured']:.0%} of configured, "
-                    f"most in any 1 s: {row['most_in_any_second']}, "
+                    f"{row['achieved_per_second'] / ceiling:.2f} × the bare client "
+                    f"(target ≥ 0.8), most in any 1 s: {row['most_in_any_second']}, "
                     f"429s: {row['flood_control_429s']}",
                 )
-                if paid:
-                    figure(
-                        f"paid-broadcast sender ÷ bare PTB client, check-in prompts, {backend}",
-                        round(row["achieved_per_second"] / bare["per_second"], 2),
-                        "×",
-                        "target ≥ 0.8",
-                    )
-            notice = await sender_rate(
-                backend, folder, 1000.0, 1000 if quick else 5000, kind="notice"
-            )
-            figure(
-                f"paid-broadcast sender ÷ bare PTB client, plain notices, {backend}",
-                round(notice["achieved_per_second"] / bare["per_second"], 2),
-                "×",
-                f"{notice['achieved_per_second']}/s, most in any 1 s: "
-                f"{notice['most_in_any_second']}, 429s: {notice['flood_control_429s']}",
-            )
     return figures
 
 
