@@ -181,6 +181,36 @@ async def seed(url: str, clients: int, *, due_now: bool, chunk: int = 10_000) ->
         await engine.dispose()
 
 
+async def queue_notices(url: str) -> None:
+    """One plain notice (text only, worded when queued) for every seeded client, due now:
+    what the sender costs without a renderer that reads the database."""
+    from bot.delivery import notices
+    from bot.delivery.outbox import OutboxItem, enqueue_many
+
+    engine = create_engine(url)
+    now = utcnow()
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            users = (await session.execute(select(User.id, User.telegram_id))).all()
+            await enqueue_many(
+                session,
+                [
+                    OutboxItem(
+                        user_id=user_id,
+                        chat_id=telegram_id,
+                        kind=notices.KIND,
+                        key=f"bench:{user_id}",
+                        payload=notices.payload("Your practitioner shared a note.", []),
+                        due_at=now - timedelta(seconds=1),
+                        expires_at=now + timedelta(hours=1),
+                    )
+                    for user_id, telegram_id in users
+                ],
+            )
+    finally:
+        await engine.dispose()
+
+
 def settings_for(url: str, fake_url: str = "http://127.0.0.1:9", token: str = "1:x", **extra: Any):
     return load_settings(
         _env_file=None,
@@ -215,16 +245,23 @@ async def fanout(backend: str, folder: Path, clients: int) -> dict[str, Any]:
     return {"backend": backend, "clients": clients, "seconds": round(seconds, 3)}
 
 
-async def sender_rate(backend: str, folder: Path, rate: float, messages: int) -> dict[str, Any]:
-    """The sender's achieved rate against the fake (whose flood control is set to ``rate``)."""
+async def sender_rate(
+    backend: str, folder: Path, rate: float, messages: int, kind: str = "checkin"
+) -> dict[str, Any]:
+    """The sender's achieved rate against the fake (whose flood control is set to ``rate``):
+    check-in prompts (rendered from the database), or plain ``notice`` messages."""
     async with Database(backend, folder) as database:
-        await seed(database.url, messages, due_now=True)
+        await seed(database.url, messages, due_now=kind == "checkin")
+        if kind == "notice":
+            await queue_notices(database.url)
         with FakeProcess(messages, overall=rate) as fake:
             settings = settings_for(
                 database.url,
                 fake.url,
                 fake.token,
                 rate_limit_per_second=rate,
+                # Beyond Telegram's 30/s only as a paid broadcast (allow_paid_broadcast)
+                paid_broadcast=rate > 30,
                 delivery_poll_seconds=0.05,
                 delivery_batch_size=1000,
             )
@@ -303,26 +340,40 @@ async def main(quick: bool) -> list[Figure]:
         for backend in backends:
             row = await fanout(backend, folder, 2_000 if quick else 10_000)
             figure(f"fan-out: {row['clients']:,} due → outbox rows, {backend}", row["seconds"], "s")
+        paid_messages = 1000 if quick else 5000
+        bare_messages = 1000 if quick else 3000
         for backend in backends:
-            for rate, messages in (
-                (1000.0, 1000 if quick else 5000),
-                (30.0, 150 if quick else 300),
-            ):
-                row = await sender_rate(backend, folder, rate, messages)
+            row = await sender_rate(backend, folder, 30.0, 150 if quick else 300)
+            figure(
+                f"sender at a configured 30/s, {backend}",
+                row["achieved_per_second"],
+                "messages/s",
+                f"{row['share_of_configured']:.0%} of configured, "
+                f"most in any 1 s: {row['most_in_any_second']}, "
+                f"429s: {row['flood_control_429s']}",
+            )
+            # Paid broadcast at 1,000/s, read against the bare PTB client measured right
+            # before and right after (the mean): on a shared machine the ceiling moves.
+            before = await bare_ptb_rate(bare_messages)
+            prompts = await sender_rate(backend, folder, 1000.0, paid_messages)
+            notices = await sender_rate(backend, folder, 1000.0, paid_messages, kind="notice")
+            after = await bare_ptb_rate(bare_messages)
+            ceiling = (before["per_second"] + after["per_second"]) / 2
+            figure(
+                f"bare PTB client, no limiter or database, same fake (ceiling), {backend} run",
+                round(ceiling, 1),
+                "messages/s",
+                f"before {before['per_second']}, after {after['per_second']}",
+            )
+            for what, row in (("check-in prompts", prompts), ("plain notices", notices)):
                 figure(
-                    f"sender at a configured {rate:,.0f}/s, {backend}",
+                    f"sender at a configured 1,000/s (paid broadcast), {what}, {backend}",
                     row["achieved_per_second"],
                     "messages/s",
-                    f"{row['share_of_configured']:.0%} of configured, "
-                    f"most in any 1 s: {row['most_in_any_second']}, "
+                    f"{row['achieved_per_second'] / ceiling:.2f} × the bare client "
+                    f"(target ≥ 0.8), most in any 1 s: {row['most_in_any_second']}, "
                     f"429s: {row['flood_control_429s']}",
                 )
-        bare = await bare_ptb_rate(1000 if quick else 3000)
-        figure(
-            "bare PTB client, no limiter or database, same fake (ceiling)",
-            bare["per_second"],
-            "messages/s",
-        )
     return figures
 
 

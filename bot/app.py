@@ -72,6 +72,9 @@ from bot.lessons import reviews as lesson_reviews
 from bot.measures import delivery as measure_delivery
 from bot.measures.catalog import check_measures
 from bot.measures.model import Measure
+from bot.observability import metrics
+from bot.observability.server import MetricsServer, Probes
+from bot.observability.updates import TimedUpdateProcessor
 from bot.privacy.retention import erase_expired
 from bot.review import alerts as review_alerts
 from bot.review import digest as review_digest
@@ -94,6 +97,8 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
 
 SENDER_KEY = "delivery_sender"
 WEB_KEY = "web_server"
+METRICS_KEY = "metrics_server"
+TICK_TIMER_KEY = "delivery_tick_timer"
 TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
 MEASURE_JOB_NAME = "measures.plan"
@@ -185,6 +190,7 @@ def sender_config(settings: Settings) -> SenderConfig:
         retry_base_seconds=settings.delivery_retry_base_seconds,
         retry_max_seconds=settings.delivery_retry_max_seconds,
         lease_seconds=settings.delivery_lease_seconds,
+        paid_broadcast=settings.paid_broadcast,
     )
 
 
@@ -221,7 +227,11 @@ def build_application(settings: Settings) -> BotApplication:
         .base_file_url(f"{api_url}/file/bot")
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=UTC))
-        .concurrent_updates(settings.concurrent_updates)
+        .concurrent_updates(
+            TimedUpdateProcessor(settings.concurrent_updates)
+            if settings.metrics_port
+            else settings.concurrent_updates
+        )
         .connection_pool_size(settings.concurrent_updates + 4)
         .rate_limiter(
             TelegramRateLimiter(
@@ -243,8 +253,35 @@ def build_application(settings: Settings) -> BotApplication:
         services.catalogs,
         sender_config(settings),
     )
+    application.bot_data[TICK_TIMER_KEY] = metrics.TickTimer(settings.scheduler_tick_seconds)
+    if settings.metrics_port:
+        application.bot_data[METRICS_KEY] = MetricsServer(
+            settings.metrics_host, settings.metrics_port, operator_probes(application)
+        )
     register_handlers(application)
     return application
+
+
+def operator_probes(application: BotApplication) -> Probes:
+    """What /metrics refreshes (one grouped outbox query, the pool) and /readyz checks."""
+    from bot.db import migrate
+
+    services: Services = application.bot_data[SERVICES_KEY]
+
+    async def refresh() -> None:
+        metrics.record_pool(services.engine)
+        await metrics.record_outbox(services.sessions, now=utcnow())
+
+    async def ready() -> str | None:
+        state = await migrate.schema_state(services.engine)
+        if not state.up_to_date:
+            return "database schema is not at head"
+        updater = application.updater
+        if updater is None or not updater.running:
+            return "not receiving updates (polling or webhook not running)"
+        return None
+
+    return Probes(refresh=refresh, ready=ready)
 
 
 def register_handlers(application: BotApplication) -> None:
@@ -371,6 +408,11 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     application.add_error_handler(errors.on_error)
+    application.add_error_handler(count_error)
+
+
+async def count_error(_update: object, context: BotContext) -> None:
+    metrics.count_error(context.error)
 
 
 async def on_startup(application: BotApplication) -> None:
@@ -387,6 +429,9 @@ async def on_startup(application: BotApplication) -> None:
         await application.bot.set_my_commands(commands, language_code=locale)
     start_delivery(application)
     await start_web(application)
+    metrics_server: MetricsServer | None = application.bot_data.get(METRICS_KEY)
+    if metrics_server is not None:
+        await metrics_server.start()
     logger.info("event=bot.started username=%s", application.bot.username)
 
 
@@ -545,6 +590,11 @@ async def measure_planning(context: BotContext) -> None:
 async def delivery_tick(context: BotContext) -> None:
     """Write due prompts to the outbox, expire stale ones, queue the practitioners'
     alerts (and digest schedules for new practitioners), and wake the sender."""
+    timer: metrics.TickTimer = context.application.bot_data[TICK_TIMER_KEY]
+    await timer.run(_tick(context))
+
+
+async def _tick(context: BotContext) -> None:
     services = context.services
     await review_sweep(services, now=utcnow())
     await delivery_engine.tick(services.sessions, planning(services.settings))
@@ -573,6 +623,9 @@ async def on_stop(application: BotApplication) -> None:
     web = application.bot_data.pop(WEB_KEY, None)
     if web is not None:
         await web.stop()
+    metrics_server: MetricsServer | None = application.bot_data.get(METRICS_KEY)
+    if metrics_server is not None:
+        await metrics_server.stop()
 
 
 async def on_shutdown(application: BotApplication) -> None:

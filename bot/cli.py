@@ -7,9 +7,12 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from telegram import Update
 
 from bot import __version__, crypto
@@ -48,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         configure_logging(settings.log_level)
+        if getattr(args, "needs_schema", False):
+            # Every command that reads or writes the bot's tables: a missing or
+            # un-migrated database gets the command to run, never a traceback.
+            asyncio.run(_refuse_out_of_date_schema(settings.database_url))
         return int(args.handler(settings, args) or 0)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -55,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaOutOfDate as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except DatabaseUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     rotate = key_commands.add_parser(
         "rotate", help="re-encrypt all stored free text with the first key of ENCRYPTION_KEYS"
     )
-    rotate.set_defaults(handler=keys_rotate)
+    rotate.set_defaults(handler=keys_rotate, needs_schema=True)
 
     demo = commands.add_parser(
         "demo",
@@ -150,18 +160,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--name", help="the name clients will see (default: their Telegram name)")
     invite.add_argument("--practice", help="the practice they join (default: the default practice)")
-    invite.set_defaults(handler=invite_practitioner)
+    invite.set_defaults(handler=invite_practitioner, needs_schema=True)
     listing = practitioner_commands.add_parser(
         "list", help="every practitioner with their id and practice"
     )
     listing.add_argument("--practice", help="only this practice's practitioners")
-    listing.set_defaults(handler=list_practitioners)
+    listing.set_defaults(handler=list_practitioners, needs_schema=True)
     link = practitioner_commands.add_parser(
         "link", help="move a registered practitioner into a practice"
     )
     link.add_argument("id", type=int, help="the practitioner's id (`practitioner list`)")
     link.add_argument("--practice", required=True, help="the practice's name")
-    link.set_defaults(handler=link_practitioner)
+    link.set_defaults(handler=link_practitioner, needs_schema=True)
 
     practice = commands.add_parser(
         "practice", help="practices: who sees whose names when choosing colleagues"
@@ -171,15 +181,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     practice_add = practice_commands.add_parser("add", help="create a practice")
     practice_add.add_argument("name", help="its name (unique, up to 64 characters)")
-    practice_add.set_defaults(handler=add_practice)
+    practice_add.set_defaults(handler=add_practice, needs_schema=True)
     practice_list = practice_commands.add_parser(
         "list", help="every practice, the default first, with how many practitioners"
     )
-    practice_list.set_defaults(handler=list_practices)
+    practice_list.set_defaults(handler=list_practices, needs_schema=True)
     status = commands.add_parser(
         "status", help="the outbox: pending, sent, failed and expired messages by kind"
     )
-    status.set_defaults(handler=print_status)
+    status.set_defaults(handler=print_status, needs_schema=True)
 
     config = commands.add_parser("config", help="print the settings as a Markdown table")
     config.set_defaults(handler=print_config_table, needs_settings=False)
@@ -188,6 +198,37 @@ def _parser() -> argparse.ArgumentParser:
 
 class SchemaOutOfDate(Exception):
     """The database is not at the schema this code expects."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened: wrong URL, server down, database not created."""
+
+
+def _shown_url(database_url: str) -> str:
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _database_errors(database_url: str) -> Iterator[None]:
+    """A failed connection becomes one line saying which database and what to check."""
+    try:
+        yield
+    except (DBAPIError, OSError) as error:
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        raise DatabaseUnavailable(
+            f"cannot use the database {_shown_url(database_url)} ({cause}). "
+            "Check DATABASE_URL and that the database server is running and the database "
+            f"exists, then run `{UPGRADE_COMMAND}`."
+        ) from error
+
+
+def _missing_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file named by the URL when it does not exist (opening it would create it)."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
 
 
 def keys_generate(_settings: None, _args: argparse.Namespace) -> int:
@@ -327,11 +368,14 @@ def _url_path(webhook_url: str) -> str:
 
 
 async def _refuse_out_of_date_schema(database_url: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        state = await migrate.schema_state(engine)
-    finally:
-        await engine.dispose()
+    _refuse_missing_folder(database_url)
+    missing = _missing_sqlite_file(database_url)
+    if missing is not None:
+        raise SchemaOutOfDate(
+            f"there is no database at {missing} yet. Run `{UPGRADE_COMMAND}` to create it, "
+            "or start with `python -m bot run --upgrade`."
+        )
+    state = await _schema_state(database_url)
     if state.up_to_date:
         return
     found = ", ".join(sorted(state.current)) or "an empty database"
@@ -342,11 +386,35 @@ async def _refuse_out_of_date_schema(database_url: str) -> None:
     )
 
 
-async def _upgrade(database_url: str, revision: str) -> None:
+def _refuse_missing_folder(database_url: str) -> None:
+    """A SQLite file in a folder that does not exist cannot be opened: say so before trying
+    (a failed open leaves aiosqlite's thread answering a closed event loop, on stderr)."""
+    missing = _missing_sqlite_file(database_url)
+    if missing is not None and not missing.parent.is_dir():
+        raise DatabaseUnavailable(
+            f"cannot use the database {_shown_url(database_url)}: the folder {missing.parent} "
+            "does not exist. Check DATABASE_URL or create the folder, then run "
+            f"`{UPGRADE_COMMAND}`."
+        )
+
+
+async def _schema_state(database_url: str) -> migrate.SchemaState:
+    _refuse_missing_folder(database_url)
     engine = create_engine(database_url)
     try:
-        await migrate.upgrade(engine, revision)
-        state = await migrate.schema_state(engine)
+        with _database_errors(database_url):
+            return await migrate.schema_state(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _upgrade(database_url: str, revision: str) -> None:
+    _refuse_missing_folder(database_url)
+    engine = create_engine(database_url)
+    try:
+        with _database_errors(database_url):
+            await migrate.upgrade(engine, revision)
+            state = await migrate.schema_state(engine)
     finally:
         await engine.dispose()
     logger.info("event=db.upgraded revision=%s", ",".join(sorted(state.current)))
@@ -386,14 +454,7 @@ def db_revision(_settings: None, args: argparse.Namespace) -> int:
 
 
 def db_current(settings: Settings, _args: argparse.Namespace) -> int:
-    async def _state() -> migrate.SchemaState:
-        engine = create_engine(settings.database_url)
-        try:
-            return await migrate.schema_state(engine)
-        finally:
-            await engine.dispose()
-
-    state = asyncio.run(_state())
+    state = asyncio.run(_schema_state(settings.database_url))
     print(f"database: {', '.join(sorted(state.current)) or '(empty)'}")
     print(f"code:     {', '.join(sorted(state.head))}")
     return 0 if state.up_to_date else 1
@@ -404,7 +465,6 @@ def invite_practitioner(settings: Settings, args: argparse.Namespace) -> int:
     from bot.enrollment.cli import create_practitioner_invite
     from bot.enrollment.practices import PracticeError
 
-    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
     username = asyncio.run(_bot_username(settings))
     try:
         link, payload, expires_at = asyncio.run(
@@ -424,7 +484,6 @@ def add_practice(settings: Settings, args: argparse.Namespace) -> int:
     from bot.enrollment import cli
     from bot.enrollment.practices import PracticeError
 
-    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
     try:
         made = asyncio.run(cli.add_practice(settings, args.name))
     except PracticeError as error:
@@ -438,7 +497,6 @@ def add_practice(settings: Settings, args: argparse.Namespace) -> int:
 def list_practices(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.enrollment import cli
 
-    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
     print("id\tpractitioners\tname")
     for row in asyncio.run(cli.list_practices(settings)):
         default = " (default)" if row.is_default else ""
@@ -450,7 +508,6 @@ def list_practitioners(settings: Settings, args: argparse.Namespace) -> int:
     from bot.enrollment import cli
     from bot.enrollment.practices import PracticeError
 
-    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
     try:
         rows = asyncio.run(cli.list_practitioners(settings, args.practice))
     except PracticeError as error:
@@ -467,7 +524,6 @@ def link_practitioner(settings: Settings, args: argparse.Namespace) -> int:
     from bot.enrollment import cli
     from bot.enrollment.practices import PracticeError
 
-    asyncio.run(_refuse_out_of_date_schema(settings.database_url))
     try:
         name = asyncio.run(cli.link_practitioner(settings, args.id, args.practice))
     except PracticeError as error:

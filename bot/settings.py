@@ -106,9 +106,17 @@ class Settings(BaseSettings):
             gt=0,
             le=1000,
             description="Most messages per second sent to Telegram overall by one instance "
-            "(with several instances, divide Telegram's 30 among them).",
+            "(with several instances, divide Telegram's 30 among them; up to 1000 with "
+            "PAID_BROADCAST).",
         ),
     ] = 30.0
+    paid_broadcast: Annotated[
+        bool,
+        Field(
+            description="Send outbox messages with Telegram's allow_paid_broadcast (paid in "
+            "Stars beyond 30/s), so that RATE_LIMIT_PER_SECOND may be set up to 1000.",
+        ),
+    ] = False
     per_chat_rate_per_second: Annotated[
         float,
         Field(
@@ -267,6 +275,18 @@ class Settings(BaseSettings):
     webhook_port: Annotated[
         int, Field(ge=1, le=65535, description="Port the webhook server listens on.")
     ] = 8443
+    metrics_port: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=65535,
+            description="Serve Prometheus metrics at /metrics, and /healthz and /readyz, on "
+            "this port (unset: no metrics server).",
+        ),
+    ] = None
+    metrics_host: Annotated[
+        str, Field(description="Address the metrics server binds to (METRICS_PORT).")
+    ] = "127.0.0.1"
     webhook_secret_token: Annotated[
         SecretStr | None,
         Field(

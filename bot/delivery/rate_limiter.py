@@ -26,6 +26,8 @@ from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.observability import metrics
+
 logger = logging.getLogger(__name__)
 
 PER_CHAT = "per_chat"
@@ -116,6 +118,7 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)
+                metrics.count_rate_limited(seconds)
                 logger.info(
                     "event=telegram.rate_limited endpoint=%s retry_after=%s attempt=%s",
                     endpoint,
