@@ -100,15 +100,18 @@ async def sweep(
     grace_days: int,
     default_timezone: str,
 ) -> SweepResult:
-    """Close expired windows (MISSED, streaks recomputed) and queue due nudges."""
+    """Close expired windows (MISSED, streaks recomputed), queue due nudges, and count
+    check-ins answered but left unfinished in their streaks."""
     async with sessions() as session, session.begin():
         missed = await mark_missed(session, now=now, grace_days=grace_days)
     async with sessions() as session, session.begin():
         nudged = await queue_nudges(
             session, now=now, nudge_after=nudge_after, default_timezone=default_timezone
         )
-    if missed or nudged:
-        logger.info("event=checkin.sweep missed=%s nudged=%s", missed, nudged)
+    async with sessions() as session, session.begin():
+        refreshed = await streaks.refresh(session, now=now, grace_days=grace_days)
+    if missed or nudged or refreshed:
+        logger.info("event=checkin.sweep missed=%s nudged=%s streaks=%s", missed, nudged, refreshed)
     return SweepResult(missed=missed, nudged=nudged)
 
 
