@@ -24,7 +24,14 @@ def create_engine(database_url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(database_url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(database_url, pool_pre_ping=True, **options)
+    # No ping before each use of a pooled connection: it is one more round trip for every
+    # update (a press took six, a /help two, where one or four do the work). A connection
+    # the server dropped fails the update that used it — the client is told to try again,
+    # and presses are idempotent — and SQLAlchemy then discards every connection opened
+    # before, so the next updates reconnect. Recycled hourly for servers and proxies
+    # that close idle connections.
+    options.setdefault("pool_recycle", 3600)
+    return create_async_engine(database_url, **options)
 
 
 _READERS: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()
