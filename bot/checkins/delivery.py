@@ -13,7 +13,9 @@ Where each write happens (a render session is read-only):
 - the sweep marks every open check-in whose window closed as MISSED (one UPDATE),
   recomputes those clients' streaks (two queries), and queues one nudge per check-in
   still unanswered after ``CHECKIN_NUDGE_AFTER_HOURS`` (one SELECT, one INSERT, one
-  UPDATE), never in quiet hours.
+  UPDATE), never in quiet hours; and it counts in the streak the check-ins answered
+  but left unfinished since (one SELECT, then the two queries) — a press leaves the
+  streak to the end of the check-in.
 """
 
 from __future__ import annotations
