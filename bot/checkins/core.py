@@ -288,9 +288,10 @@ async def rate_goal(
             value=value,
             answered_at=now,
         )
-        .returning(GoalRating.__table__.c.id)
     )
-    if inserted.first() is not None:
+    # The row count, not RETURNING: on SQLite a result to fetch is one more hop to
+    # aiosqlite's thread.
+    if inserted.rowcount == 1:  # type: ignore[attr-defined]
         outcome = "new"
     else:
         rating = await session.scalar(
