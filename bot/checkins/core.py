@@ -278,8 +278,7 @@ async def rate_goal(
     if not 0 <= value <= 10:
         raise ValueError("a rating is 0..10")
     inserted = await session.execute(
-        _insert_ignoring(session, GoalRating.__table__, "checkin_id", "goal_id")
-        .values(
+        _insert_ignoring(session, GoalRating.__table__, "checkin_id", "goal_id").values(
             checkin_id=checkin.id,
             goal_id=goal.id,
             user_id=checkin.user_id,
