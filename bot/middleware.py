@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from bot.callbacks import answers_a_question
 from bot.context import BotContext
 from bot.db.base import utcnow
+from bot.db.session import reader
 from bot.users import find_by_telegram_id
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,9 @@ async def identify_user(update: Update, context: BotContext) -> None:
     sender = update.effective_user
     if sender is None:
         return
-    async with context.services.sessions() as session:
+    # Once per update: handlers use ``context.user_record`` (a read outside a
+    # transaction; a handler that writes reads what it needs again in its own).
+    async with context.services.sessions(bind=reader(context.services.engine)) as session:
         context.user_record = await find_by_telegram_id(session, sender.id)
     chosen = context.user_record.locale if context.user_record else None
     context.use_locale(context.services.catalogs.resolve(chosen, sender.language_code))

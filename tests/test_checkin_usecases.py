@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import crypto
-from bot.checkins import answers, core
+from bot.checkins import answers, core, delivery, streaks
 from bot.checkins.answers import NoteTaken, Op, Press, Rules, Show, Toast
 from bot.checkins.progress import progress
 from bot.db.models import (
@@ -142,6 +142,8 @@ async def _nudge(sessions: Sessions, user_id: int, checkin_id: int) -> int:
             available_at=NOW + timedelta(hours=1),
         )
         session.add(row)
+        # As the sweep queues one: the check-in says it was nudged.
+        await session.execute(update(Checkin).where(Checkin.id == checkin_id).values(nudged_at=NOW))
         await session.flush()
         return row.id
 
@@ -492,3 +494,54 @@ async def test_progress_is_the_clients_own_last_four_weeks(sessions: Sessions):
     assert (found.encouragement.kind, found.encouragement.goal_id) == ("best_day", sleep)
     assert (found.encouragement.day, found.encouragement.value) == (TODAY - timedelta(days=1), 9)
     assert (empty.has_ratings, empty.current, empty.series) == (False, 0, ())
+
+
+async def test_a_streak_behind_an_answered_check_in_is_counted_once(
+    sessions: Sessions,
+):
+    """A press leaves the streak to the end of the check-in; a day answered and then left
+    is counted by ``refresh`` (what /progress and the sweep call), and only once."""
+    user = await _client(sessions, 7091)
+    sleep = await _goal(sessions, user, "Sleep")
+    await _goal(sessions, user, "Walk")
+    await _start(sessions, user)
+    await _press(sessions, user, Op.RATE, sleep, 6)  # then nothing more today
+
+    later = NOW + timedelta(minutes=5)
+    async with sessions() as session, session.begin():
+        assert await streaks.refresh(session, now=later, grace_days=1, user_id=user) == 1
+    async with sessions() as session:
+        assert await streaks.current(session, user) == (1, 1)
+    result = await delivery.sweep(
+        sessions,
+        now=later,
+        nudge_after=timedelta(hours=3),
+        grace_days=1,
+        default_timezone="Europe/Berlin",
+    )
+    assert result.missed == 0
+    async with sessions() as session, session.begin():
+        # Counted already: neither the sweep nor a second look recomputes it again.
+        assert await streaks.refresh(session, now=later, grace_days=1) == 0
+    async with sessions() as session:
+        assert await streaks.current(session, user) == (1, 1)
+
+
+async def test_the_sweep_counts_an_unfinished_check_in_for_the_streak(sessions: Sessions):
+    user = await _client(sessions, 7092)
+    sleep = await _goal(sessions, user, "Sleep")
+    await _goal(sessions, user, "Walk")
+    await _start(sessions, user)
+    await _press(sessions, user, Op.RATE, sleep, 6)
+    async with sessions() as session:
+        assert await streaks.current(session, user) == (0, 0)  # not yet: no thanks yet
+
+    await delivery.sweep(
+        sessions,
+        now=NOW + timedelta(minutes=5),
+        nudge_after=timedelta(hours=3),
+        grace_days=1,
+        default_timezone="Europe/Berlin",
+    )
+    async with sessions() as session:
+        assert await streaks.current(session, user) == (1, 1)

@@ -578,3 +578,34 @@ async def test_progress_right_after_a_crisis_message_celebrates_nothing(
     assert photo is not None
     assert "9/10" not in photo.plain_caption  # no "best day" right after a crisis message
     assert CARE[language] in photo.plain_caption
+
+
+async def test_progress_counts_today_once_a_question_is_answered_though_the_check_in_is_not_done(
+    fake_api: FakeBotApi, bot: BotApplication
+):
+    """A press leaves the streak to the end of the check-in (or the sweep); /progress
+    counts a day answered and then left, at once."""
+    user_id = await make_client(bot, 6003)
+    sleep = await add_goal(bot, user_id, "Sleep")
+    await add_goal(bot, user_id, "Walk")
+    today = today_in()
+    await past_days(
+        bot,
+        user_id,
+        {today - timedelta(days=d): CheckinStatus.ANSWERED for d in (1, 2)},
+        goal_id=sleep,
+    )
+    async with services_of(bot).sessions() as session, session.begin():
+        session.add(StreakState(user_id=user_id, current=2, best=2, milestone=0))
+    client = fake_api.user(6003)
+    client.send("/checkin")
+    prompt = await client.expect_one()
+    client.press(prompt, "6")  # the first goal only; the second question stays open
+    await edited(client, prompt)
+
+    client.send("/progress")
+    photo = await client.expect_one(timeout=20)
+    assert "Streak: 3 days (your best: 3)." in photo.plain_caption
+    async with services_of(bot).sessions() as session:
+        streak = await session.get(StreakState, user_id)
+    assert streak is not None and (streak.current, streak.best) == (3, 3)

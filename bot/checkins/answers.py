@@ -173,8 +173,7 @@ async def answer(
 ) -> Outcome:
     """A check-in button pressed by ``user_id``: record the answer, say what comes next."""
     day = press.day
-    checkin = await core.find(session, user_id, day)
-    plan = await core.plan(session, user_id, day)
+    checkin, plan = await core.find_with_plan(session, user_id, day)
     if checkin is None and plan.goals and await core.was_prompted(session, user_id, day):
         # The press beat the sent hook: open it now (the hook will find it open).
         checkin, _opened = await core.open_checkin(
@@ -250,12 +249,15 @@ async def _after_answer(
         # someone who went Back and kept their answer: it moves on, writing nothing.)
         return Outcome(toast=Toast.ALREADY_NOTED, user_id=user_id, local_date=day)
     if answered_open_question:
-        # Set before the streak is read below, so the check-in is written once.
         checkin.step = plan.after(step)
-    if recorded.first_answer:
-        await core.withdraw_nudge(session, checkin.id, now=now)
-        if checkin.step != core.DONE:  # else _thanks recomputes it
-            await streaks.recompute(session, [user_id], now=now, grace_days=rules.grace_days)
+    if recorded.first_answer or answered_open_question:
+        # The check-in written once (before the thanks reads the streak's days).
+        nudged = await core.save_progress(session, checkin, now=now)
+        if recorded.first_answer and nudged:
+            await core.withdraw_nudge(session, checkin.id, now=now)
+    # The day now counts for the streak: recomputed by the thanks below at the end of
+    # the check-in, or, if the client stops before it, by the next sweep
+    # (``delivery.refresh_streaks``); /progress recomputes a streak the sweep has not yet.
     if not answered_open_question:
         # An earlier question answered again (a changed answer): keep the open one.
         toast = Toast.CHANGED if recorded.outcome == "changed" else Toast.NOTED

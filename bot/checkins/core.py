@@ -10,13 +10,16 @@ inside the window replaces the value and, for ratings, writes a ``RatingChange``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, func, select, update
+from sqlalchemy import Insert, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.db.base import table_of
 from bot.db.dialect_insert import insert_for
 from bot.db.models import (
     Checkin,
@@ -89,11 +92,45 @@ async def plan(session: AsyncSession, user_id: int, local_date: date) -> Plan:
     rows = (
         await session.execute(
             select(Goal, Strategy)
-            .outerjoin(Strategy, (Strategy.goal_id == Goal.id) & Strategy.active.is_(True))
+            .outerjoin(Strategy, _active_strategy_of_goal())
             .where(Goal.user_id == user_id, Goal.status == GoalStatus.ACTIVE)
             .order_by(Goal.id, Strategy.id)
         )
     ).all()
+    return await _plan_of(session, user_id, local_date, [(goal, s) for goal, s in rows])
+
+
+async def find_with_plan(
+    session: AsyncSession, user_id: int, local_date: date
+) -> tuple[Checkin | None, Plan]:
+    """The check-in of that date and its plan, in one query when it exists (a press's
+    path: one round trip fewer). Without a check-in the plan is read on its own."""
+    rows = (
+        await session.execute(
+            select(Checkin, Goal, Strategy)
+            .outerjoin(Goal, (Goal.user_id == Checkin.user_id) & (Goal.status == GoalStatus.ACTIVE))
+            .outerjoin(Strategy, _active_strategy_of_goal())
+            .where(Checkin.user_id == user_id, Checkin.local_date == local_date)
+            .order_by(Goal.id, Strategy.id)
+        )
+    ).all()
+    if not rows:
+        return None, await plan(session, user_id, local_date)
+    pairs = [(goal, strategy) for _checkin, goal, strategy in rows if goal is not None]
+    return rows[0][0], await _plan_of(session, user_id, local_date, pairs)
+
+
+def _active_strategy_of_goal() -> Any:
+    return (Strategy.goal_id == Goal.id) & Strategy.active.is_(True)
+
+
+async def _plan_of(
+    session: AsyncSession,
+    user_id: int,
+    local_date: date,
+    rows: Sequence[tuple[Goal, Strategy | None]],
+) -> Plan:
+    """The plan from each active goal with its active strategies (or None)."""
     goals = list(dict.fromkeys(goal for goal, _strategy in rows))
     result = Plan(goals={goal.id: goal for goal in goals})
     if not goals:
@@ -241,8 +278,7 @@ async def rate_goal(
     if not 0 <= value <= 10:
         raise ValueError("a rating is 0..10")
     inserted = await session.execute(
-        _insert_ignoring(session, GoalRating.__table__, "checkin_id", "goal_id")
-        .values(
+        _insert_ignoring(session, GoalRating.__table__, "checkin_id", "goal_id").values(
             checkin_id=checkin.id,
             goal_id=goal.id,
             user_id=checkin.user_id,
@@ -251,9 +287,10 @@ async def rate_goal(
             value=value,
             answered_at=now,
         )
-        .returning(GoalRating.__table__.c.id)
     )
-    if inserted.first() is not None:
+    # The row count, not RETURNING: on SQLite a result to fetch is one more hop to
+    # aiosqlite's thread.
+    if inserted.rowcount == 1:  # type: ignore[attr-defined]
         outcome = "new"
     else:
         rating = await session.scalar(
@@ -333,6 +370,38 @@ async def answer_of(session: AsyncSession, checkin: Checkin, step: str) -> int |
             )
         )
     return None
+
+
+#: What an answer changes on its check-in (``save_progress`` writes these, if changed).
+_PROGRESS = ("status", "answered_at", "step")
+
+
+async def save_progress(session: AsyncSession, checkin: Checkin, *, now: datetime) -> bool:
+    """Write what an answer changed on ``checkin`` (status, answer time, open step) in one
+    UPDATE, and say whether a nudge was queued for it.
+
+    ``nudged_at`` is read back by the write itself, after any concurrent sweep that
+    queued a nudge has committed (PostgreSQL re-reads a row it waited for; SQLite holds
+    the write lock), so the nudge is withdrawn only when there is one, yet never
+    missed. Only changed columns are written: a stale copy (a double tap racing the
+    first) never writes an older status back. Does not commit.
+    """
+    state = inspect(checkin)
+    changes = {
+        key: getattr(checkin, key) for key in _PROGRESS if state.attrs[key].history.has_changes()
+    }
+    table = table_of(Checkin)
+    with session.no_autoflush:  # else the session would write the same changes first
+        nudged_at = await session.scalar(
+            update(table)
+            .where(table.c.id == checkin.id)
+            .values(**changes, updated_at=now)
+            .returning(table.c.nudged_at)
+        )
+    # Written: the session must not write them again when it flushes.
+    for key, value in (*changes.items(), ("updated_at", now), ("nudged_at", nudged_at)):
+        set_committed_value(checkin, key, value)
+    return nudged_at is not None
 
 
 async def withdraw_nudge(session: AsyncSession, checkin_id: int, *, now: datetime) -> None:

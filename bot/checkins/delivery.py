@@ -13,7 +13,9 @@ Where each write happens (a render session is read-only):
 - the sweep marks every open check-in whose window closed as MISSED (one UPDATE),
   recomputes those clients' streaks (two queries), and queues one nudge per check-in
   still unanswered after ``CHECKIN_NUDGE_AFTER_HOURS`` (one SELECT, one INSERT, one
-  UPDATE), never in quiet hours.
+  UPDATE), never in quiet hours; and it counts in the streak the check-ins answered
+  but left unfinished since (one SELECT, then the two queries) — a press leaves the
+  streak to the end of the check-in.
 """
 
 from __future__ import annotations
@@ -100,15 +102,18 @@ async def sweep(
     grace_days: int,
     default_timezone: str,
 ) -> SweepResult:
-    """Close expired windows (MISSED, streaks recomputed) and queue due nudges."""
+    """Close expired windows (MISSED, streaks recomputed), queue due nudges, and count
+    check-ins answered but left unfinished in their streaks."""
     async with sessions() as session, session.begin():
         missed = await mark_missed(session, now=now, grace_days=grace_days)
     async with sessions() as session, session.begin():
         nudged = await queue_nudges(
             session, now=now, nudge_after=nudge_after, default_timezone=default_timezone
         )
-    if missed or nudged:
-        logger.info("event=checkin.sweep missed=%s nudged=%s", missed, nudged)
+    async with sessions() as session, session.begin():
+        refreshed = await streaks.refresh(session, now=now, grace_days=grace_days)
+    if missed or nudged or refreshed:
+        logger.info("event=checkin.sweep missed=%s nudged=%s streaks=%s", missed, nudged, refreshed)
     return SweepResult(missed=missed, nudged=nudged)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Insert, case, select, update
+from sqlalchemy import Insert, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import table_of
@@ -94,6 +94,35 @@ async def _recompute_chunk(
         row.user_id: Stored(computed[row.user_id], row.current, row.best, row.milestone)
         for row in stored
     }
+
+
+#: How far back the sweep looks for answered check-ins whose streak is behind (the
+#: sweep runs every few minutes; this only covers a bot that was down for a while).
+BEHIND_LOOKBACK = timedelta(days=2)
+
+
+async def refresh(
+    session: AsyncSession, *, now: datetime, grace_days: int, user_id: int | None = None
+) -> int:
+    """Recompute the streaks that lag behind an answered check-in (of ``user_id`` or of
+    everyone): a press leaves the streak to the end of the check-in, so a check-in left
+    unfinished is counted here. One query, then :func:`recompute`. Does not commit."""
+    behind = (
+        select(Checkin.user_id)
+        .distinct()
+        .outerjoin(StreakState, StreakState.user_id == Checkin.user_id)
+        .where(
+            Checkin.status == CheckinStatus.ANSWERED,
+            Checkin.closes_at > now - BEHIND_LOOKBACK,
+            or_(StreakState.updated_at.is_(None), StreakState.updated_at < Checkin.answered_at),
+        )
+    )
+    if user_id is not None:
+        behind = behind.where(Checkin.user_id == user_id)
+    ids = list(await session.scalars(behind))
+    if ids:
+        await recompute(session, ids, now=now, grace_days=grace_days)
+    return len(ids)
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from telegram import Update
 
 from bot import charts
 from bot.callbacks import CheckinBack, CheckinPress
-from bot.checkins import answers, messages
+from bot.checkins import answers, messages, streaks
 from bot.checkins import progress as progress_data
 from bot.checkins.answers import Outcome, Show, Toast
 from bot.context import BotContext
@@ -222,8 +222,13 @@ async def progress(update: Update, context: BotContext) -> None:
         return
     user = context.user_record
     t = context.t
-    today = answers.today_for(_now(), user.timezone, rules(context))
-    async with context.services.sessions() as session:
+    now, checkin_rules = _now(), rules(context)
+    today = answers.today_for(now, user.timezone, checkin_rules)
+    async with context.services.sessions() as session, session.begin():
+        # A check-in answered but not finished counts from the next sweep: count it now.
+        await streaks.refresh(
+            session, now=now, grace_days=checkin_rules.grace_days, user_id=user.id
+        )
         found = await progress_data.progress(session, user_id=user.id, today=today)
     line = messages.encouragement_line(
         t,
