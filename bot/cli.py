@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         help="serve the practitioners' web view (Mini App) alone, beside a running bot "
         "(same database; WEB_APP_URL, WEB_HOST, WEB_PORT)",
     )
-    web.set_defaults(handler=run_web)
+    web.set_defaults(handler=run_web, needs_schema=True)
 
     content = commands.add_parser("content", help="lessons, programs and measures in content/")
     content_commands = content.add_subparsers(

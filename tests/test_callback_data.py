@@ -74,6 +74,9 @@ EXAMPLES = [
     callbacks.LessonQuiz(11, 0, 3),
     callbacks.LessonSkipQuestion(11, 1),
     callbacks.SkipReminder(12),
+    callbacks.LessonMore(callbacks.More.RESUME, 13),
+    callbacks.ReviewAnswer(14, 2),
+    callbacks.ReviewSkip(15),
 ]
 
 

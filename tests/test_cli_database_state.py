@@ -21,6 +21,7 @@ SCHEMA_COMMANDS = (
     ("practitioner", "invite", "--name", "Dr Example"),
     ("practitioner", "link", "1", "--practice", "North"),
     ("keys", "rotate"),
+    ("web",),
     ("run",),
 )
 
