@@ -67,7 +67,10 @@ async def test_paid_broadcast_sends_every_prompt_once_at_the_rate_through_a_429(
 
 async def test_without_the_setting_messages_are_not_paid(fake_api: FakeBotApi, migrated: Settings):
     fake_api.user(FIRST_CLIENT)
-    application = build_application(migrated.model_copy(update={"delivery_poll_seconds": 0.05}))
+    # A quick tick: the schedule is added after the start's first tick.
+    application = build_application(
+        migrated.model_copy(update={"delivery_poll_seconds": 0.05, "scheduler_tick_seconds": 0.2})
+    )
     sessions = application.bot_data["services"].sessions
     async with running(application, poll_timeout=1):
         async with sessions() as session, session.begin():
