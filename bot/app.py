@@ -34,7 +34,7 @@ from bot.context import SERVICES_KEY, BotContext
 from bot.db.base import utcnow
 from bot.db.session import create_engine, create_session_factory
 from bot.delivery import engine as delivery_engine
-from bot.delivery import notices
+from bot.delivery import notices, outbox
 from bot.delivery.rate_limiter import TelegramRateLimiter
 from bot.delivery.renderers import Renderers
 from bot.delivery.scheduling import Planning
@@ -246,13 +246,15 @@ def build_application(settings: Settings) -> BotApplication:
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
-    application.bot_data[SENDER_KEY] = Sender(
+    sender = Sender(
         application.bot,
         services.sessions,
         services.renderers,
         services.catalogs,
         sender_config(settings),
     )
+    application.bot_data[SENDER_KEY] = sender
+    outbox.wake_on_commit(services.sessions, sender.wake)
     application.bot_data[TICK_TIMER_KEY] = metrics.TickTimer(settings.scheduler_tick_seconds)
     if settings.metrics_port:
         application.bot_data[METRICS_KEY] = MetricsServer(

@@ -4,6 +4,7 @@ but the lead changes them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -27,6 +28,7 @@ from bot.db.models import (
 )
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.enrollment_helpers import onboard_client, practitioner, services, user_row
+from tests.safety_support import bot_with
 
 TOLD = {
     "en": {
@@ -363,3 +365,20 @@ async def test_a_goal_number_stays_put_when_an_older_draft_is_finished(
     }
     walk = next(goal for goal in await _goals(bot, client_row.id) if goal.title.startswith("Walk"))
     assert score.goal_id == walk.id
+
+
+async def test_a_notice_goes_out_when_its_transaction_commits_not_at_the_next_poll(
+    fake_api: FakeBotApi, migrated_url: str
+):
+    """The sender is woken by the commit that queued the client's notice: with an idle
+    sender that looks for due rows only once a minute, the client still hears at once."""
+    async with bot_with(
+        fake_api, migrated_url, delivery_poll_seconds=60, scheduler_tick_seconds=3600
+    ) as bot:
+        lead, _lead_row = await practitioner(fake_api, bot, 8091, name="Dr. Weber")
+        client = await onboard_client(fake_api, lead, 8092, alias="Anna")
+        await asyncio.sleep(1)  # the sender's last wake-up (a tick, a notice) is behind it
+        lead.send("/goal Anna Walk after lunch")
+        await lead.expect_one()
+        notice = await client.expect_one(timeout=10)
+        assert notice.plain_text.startswith("Dr. Weber added a goal for you: Walk after lunch.")

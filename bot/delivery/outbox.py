@@ -8,13 +8,14 @@ leases, and outcomes only apply to rows still leased by the instance recording t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Insert, and_, event, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.db.dialect_insert import insert_for
 from bot.db.models import OutboxMessage, OutboxStatus
@@ -23,6 +24,32 @@ from bot.db.rows import rowcount
 logger = logging.getLogger(__name__)
 
 _ERROR_LENGTH = 200
+
+# session.info keys: a row was queued in this transaction; whom to tell once it commits.
+_QUEUED = "between.outbox.queued"
+_ON_COMMIT = "between.outbox.on_commit"
+
+
+def wake_on_commit(sessions: async_sessionmaker[AsyncSession], wake: Callable[[], None]) -> None:
+    """Call ``wake`` (the sender's) each time a session from ``sessions`` commits a
+    transaction that queued a message: a notice or an alert queued by a handler goes out
+    at once, not when the idle sender next looks (``DELIVERY_POLL_SECONDS``)."""
+    sessions.configure(info={_ON_COMMIT: wake})
+
+
+def _queued(session: AsyncSession) -> None:
+    session.sync_session.info[_QUEUED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(_QUEUED, False) and (wake := session.info.get(_ON_COMMIT)):
+        wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
 
 
 @dataclass(frozen=True)
@@ -104,13 +131,17 @@ async def enqueue(
         .values(_row(item))
         .returning(OutboxMessage.__table__.c.id)
     )
-    return inserted.first() is not None
+    added = inserted.first() is not None
+    if added:
+        _queued(session)
+    return added
 
 
 async def enqueue_many(session: AsyncSession, items: Sequence[OutboxItem]) -> None:
     """:func:`enqueue` for many rows in one statement (executemany). Does not commit."""
     if items:
         await session.execute(_insert_ignoring_duplicates(session), [_row(i) for i in items])
+        _queued(session)
 
 
 async def claim(
