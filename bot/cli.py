@@ -13,10 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from telegram import Update
 
 from bot import __version__, crypto
-from bot.app import build_application
 from bot.db import (
     migrate,
     models,  # noqa: F401  (every table, for key rotation)
@@ -329,6 +327,12 @@ def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(_upgrade(settings.database_url, "head"))
     else:
         asyncio.run(_refuse_out_of_date_schema(settings.database_url))
+    # The bot itself is imported only to run it: the operator commands (and a refused
+    # start) answer without loading python-telegram-bot and every flow.
+    from telegram import Update
+
+    from bot.app import build_application
+
     application = build_application(settings)
     if args.webhook:
         assert settings.webhook_url is not None  # checked above
