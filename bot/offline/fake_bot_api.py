@@ -1324,10 +1324,17 @@ class _LongPoll:
         self._world = world
         self._single_poller = single_poller
         self._polls: set[_Poll] = set()
+        self._closing = False
 
     def wake_all(self) -> None:
         for poll in self._polls:
             poll.wake()
+
+    def close(self) -> None:
+        """Answer every parked request now: the server waits for them before it stops,
+        and a client that went away would otherwise hold it for the rest of its timeout."""
+        self._closing = True
+        self.wake_all()
 
     async def serve(self, params: JsonDict) -> list[JsonDict]:
         limit = min(max(_integer(params, "limit", 100), 1), 100)
@@ -1357,7 +1364,7 @@ class _LongPoll:
                 self._refuse_if_webhook()
                 updates = self._world.updates.take(limit)
             remaining = deadline - time.monotonic()
-            if updates or remaining <= 0:
+            if updates or remaining <= 0 or self._closing:
                 return updates
             await poll.sleep(remaining)
 
@@ -1488,6 +1495,9 @@ class _ApiService:
             pusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pusher
+
+    def stop_long_polls(self) -> None:
+        self._long_poll.close()
 
     async def handle(self, request: _ApiRequest) -> _Reply:
         try:
@@ -1691,6 +1701,7 @@ class _ServerThread(threading.Thread):
         async with self._service.attached():
             self._ready.set()
             await self._stop_requested.wait()
+            self._service.stop_long_polls()
             server.stop()
             await server.close_all_connections()
 
