@@ -146,10 +146,14 @@ async def test_malformed_data_for_every_prefix_is_refused_kindly_and_changes_not
             help_text[intruder.id] = (await intruder.expect_one()).plain_text
         cases = presses(bot, the_world.ids)
         # Garbage is decoded before anyone's role is looked at, so it is pressed as a
-        # practitioner and as a client; the practitioner of another practice presses the
-        # other people's ids (what differs for them is whom they may reach).
-        garbage_pressers = {intruders[0].id, intruders[2].id}
+        # practitioner and as a client, taking turns (each prefix gets garbage from both
+        # roles, each piece once); the practitioner of another practice presses the other
+        # people's ids (what differs for them is whom they may reach).
+        garbage_pressers = (intruders[0].id, intruders[2].id)
         foreign_only = presses(bot, the_world.ids, garbage=False)
+        by_turns = {
+            presser: _turn(cases, garbage_pressers.index(presser)) for presser in garbage_pressers
+        }
         for pattern in registered(bot)[1] - {None}:  # every registered prefix is pressed
             assert all(any(d.startswith(s) for d in cases[pattern]) for s in starts(pattern))
 
@@ -161,7 +165,7 @@ async def test_malformed_data_for_every_prefix_is_refused_kindly_and_changes_not
             writes.since_last_read()
             before = await snapshot(bot)
             for intruder in intruders:
-                mine = cases if intruder.id in garbage_pressers else foreign_only
+                mine = by_turns.get(intruder.id, foreign_only)
                 for pattern, datas in sorted(mine.items(), key=lambda case: str(case[0])):
                     replies: list[str] = []
                     for data in datas:
@@ -183,6 +187,11 @@ async def test_malformed_data_for_every_prefix_is_refused_kindly_and_changes_not
             logging.getLogger().removeHandler(errors)
         for victim in the_world.victims:
             await victim.expect_nothing(0.2)
+
+
+def _turn(cases: dict[str | None, list[str]], turn: int) -> dict[str | None, list[str]]:
+    """Every other press of each prefix, from the ``turn``-th (0 or 1)."""
+    return {pattern: datas[turn::2] for pattern, datas in cases.items()}
 
 
 async def _settle(user: FakeUser, help_text: str) -> list[str]:
