@@ -156,7 +156,8 @@ class Settings(BaseSettings):
         Field(
             gt=0,
             le=60,
-            description="How often an idle sender looks for outbox messages that became due.",
+            description="How often an idle sender looks for outbox messages that became due "
+            "(a message queued by the bot itself wakes it at once).",
         ),
     ] = 1.0
     delivery_send_timeout: Annotated[
