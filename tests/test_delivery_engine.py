@@ -483,3 +483,44 @@ async def test_skipping_a_reminder_whose_window_passed_says_so_kindly(
     edited = fake_api.sent(5201)[0]
     assert edited.plain_text == "Diese Erinnerung ist abgelaufen. Du musst nichts tun."
     assert edited.buttons == []
+
+
+async def test_a_429_pause_longer_than_the_lease_hands_the_row_back_unsent(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    """After a long 429 pause the lease may have lapsed and another instance may be sending
+    the same row: the sender hands it back instead of sending, then sends it once."""
+    fake_api.user(4501)
+    fake_api.fail("sendMessage", 429, times=1, retry_after=3, chat_id=4501)
+    async with delivering(
+        migrated, delivery_lease_seconds=3, delivery_send_timeout=1
+    ) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4501])
+            await add_due_schedules(session, list(ids.values()))
+        await wait_until_settled(sessions, 1, within=30)
+        async with sessions() as session:
+            row = await session.scalar(select(OutboxMessage))
+    assert row.status is OutboxStatus.SENT
+    assert row.last_error == "lease too short"
+    assert [call.status for call in fake_api.calls("sendMessage")] == [429, 200]
+    assert len(fake_api.sent()) == 1
+
+
+async def test_a_bad_request_fails_at_once_without_retries(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    """A 400 (here: no such chat) will not get better by asking again; PTB's BadRequest
+    is a NetworkError, which the sender retries, so it must be told apart first."""
+    async with delivering(migrated, delivery_max_attempts=5) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, [4601])  # never opened a chat with the bot
+            await add_due_schedules(session, list(ids.values()))
+        await wait_until_settled(sessions, 1, within=30)
+        async with sessions() as session:
+            row = await session.scalar(select(OutboxMessage))
+    assert row.status is OutboxStatus.FAILED
+    assert (row.attempts, row.last_error) == (1, "BadRequest: Chat not found")
+    assert len(fake_api.calls("sendMessage")) == 1

@@ -10,7 +10,10 @@ tokens from aiolimiter buckets of capacity one, so no burst ever exceeds the rat
   with ``rate_limit_args=PER_CHAT`` (the outbox sender does; a direct reply to a
   user's own message does not need to);
 - 429: all calls pause for ``retry_after``, then the call is retried (up to
-  ``max_retries`` times) before RetryAfter reaches the caller.
+  ``max_retries`` times) before RetryAfter reaches the caller;
+- a deadline: a call that passes ``SendLimits(not_after=…)`` is not made once its
+  turn comes after that moment (the outbox sender's lease would have lapsed: another
+  instance may be sending the same row), and :class:`TooLateToSend` is raised instead.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +35,24 @@ from bot.observability import metrics
 logger = logging.getLogger(__name__)
 
 PER_CHAT = "per_chat"
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """``rate_limit_args`` of one call: the per-chat limit, and a deadline (loop time)."""
+
+    per_chat: bool = True
+    not_after: float | None = None
+
+
+class TooLateToSend(Exception):
+    """The call's turn came after its ``not_after``: it was not made."""
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and asyncio.get_running_loop().time() > deadline
+
+
 # Requests leave evenly spaced but arrive with network jitter; spacing them for 97% of
 # the configured rate keeps any one second at Telegram within the rate itself.
 MARGIN = 0.97
@@ -43,7 +65,7 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return wait.total_seconds() if isinstance(wait, timedelta) else 1.0
 
 
-class TelegramRateLimiter(BaseRateLimiter[str]):
+class TelegramRateLimiter(BaseRateLimiter[str | SendLimits]):
     def __init__(
         self,
         *,
@@ -106,14 +128,18 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: str | None,
+        rate_limit_args: str | SendLimits | None,
     ) -> JSONValue:
         chat_id = data.get("chat_id")
+        limits = rate_limit_args if isinstance(rate_limit_args, SendLimits) else None
+        per_chat = rate_limit_args == PER_CHAT or (limits is not None and limits.per_chat)
         for attempt in range(self._max_retries + 1):
             if chat_id is not None:
-                await self._admit(chat_id, per_chat=rate_limit_args == PER_CHAT)
+                await self._admit(chat_id, per_chat=per_chat)
             else:
                 await self._resume.wait()
+            if limits is not None and _past(limits.not_after):
+                raise TooLateToSend(endpoint)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

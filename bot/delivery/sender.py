@@ -40,7 +40,7 @@ from bot.db.base import utcnow
 from bot.db.models import User, UserEvent, UserStatus
 from bot.delivery import outbox
 from bot.delivery.outbox import Delivery
-from bot.delivery.rate_limiter import PER_CHAT, retry_after_seconds
+from bot.delivery.rate_limiter import PER_CHAT, SendLimits, TooLateToSend, retry_after_seconds
 from bot.delivery.renderers import RenderContext, Rendered, Renderers, SentContext, UnknownKind
 from bot.delivery.scheduling import stop_schedules
 from bot.flows.keyboards import markup
@@ -282,11 +282,15 @@ class Sender:
             await self._fail(delivery, rendered or "not rendered")
             return
         timeout = self._config.send_timeout
-        if utcnow() + timedelta(seconds=timeout) >= delivery.lease_until:
+        left = (delivery.lease_until - utcnow()).total_seconds() - timeout
+        if left <= 0:
             # Too late to finish within the lease: another instance may take it over,
             # and two senders must never race for one row. Hand it back unsent.
             await self._retry(delivery, "lease too short", 0, count_attempt=False)
             return
+        # The same check when the rate limiter's turn comes (after its spacing and any
+        # 429 pause, which can be long): the first part is not sent past that moment.
+        first_limits = SendLimits(not_after=asyncio.get_running_loop().time() + left)
         timeouts: _Timeouts = {
             "read_timeout": timeout,
             "write_timeout": timeout,
@@ -301,7 +305,7 @@ class Sender:
                 rendered.text,
                 reply_markup=markup(rendered.buttons),
                 allow_paid_broadcast=paid,
-                rate_limit_args=PER_CHAT,
+                rate_limit_args=first_limits,
                 **timeouts,
             )
             for text in rendered.more:  # a long message's further parts, in order
@@ -321,11 +325,15 @@ class Sender:
                     rate_limit_args=PER_CHAT,
                     **timeouts,
                 )
+        except TooLateToSend:
+            await self._retry(delivery, "lease too short", 0, count_attempt=False)
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             await self._retry(delivery, "RetryAfter", seconds, count_attempt=False)
         except Forbidden as error:
             await self._unreachable(delivery, error.message)
+        except BadRequest as error:  # a NetworkError to PTB, but asking again won't help
+            await self._fail(delivery, f"BadRequest: {error.message}")
         except NetworkError as error:  # TimedOut, 5xx and connection errors
             reason = f"{type(error).__name__}: {error.message}"
             if delivery.attempts >= self._config.max_attempts:
@@ -337,7 +345,7 @@ class Sender:
                     self._config.retry_max_seconds,
                 )
                 await self._retry(delivery, reason, wait, count_attempt=True)
-        except (BadRequest, TelegramError) as error:
+        except TelegramError as error:
             await self._fail(delivery, f"{type(error).__name__}: {error.message}")
         else:
             await self._sent(delivery, message.message_id)
