@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.audit import AuditAction
-from bot.db.models import GasScore, SafetyFlag, TeamNote
+from bot.db.models import GasLevel, GasScore, MeasureAssignment, SafetyFlag, TeamNote
 from bot.settings import Settings
 from tests.web_helpers import (
     COLLEAGUE,
@@ -200,6 +200,64 @@ async def test_the_lead_records_a_gas_level_and_a_note_through_the_use_cases(wor
     assert await audit_rows(world.services, AuditAction.GAS_SCORE.value) == [
         (world.lead, world.anna)
     ]
+
+
+async def test_the_lead_describes_a_gas_level_and_schedules_a_questionnaire(world: World):
+    async with signed_in(world, COLLEAGUE) as web:
+        token = csrf_of((await web.get(f"/clients/{world.anna}")).text)
+        not_lead = await web.post(
+            f"/clients/{world.anna}/gas-levels",
+            data={"csrf": token, "goal": "1", "level": "2", "description": "Colleague"},
+        )
+    async with signed_in(world, LEAD) as web:
+        page = await web.get(f"/clients/{world.anna}")
+        token = csrf_of(page.text)
+        described = await web.post(
+            f"/clients/{world.anna}/gas-levels",
+            data={"csrf": token, "goal": "1", "level": "2", "description": "Asleep by 11 <pm>"},
+        )
+        after = await web.get(described.headers["location"])
+        scheduled = await web.post(
+            f"/clients/{world.anna}/measures",
+            data={"csrf": token, "measure": "gad7", "frequency": "fortnightly"},
+        )
+        forged = await web.post(
+            f"/clients/{world.anna}/measures",
+            data={"csrf": token, "measure": "intake", "frequency": "hourly"},
+        )
+        empty = await web.post(
+            f"/clients/{world.anna}/gas-levels",
+            data={"csrf": token, "goal": "1", "level": "9", "description": " "},
+        )
+    assert "Describe a GAS level" in page.text and "Schedule a questionnaire" in page.text
+    assert not_lead.status_code == 403 and "Only the lead practitioner" in not_lead.text
+    assert described.status_code == scheduled.status_code == 303
+    assert "Asleep by 11 &lt;pm&gt;" in after.text
+    assert "The description of the GAS level is saved." in after.text
+    assert forged.status_code == empty.status_code == 400
+    assert "Please choose a questionnaire" in forged.text
+    async with world.services.sessions() as session:
+        levels = (
+            await session.execute(select(GasLevel.goal_id, GasLevel.level, GasLevel.description))
+        ).all()
+        assignments = (
+            await session.execute(
+                select(
+                    MeasureAssignment.user_id,
+                    MeasureAssignment.measure_id,
+                    MeasureAssignment.cadence,
+                )
+            )
+        ).all()
+    assert (world.caseload.anna_goals[0], 2, "Asleep by 11 <pm>") in [tuple(r) for r in levels]
+    assert "Colleague" not in [row.description for row in levels]
+    assert [
+        (row.user_id, row.measure_id, str(row.cadence))
+        for row in assignments
+        if row.measure_id == "gad7"
+    ] == [(world.anna, "gad7", "fortnightly")]
+    assert await audit_rows(world.services, "goal.gas") == [(world.lead, world.anna)]
+    assert await audit_rows(world.services, "measure.assign") == [(world.lead, world.anna)]
 
 
 async def test_the_lead_downloads_the_pdf_and_the_csv_files(world: World):

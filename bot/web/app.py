@@ -45,11 +45,14 @@ from bot.access.policy import LEAD_CHANGE, LEAD_READ, TEAM_CHANGE
 from bot.access.result import Result
 from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
-from bot.domain.practitioner_args import GasReached
+from bot.domain.goal_commands import MAX_TEXT_LENGTH, Gas
+from bot.domain.practitioner_args import GasReached, MeasureFrequency
 from bot.domain.schedule import zone_or_default
 from bot.enrollment.client_lookup import client_label
 from bot.goals import usecases as goal_cases
 from bot.i18n import Translator
+from bot.measures import usecases as measure_cases
+from bot.measures.administrations import INTAKE
 from bot.review import reasons
 from bot.review import usecases as review_cases
 from bot.safety import usecases as safety_cases
@@ -317,6 +320,8 @@ class WebApp:
         }
         saved = {
             "gas": t._("The GAS level is recorded."),
+            "gas-level": t._("The description of the GAS level is saved."),
+            "measure": t._("The questionnaire schedule is saved."),
             "note": t._("The note is saved."),
             "flag": t._("The safety flag is acknowledged."),
         }
@@ -332,6 +337,17 @@ class WebApp:
             csrf=csrf,
             message=shown,
             error=status >= 400,
+            questionnaires=sorted(
+                (measure.title.get(t.locale), measure_id)
+                for measure_id, measure in self.services.measures.items()
+                if measure_id != INTAKE
+            ),
+            frequencies=[
+                (MeasureFrequency.WEEKLY, t._("every week")),
+                (MeasureFrequency.FORTNIGHTLY, t._("every two weeks")),
+                (MeasureFrequency.MONTHLY, t._("every month")),
+                (MeasureFrequency.STOP, t._("stop sending it")),
+            ],
         )
 
     async def _write(
@@ -424,6 +440,65 @@ class WebApp:
             )
 
         return await self._write(request, LEAD_CHANGE, run, "gas")
+
+    async def gas_level(self, request: Request) -> Response:
+        """What a GAS level of a goal looks like, in the practitioner's words (as
+        ``/gas <client> <goal> <level> <description>``)."""
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
+        ) -> Result | str:
+            try:
+                number = int(str(form.get("goal", "")))
+                level = int(str(form.get("level", "")))
+            except ValueError:
+                return viewer.t._("Please choose a goal and a level from -2 to +2.")
+            description = str(form.get("description", "")).strip()
+            if not -2 <= level <= 2 or not description:
+                return viewer.t._(
+                    "Please choose a goal and a level from -2 to +2, and describe the level."
+                )
+            if len(description) > MAX_TEXT_LENGTH:
+                return viewer.t._("That is a little long: please keep it under 300 characters.")
+            return await goal_cases.gas_describe(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client_id=allowed.client_id,
+                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                parsed=Gas(number, level, description),
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "gas-level")
+
+    async def measure(self, request: Request) -> Response:
+        """Schedule a questionnaire, or stop it (as ``/measure <client> <id> <how often>``)."""
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
+        ) -> Result | str:
+            services = self.services
+            measure_id = str(form.get("measure", ""))
+            try:
+                frequency = MeasureFrequency(str(form.get("frequency", "")))
+            except ValueError:
+                frequency = None
+            if frequency is None or measure_id not in services.measures or measure_id == INTAKE:
+                return viewer.t._("Please choose a questionnaire and how often it comes.")
+            return await measure_cases.schedule(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client=allowed.client.client,
+                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                measure_id=measure_id,
+                frequency=frequency,
+                measures=services.measures,
+                catalogs=services.catalogs,
+                default_timezone=services.settings.default_timezone,
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "measure")
 
     async def note(self, request: Request) -> Response:
         async def run(
@@ -531,6 +606,8 @@ def create_app(
             Route("/clients/{client_id:int}", web.client),
             Route("/clients/{client_id:int}/gas", web.gas, methods=["POST"]),
             Route("/clients/{client_id:int}/notes", web.note, methods=["POST"]),
+            Route("/clients/{client_id:int}/gas-levels", web.gas_level, methods=["POST"]),
+            Route("/clients/{client_id:int}/measures", web.measure, methods=["POST"]),
             Route(
                 "/clients/{client_id:int}/flags/{flag_id:int}/acknowledge",
                 web.acknowledge,
