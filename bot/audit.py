@@ -43,6 +43,7 @@ class AuditAction(StrEnum):
     FLAG_ACK = "flag.ack"  # a safety flag taken in hand
     CASELOAD_VIEW = "caseload.view"  # the web view's caseload showed the client
     FLAG_REVEAL = "flag.reveal"  # "Show message" on a safety alert sent the client's words
+    WORDS_READ = "words.read"  # the web view showed the client's own words, on request
 
 
 async def record(

@@ -140,8 +140,9 @@ async def test_a_practitioner_works_through_the_caseload_in_a_browser(
             await page.screenshot(path=str(shots / "client.png"), full_page=True)
             assert await serious_violations(page) == []
 
-            await page.get_by_label("Goal", exact=True).select_option("2")
-            await page.get_by_label("Level reached now").select_option("1")
+            record = page.locator("form", has_text="Record a GAS level")
+            await record.get_by_label("Goal", exact=True).select_option("2")
+            await record.get_by_label("Level reached now").select_option("1")
             await page.get_by_role("button", name="Record").click()
             await page.get_by_text("The GAS level is recorded.").wait_for()
             await page.get_by_label("A note for the care team").fill(NOTE)

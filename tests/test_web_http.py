@@ -10,7 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from bot.audit import AuditAction
-from bot.db.models import GasLevel, GasScore, MeasureAssignment, SafetyFlag, TeamNote
+from bot.db.base import utcnow
+from bot.db.models import (
+    Checkin,
+    CheckinSource,
+    CheckinStatus,
+    GasLevel,
+    GasScore,
+    MeasureAssignment,
+    SafetyFlag,
+    TeamNote,
+)
 from bot.settings import Settings
 from tests.web_helpers import (
     COLLEAGUE,
@@ -79,6 +89,35 @@ async def test_client_page_shows_goals_chart_notes_and_the_access_log(world: Wor
     actions = {action for action in ("client.view", "lessons.view", "audit.view")}
     for action in actions:
         assert await audit_rows(world.services, action) == [(world.lead, world.anna)]
+
+
+async def test_the_clients_own_words_are_shown_only_on_request_and_logged(world: World):
+    now = utcnow()
+    async with world.services.sessions() as session, session.begin():
+        session.add(
+            Checkin(
+                user_id=world.anna,
+                local_date=now.date(),
+                source=CheckinSource.SCHEDULED,
+                status=CheckinStatus.ANSWERED,
+                opened_at=now,
+                closes_at=now,
+                answered_at=now,
+                note="Slept badly, worried about <work>",
+            )
+        )
+    async with signed_in(world, COLLEAGUE) as web:
+        page = await web.get(f"/clients/{world.anna}")
+        shown = await web.get(f"/clients/{world.anna}?words=1")
+    assert "Show the client&#39;s own words" in page.text
+    assert "Slept badly" not in page.text
+    assert await audit_rows(world.services, "words.read") == [(world.colleague, world.anna)]
+    assert "Slept badly, worried about &lt;work&gt;" in shown.text
+    assert "check-in note" in shown.text and "This reading is in the access log." in shown.text
+    async with signed_in(world, STRANGER) as web:
+        refused = await web.get(f"/clients/{world.anna}?words=1")
+    assert refused.status_code == 404 and "Slept badly" not in refused.text
+    assert await audit_rows(world.services, "words.read") == [(world.colleague, world.anna)]
 
 
 async def test_tampered_or_expired_init_data_gets_401_in_the_users_language(world: World):

@@ -348,7 +348,7 @@ def words_block(
     lines = [_(WORDS_TITLE)]
     for words in shown:
         lines.append(
-            f"• {clock.moment(words.written_at)} · {_words_source(t, words, library)}\n"
+            f"• {clock.moment(words.written_at)} · {words_source(t, words, library)}\n"
             f"  “{_quote(words.text, quote_length)}”"
         )
     if len(review.words) > len(shown):
@@ -362,7 +362,8 @@ def words_block(
     return "\n".join(lines)
 
 
-def _words_source(t: Translator, words: Words, library: ContentLibrary) -> str:
+def words_source(t: Translator, words: Words, library: ContentLibrary) -> str:
+    """Where the client wrote ``words`` (Telegram HTML: lesson titles are escaped)."""
     _ = t._
     if words.kind is WordsKind.CHECKIN_NOTE:
         return _("check-in note")

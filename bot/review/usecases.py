@@ -66,6 +66,7 @@ ACTION_LABELS = {
     AuditAction.MEASURE_ASSIGN.value: N_("scheduled a questionnaire"),
     AuditAction.FLAG_ACK.value: N_("acknowledged a safety flag"),
     AuditAction.FLAG_REVEAL.value: N_("read a flagged message"),
+    AuditAction.WORDS_READ.value: N_("read the client's own words"),
 }
 
 

@@ -276,7 +276,8 @@ class WebApp:
         client_id = int(request.path_params["client_id"])
 
         async def build(db: AsyncSession, viewer: Viewer) -> Response:
-            return await self._client_page(request, db, viewer, client_id)
+            reveal = request.query_params.get("words") == "1"
+            return await self._client_page(request, db, viewer, client_id, reveal_words=reveal)
 
         return await self.page(request, build)
 
@@ -289,6 +290,7 @@ class WebApp:
         *,
         status: int = 200,
         message: str = "",
+        reveal_words: bool = False,
     ) -> Response:
         found = await views.client_page(
             db,
@@ -300,6 +302,7 @@ class WebApp:
             library=self.services.content,
             measures_by_id=self.services.measures,
             rules=self.services.settings.decision_rules(),
+            reveal_words=reveal_words,
         )
         if found is None:
             return self.not_found(request, viewer.t)

@@ -39,6 +39,7 @@ from bot.review.data import ClientReview
 from bot.review.measure_lines import measure_lines
 from bot.review.usecases import ACTION_LABELS, access_log_rows
 from bot.safety import usecases as safety_cases
+from bot.web.templating import plain
 
 STATES = {
     UserStatus.ONBOARDING: N_("setting up"),
@@ -220,6 +221,15 @@ class NoteView:
 
 
 @dataclass(frozen=True)
+class WordsView:
+    """Something the client wrote: when, where (plain text) and the words themselves."""
+
+    written_at: datetime
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
 class LogView:
     created_at: datetime
     who: str
@@ -243,6 +253,7 @@ class ClientPage:
     notes: list[NoteView]
     flags: list[FlagView]
     log: list[LogView] | None  # None: not the lead's to read
+    words: list[WordsView] | None  # None: not asked for (they are shown on request)
     chart_start: date
     chart_end: date
     zone: ZoneInfo
@@ -260,10 +271,12 @@ async def client_page(
     library: ContentLibrary,
     measures_by_id: Mapping[str, Measure],
     rules: DecisionRules,
+    reveal_words: bool = False,
 ) -> ClientPage | None:
     """One client, or None when the access policy says this practitioner may not see
     them (the page answers 404). What was read is logged, as /client, /lessons and
-    (the lead) /audit log it."""
+    (the lead) /audit log it; the client's own words only when asked for
+    (``reveal_words``), and logged as such."""
     decision = await policy.authorize_id(session, practitioner, client_id, TEAM_READ)
     if not isinstance(decision, policy.Allowed):
         return None
@@ -275,6 +288,7 @@ async def client_page(
         zone=zone,
         measures_by_id=measures_by_id,
         rules=rules,
+        words=reveal_words,  # not even decrypted unless asked for
     )
     if review is None:
         return None
@@ -287,6 +301,13 @@ async def client_page(
     lessons = await client_progress(session, library, t.locale, client_id)
     await audit.record(session, practitioner.id, AuditAction.CLIENT_VIEW, client_id)
     await audit.record(session, practitioner.id, AuditAction.LESSONS_VIEW, client_id)
+    words = None
+    if reveal_words:  # WORDS_READ is TEAM_READ: whoever sees the page may ask for them
+        await audit.record(session, practitioner.id, AuditAction.WORDS_READ, client_id)
+        words = [
+            WordsView(said.written_at, plain(digest.words_source(t, said, library)), said.text)
+            for said in review.words
+        ]
     log = None
     if decision.is_lead:
         # Read after this view's own rows were written: the log shows this visit too.
@@ -322,6 +343,7 @@ async def client_page(
         notes=await _notes(session, review),
         flags=await _flags(session, t, client_id),
         log=log,
+        words=words,
         chart_start=today - timedelta(days=7 * data.CLIENT_HISTORY_WEEKS - 1),
         chart_end=today,
         zone=zone,
