@@ -172,6 +172,8 @@ async def caseload(bot: BotApplication, practitioner_id: int, base_telegram_id: 
                 goal_id=g1, version=1, changed_at=at(d[30]), snapshot='{"title": "Sleep earlier"}'
             )
         )
+        # Reworded once: the goal is at version 2, as the use case leaves it.
+        await session.execute(update(Goal).where(Goal.id == g1).values(version=2))
         session.add(GasLevel(goal_id=g1, level=1, description=GAS_PLUS_ONE))
         session.add_all(
             [

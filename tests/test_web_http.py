@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.audit import AuditAction
 from bot.db.base import utcnow
@@ -17,8 +17,11 @@ from bot.db.models import (
     CheckinStatus,
     GasLevel,
     GasScore,
+    Goal,
     MeasureAssignment,
+    OutboxMessage,
     SafetyFlag,
+    Strategy,
     TeamNote,
 )
 from bot.settings import Settings
@@ -297,6 +300,51 @@ async def test_the_lead_describes_a_gas_level_and_schedules_a_questionnaire(worl
     ] == [(world.anna, "gad7", "fortnightly")]
     assert await audit_rows(world.services, "goal.gas") == [(world.lead, world.anna)]
     assert await audit_rows(world.services, "measure.assign") == [(world.lead, world.anna)]
+
+
+async def test_the_lead_adds_and_rewords_a_goal_and_adds_a_strategy(world: World):
+    async with signed_in(world, LEAD) as web:
+        token = csrf_of((await web.get(f"/clients/{world.anna}")).text)
+        added = await web.post(
+            f"/clients/{world.anna}/goals",
+            data={"csrf": token, "goal": "new", "verb": "edit", "text": "Walk after lunch"},
+        )
+        reworded = await web.post(
+            f"/clients/{world.anna}/goals",
+            data={"csrf": token, "goal": "1", "verb": "edit", "text": "Asleep by 11"},
+        )
+        strategy = await web.post(
+            f"/clients/{world.anna}/strategies",
+            data={"csrf": token, "goal": "1", "often": "3", "text": "No screens after 10"},
+        )
+        after = await web.get(strategy.headers["location"])
+        forged = await web.post(
+            f"/clients/{world.anna}/goals",
+            data={"csrf": token, "goal": "1", "verb": "explode", "text": ""},
+        )
+        no_wording = await web.post(
+            f"/clients/{world.anna}/goals", data={"csrf": token, "goal": "new", "verb": "edit"}
+        )
+    assert added.status_code == reworded.status_code == strategy.status_code == 303
+    assert "The strategy is saved." in after.text and "No screens after 10" in after.text
+    assert forged.status_code == no_wording.status_code == 400
+    async with world.services.sessions() as session:
+        goals = (
+            await session.execute(
+                select(Goal.title, Goal.version).where(Goal.user_id == world.anna).order_by(Goal.id)
+            )
+        ).all()
+        strategies = (await session.execute(select(Strategy.title, Strategy.times_per_week))).all()
+        told = await session.scalar(
+            select(func.count()).where(
+                OutboxMessage.user_id == world.anna, OutboxMessage.kind == "goal_change"
+            )
+        )
+    assert goals[0] == ("Asleep by 11", 3) and goals[-1] == ("Walk after lunch", 1)
+    assert ("No screens after 10", 3) in [tuple(row) for row in strategies]
+    assert told == 3  # the client hears of each change
+    assert await audit_rows(world.services, "goal.create") == [(world.lead, world.anna)]
+    assert await audit_rows(world.services, "strategy.add") == [(world.lead, world.anna)]
 
 
 async def test_the_lead_downloads_the_pdf_and_the_csv_files(world: World):

@@ -45,7 +45,16 @@ from bot.access.policy import LEAD_CHANGE, LEAD_READ, TEAM_CHANGE
 from bot.access.result import Result
 from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
-from bot.domain.goal_commands import MAX_TEXT_LENGTH, Gas
+from bot.domain.goal_commands import (
+    MAX_TEXT_LENGTH,
+    Change,
+    Create,
+    Frequency,
+    FrequencyKind,
+    Gas,
+    StrategyArgs,
+    Verb,
+)
 from bot.domain.practitioner_args import GasReached, MeasureFrequency
 from bot.domain.schedule import zone_or_default
 from bot.enrollment.client_lookup import client_label
@@ -325,6 +334,8 @@ class WebApp:
             "gas": t._("The GAS level is recorded."),
             "gas-level": t._("The description of the GAS level is saved."),
             "measure": t._("The questionnaire schedule is saved."),
+            "goal": t._("The goal is saved. I've let the client know."),
+            "strategy": t._("The strategy is saved. I've let the client know."),
             "note": t._("The note is saved."),
             "flag": t._("The safety flag is acknowledged."),
         }
@@ -350,6 +361,20 @@ class WebApp:
                 (MeasureFrequency.FORTNIGHTLY, t._("every two weeks")),
                 (MeasureFrequency.MONTHLY, t._("every month")),
                 (MeasureFrequency.STOP, t._("stop sending it")),
+            ],
+            verbs=[
+                (Verb.EDIT, t._("new wording")),
+                (Verb.PAUSE, t._("pause")),
+                (Verb.RESUME, t._("resume")),
+                (Verb.ACHIEVE, t._("achieved")),
+                (Verb.DROP, t._("set aside")),
+            ],
+            often=[
+                (7, t._("every day")),
+                *(
+                    (times, t.ngettext("{count} time a week", "{count} times a week", times))
+                    for times in range(1, 7)
+                ),
             ],
         )
 
@@ -474,6 +499,62 @@ class WebApp:
 
         return await self._write(request, LEAD_CHANGE, run, "gas-level")
 
+    async def goal(self, request: Request) -> Response:
+        """Add a goal, reword one or change its state (as ``/goal <client> …``)."""
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
+        ) -> Result | str:
+            text = str(form.get("text", "")).strip()
+            if len(text) > MAX_TEXT_LENGTH:
+                return viewer.t._("That is a little long: please keep it under 300 characters.")
+            parsed = _goal_change(str(form.get("goal", "new")), str(form.get("verb", "")), text)
+            if parsed is None:
+                return viewer.t._("Please choose a goal and what to change, with the wording.")
+            return await goal_cases.change_goal(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client=allowed.client.client,
+                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                parsed=parsed,
+                max_active=self.services.settings.max_active_goals,
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "goal")
+
+    async def strategy(self, request: Request) -> Response:
+        """A strategy for an open goal and how often (as ``/strategy <client> …``)."""
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
+        ) -> Result | str:
+            text = str(form.get("text", "")).strip()
+            if len(text) > MAX_TEXT_LENGTH:
+                return viewer.t._("That is a little long: please keep it under 300 characters.")
+            try:
+                number = int(str(form.get("goal", "")))
+                times = int(str(form.get("often", "")))
+            except ValueError:
+                number = times = 0
+            if number < 1 or not 1 <= times <= 7 or not text:
+                return viewer.t._("Please choose a goal and how often, and describe the strategy.")
+            often = (
+                Frequency(FrequencyKind.DAILY)
+                if times == 7
+                else Frequency(FrequencyKind.TIMES_PER_WEEK, times_per_week=times)
+            )
+            return await goal_cases.add_strategy(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client=allowed.client.client,
+                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                parsed=StrategyArgs(number, often, text),
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "strategy")
+
     async def measure(self, request: Request) -> Response:
         """Schedule a questionnaire, or stop it (as ``/measure <client> <id> <how often>``)."""
 
@@ -576,6 +657,20 @@ class WebApp:
         return await self.page(request, build)
 
 
+def _goal_change(goal: str, verb: str, text: str) -> Create | Change | None:
+    """The goal form's fields as /goal's arguments: a new goal, or goal n reworded,
+    paused, resumed, achieved or dropped; None when they do not make one."""
+    if goal == "new":
+        return Create(text) if text else None
+    try:
+        number, chosen = int(goal), Verb(verb)
+    except ValueError:
+        return None
+    if number < 1 or (chosen is Verb.EDIT and not text):
+        return None
+    return Change(chosen, number, text if chosen is Verb.EDIT else None)
+
+
 def create_app(
     services: Services, *, bot_token: str, clock: Callable[[], float] = time.time
 ) -> Starlette:
@@ -611,6 +706,8 @@ def create_app(
             Route("/clients/{client_id:int}/notes", web.note, methods=["POST"]),
             Route("/clients/{client_id:int}/gas-levels", web.gas_level, methods=["POST"]),
             Route("/clients/{client_id:int}/measures", web.measure, methods=["POST"]),
+            Route("/clients/{client_id:int}/goals", web.goal, methods=["POST"]),
+            Route("/clients/{client_id:int}/strategies", web.strategy, methods=["POST"]),
             Route(
                 "/clients/{client_id:int}/flags/{flag_id:int}/acknowledge",
                 web.acknowledge,

@@ -25,12 +25,22 @@ from bot.access import policy
 from bot.access.policy import TEAM_READ
 from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
-from bot.db.models import Goal, LessonDelivery, Practitioner, TeamRole, User, UserStatus
+from bot.db.models import (
+    Goal,
+    LessonDelivery,
+    Practitioner,
+    Strategy,
+    TeamRole,
+    User,
+    UserStatus,
+)
 from bot.domain.crisis import Severity
 from bot.domain.decision import DecisionRules
+from bot.domain.goal_commands import Frequency, FrequencyKind
 from bot.domain.review import Trend, Week
 from bot.domain.traffic_light import COLOUR_ORDER, Colour
 from bot.enrollment.client_lookup import client_label
+from bot.goals.delivery import frequency_text
 from bot.i18n import N_, Translator
 from bot.lessons.progress import LessonProgress, client_progress
 from bot.measures.model import Measure
@@ -195,6 +205,7 @@ class GoalView:
     target_date: date | None
     gas_levels: dict[int, str]  # level → what it looks like
     weekly: list[WeekMean]
+    strategies: list[str] = field(default_factory=list)  # "what (how often)", active ones
 
 
 @dataclass(frozen=True)
@@ -297,7 +308,7 @@ async def client_page(
     names = digest.measure_names(t, measures_by_id)
     light = review.assessment.light if review.assessment is not None else None
     week = week_to(today)
-    goals = await _goals(session, review, week)
+    goals = await _goals(session, t, review, week)
     lessons = await client_progress(session, library, t.locale, client_id)
     await audit.record(session, practitioner.id, AuditAction.CLIENT_VIEW, client_id)
     await audit.record(session, practitioner.id, AuditAction.LESSONS_VIEW, client_id)
@@ -350,12 +361,29 @@ async def client_page(
     )
 
 
-async def _goals(session: AsyncSession, review: ClientReview, week: Week) -> list[GoalView]:
+async def _goals(
+    session: AsyncSession, t: Translator, review: ClientReview, week: Week
+) -> list[GoalView]:
     ids = [goal.goal_id for goal in review.goals]
     targets: dict[int, date | None] = {}
+    strategies: dict[int, list[str]] = {}
     if ids:
         rows = await session.execute(select(Goal.id, Goal.target_date).where(Goal.id.in_(ids)))
         targets = {goal_id: target for goal_id, target in rows.all()}
+        for strategy in await session.scalars(
+            select(Strategy)
+            .where(Strategy.goal_id.in_(ids), Strategy.active.is_(True))
+            .order_by(Strategy.id)
+        ):
+            often = frequency_text(
+                t,
+                Frequency(
+                    FrequencyKind(strategy.frequency.value),
+                    times_per_week=strategy.times_per_week,
+                    weekdays=strategy.weekdays,
+                ),
+            )
+            strategies.setdefault(strategy.goal_id, []).append(f"{strategy.title} ({often})")
     from bot.review import export  # its GAS level descriptions: one query
 
     details = await export.goal_details(session, review.client_id)
@@ -378,6 +406,7 @@ async def _goals(session: AsyncSession, review: ClientReview, week: Week) -> lis
                     if goal_id == goal.goal_id
                 },
                 weekly=weekly_means(goal.series, week.end, data.CLIENT_HISTORY_WEEKS),
+                strategies=strategies.get(goal.goal_id, []),
             )
         )
     return views
