@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     CASELOAD_VIEW = "caseload.view"  # the web view's caseload showed the client
     FLAG_REVEAL = "flag.reveal"  # "Show message" on a safety alert sent the client's words
     WORDS_READ = "words.read"  # the web view showed the client's own words, on request
+    ATTENTION_ACK = "attention.ack"  # a not-on-track light taken in hand
 
 
 async def record(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.audit import AuditAction
 from bot.db.base import utcnow
 from bot.db.models import (
+    AttentionAcknowledgement,
     Checkin,
     CheckinSource,
     CheckinStatus,
@@ -345,6 +346,41 @@ async def test_the_lead_adds_and_rewords_a_goal_and_adds_a_strategy(world: World
     assert told == 3  # the client hears of each change
     assert await audit_rows(world.services, "goal.create") == [(world.lead, world.anna)]
     assert await audit_rows(world.services, "strategy.add") == [(world.lead, world.anna)]
+
+
+async def test_the_lead_acknowledges_a_red_light_and_the_team_sees_who_and_when(world: World):
+    anna = f"/clients/{world.anna}"
+    async with signed_in(world, COLLEAGUE) as web:
+        token = csrf_of((await web.get(anna)).text)
+        not_lead = await web.post(f"{anna}/attention", data={"csrf": token})
+    async with signed_in(world, LEAD) as web:
+        page = await web.get(anna)
+        token = csrf_of(page.text)
+        done = await web.post(f"{anna}/attention", data={"csrf": token})
+        after = await web.get(done.headers["location"])
+        again = await web.post(f"{anna}/attention", data={"csrf": token})
+        grey = await web.post(f"/clients/{world.caseload.ben}/attention", data={"csrf": token})
+    async with signed_in(world, COLLEAGUE) as web:
+        seen_by_team = await web.get(anna)
+    assert not_lead.status_code == 403
+    assert "Acknowledge: I&#39;m on it" in page.text
+    assert done.status_code == 303 and "The light is acknowledged." in after.text
+    assert "acknowledged by Dr. Lead" in after.text and "I&#39;m on it" not in after.text
+    assert again.status_code == 400 and "already acknowledged" in again.text
+    assert grey.status_code == 400 and "does not ask for attention" in grey.text
+    assert "acknowledged by Dr. Lead" in seen_by_team.text
+    async with world.services.sessions() as session:
+        rows = (
+            await session.execute(
+                select(
+                    AttentionAcknowledgement.client_id,
+                    AttentionAcknowledgement.colour,
+                    AttentionAcknowledgement.acknowledged_by_id,
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [(world.anna, "red", world.lead)]
+    assert await audit_rows(world.services, "attention.ack") == [(world.lead, world.anna)]
 
 
 async def test_the_lead_downloads_the_pdf_and_the_csv_files(world: World):

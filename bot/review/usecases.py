@@ -67,6 +67,7 @@ ACTION_LABELS = {
     AuditAction.FLAG_ACK.value: N_("acknowledged a safety flag"),
     AuditAction.FLAG_REVEAL.value: N_("read a flagged message"),
     AuditAction.WORDS_READ.value: N_("read the client's own words"),
+    AuditAction.ATTENTION_ACK.value: N_("acknowledged the light"),
 }
 
 

@@ -57,12 +57,14 @@ from bot.domain.goal_commands import (
 )
 from bot.domain.practitioner_args import GasReached, MeasureFrequency
 from bot.domain.schedule import zone_or_default
+from bot.domain.traffic_light import Colour
 from bot.enrollment.client_lookup import client_label
 from bot.goals import usecases as goal_cases
 from bot.i18n import Translator
 from bot.measures import usecases as measure_cases
 from bot.measures.administrations import INTAKE
-from bot.review import reasons
+from bot.review import attention as attention_cases
+from bot.review import data, reasons
 from bot.review import usecases as review_cases
 from bot.safety import usecases as safety_cases
 from bot.services import Services
@@ -336,6 +338,7 @@ class WebApp:
             "measure": t._("The questionnaire schedule is saved."),
             "goal": t._("The goal is saved. I've let the client know."),
             "strategy": t._("The strategy is saved. I've let the client know."),
+            "attention": t._("The light is acknowledged."),
             "note": t._("The note is saved."),
             "flag": t._("The safety flag is acknowledged."),
         }
@@ -604,6 +607,35 @@ class WebApp:
 
         return await self._write(request, TEAM_CHANGE, run, "note")
 
+    async def attention(self, request: Request) -> Response:
+        """The lead takes the client's red or yellow light in hand: who and when are kept
+        and shown to the care team, and logged. The light is read here, never posted."""
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, _form: FormData
+        ) -> Result | str:
+            review = await data.load_client_review(
+                db,
+                viewer.user.id,
+                allowed.client_id,
+                today=viewer.today,
+                zone=viewer.zone,
+                measures_by_id=self.services.measures,
+                rules=self.services.settings.decision_rules(),
+                words=False,
+            )
+            light = review.assessment.light if review and review.assessment else None
+            return await attention_cases.acknowledge(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client_id=allowed.client_id,
+                colour=light.colour if light is not None else Colour.GREY,
+                now=utcnow(),
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "attention")
+
     async def acknowledge(self, request: Request) -> Response:
         """A safety flag taken in hand (the lead): who and when are kept, and logged."""
         flag_id = int(request.path_params["flag_id"])
@@ -707,6 +739,7 @@ def create_app(
             Route("/clients/{client_id:int}/gas-levels", web.gas_level, methods=["POST"]),
             Route("/clients/{client_id:int}/measures", web.measure, methods=["POST"]),
             Route("/clients/{client_id:int}/goals", web.goal, methods=["POST"]),
+            Route("/clients/{client_id:int}/attention", web.attention, methods=["POST"]),
             Route("/clients/{client_id:int}/strategies", web.strategy, methods=["POST"]),
             Route(
                 "/clients/{client_id:int}/flags/{flag_id:int}/acknowledge",

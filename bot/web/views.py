@@ -25,6 +25,7 @@ from bot.access import policy
 from bot.access.policy import TEAM_READ
 from bot.audit import AuditAction
 from bot.content.library import ContentLibrary
+from bot.db.base import utcnow
 from bot.db.models import (
     Goal,
     LessonDelivery,
@@ -44,7 +45,7 @@ from bot.goals.delivery import frequency_text
 from bot.i18n import N_, Translator
 from bot.lessons.progress import LessonProgress, client_progress
 from bot.measures.model import Measure
-from bot.review import data, digest, reasons
+from bot.review import attention, data, digest, reasons
 from bot.review.data import ClientReview
 from bot.review.measure_lines import measure_lines
 from bot.review.usecases import ACTION_LABELS, access_log_rows
@@ -265,6 +266,7 @@ class ClientPage:
     flags: list[FlagView]
     log: list[LogView] | None  # None: not the lead's to read
     words: list[WordsView] | None  # None: not asked for (they are shown on request)
+    acknowledged: attention.Acknowledged | None  # who took this light in hand, if anyone
     chart_start: date
     chart_end: date
     zone: ZoneInfo
@@ -332,13 +334,17 @@ async def client_page(
             for event, name in await access_log_rows(session, client_id=client_id)
         ]
     gas = review.assessment.gas if review.assessment is not None else None
+    colour = light.colour if light is not None else Colour.GREY
+    now = utcnow()
+    earlier = (await attention.latest(session, [client_id], now=now)).get(client_id)
+    acknowledged = earlier if attention.covers(earlier, colour, now) else None
     return ClientPage(
         client_id=client_id,
         label=label,
         lead=decision.is_lead,
         stopped=policy.client_state(found.client) is policy.ClientState.STOPPED,
         state=t._(STATES[review.status]),
-        colour=light.colour if light is not None else Colour.GREY,
+        colour=colour,
         reasons=[reasons.reason_text(t, reason, names) for reason in light.reasons]
         if light
         else [],
@@ -355,6 +361,7 @@ async def client_page(
         flags=await _flags(session, t, client_id),
         log=log,
         words=words,
+        acknowledged=acknowledged,
         chart_start=today - timedelta(days=7 * data.CLIENT_HISTORY_WEEKS - 1),
         chart_end=today,
         zone=zone,

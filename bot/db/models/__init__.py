@@ -1,5 +1,6 @@
 """The tables, one module per area. Importing this package registers them all on the metadata."""
 
+from bot.db.models.attention import AttentionAcknowledgement
 from bot.db.models.audit import AuditEvent
 from bot.db.models.checkins import (
     Checkin,
@@ -51,6 +52,7 @@ from bot.db.models.users import Role, User, UserStatus
 
 __all__ = [
     "AdministrationStatus",
+    "AttentionAcknowledgement",
     "AuditEvent",
     "Cadence",
     "CareTeamMember",
