@@ -383,15 +383,23 @@ async def test_the_lead_acknowledges_a_red_light_and_the_team_sees_who_and_when(
     assert await audit_rows(world.services, "attention.ack") == [(world.lead, world.anna)]
 
 
-async def test_the_lead_downloads_the_pdf_and_the_csv_files(world: World):
+async def test_the_lead_downloads_the_pdf_the_csv_files_and_the_fhir_bundle(world: World):
     async with signed_in(world, LEAD) as web:
         pdf = await web.get(f"/clients/{world.anna}/export.pdf")
         csv = await web.get(f"/clients/{world.anna}/export.zip")
+        fhir = await web.get(f"/clients/{world.anna}/export.json")
         other = await web.get(f"/clients/{world.anna}/export.exe")
+    async with signed_in(world, COLLEAGUE) as web:
+        not_lead = await web.get(f"/clients/{world.anna}/export.json")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert csv.status_code == 200 and csv.content.startswith(b"PK")
-    assert other.status_code == 404
-    assert len(await audit_rows(world.services, "client.export")) == 2
+    assert fhir.status_code == 200 and fhir.headers["content-type"] == "application/fhir+json"
+    bundle = fhir.json()
+    assert bundle["resourceType"] == "Bundle"
+    goals = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Goal"]
+    assert any(goal["description"]["text"] == "Sleep before midnight" for goal in goals)
+    assert other.status_code == not_lead.status_code == 404
+    assert len(await audit_rows(world.services, "client.export")) == 3
 
 
 async def test_every_page_carries_a_strict_content_security_policy(world: World):

@@ -78,6 +78,12 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 HEADER = "X-Telegram-Init-Data"
 NOTE_LENGTH = 2000
+# What the client page offers to download: the PDF report, the CSV files, the FHIR bundle.
+EXPORT_TYPES = {
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "json": "application/fhir+json",
+}
 
 
 @dataclass(frozen=True)
@@ -655,34 +661,43 @@ class WebApp:
         return await self._write(request, LEAD_CHANGE, run, "flag")
 
     async def export(self, request: Request) -> Response:
-        """The PDF or the CSV files (zip), as /export makes them (the lead; logged)."""
+        """The PDF, the CSV files (zip) or the FHIR bundle (json), as /export and
+        /export fhir make them (the lead; logged)."""
         client_id = int(request.path_params["client_id"])
         kind = request.path_params["kind"]
-        if kind not in ("pdf", "zip"):
+        if kind not in EXPORT_TYPES:
             raise HTTPException(404)
 
         async def build(db: AsyncSession, viewer: Viewer) -> Response:
             decision = await policy.authorize_id(db, viewer.user, client_id, LEAD_READ)
             if not isinstance(decision, policy.Allowed):
                 return self.not_found(request, viewer.t)
-            result = await review_cases.export_client(
-                db,
-                viewer.t,
-                practitioner_id=viewer.user.id,
-                client_id=client_id,
-                today=viewer.today,
-                zone=viewer.zone,
-                library=self.services.content,
-                measures_by_id=self.services.measures,
-                rules=self.services.settings.decision_rules(),
-            )
+            if kind == "json":
+                result = await review_cases.export_fhir(
+                    db,
+                    viewer.t,
+                    client_id=client_id,
+                    today=viewer.today,
+                    measures_by_id=self.services.measures,
+                )
+            else:
+                result = await review_cases.export_client(
+                    db,
+                    viewer.t,
+                    practitioner_id=viewer.user.id,
+                    client_id=client_id,
+                    today=viewer.today,
+                    zone=viewer.zone,
+                    library=self.services.content,
+                    measures_by_id=self.services.measures,
+                    rules=self.services.settings.decision_rules(),
+                )
             assert result.audit is not None
             await audit.record(db, viewer.user.id, result.audit, client_id)
             wanted = next(d for d in result.documents if d.filename.endswith(f".{kind}"))
-            media = "application/pdf" if kind == "pdf" else "application/zip"
             return Response(
                 wanted.data,
-                media_type=media,
+                media_type=EXPORT_TYPES[kind],
                 headers={"Content-Disposition": f'attachment; filename="{wanted.filename}"'},
             )
 
