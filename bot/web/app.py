@@ -60,7 +60,7 @@ from bot.domain.schedule import zone_or_default
 from bot.domain.traffic_light import Colour
 from bot.enrollment.client_lookup import client_label
 from bot.goals import usecases as goal_cases
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.measures import usecases as measure_cases
 from bot.measures.administrations import INTAKE
 from bot.review import attention as attention_cases
@@ -78,6 +78,7 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 HEADER = "X-Telegram-Init-Data"
 NOTE_LENGTH = 2000
+TOO_LONG = N_("That is a little long: please keep it under 300 characters.")
 # What the client page offers to download: the PDF report, the CSV files, the FHIR bundle.
 EXPORT_TYPES = {
     "pdf": "application/pdf",
@@ -472,7 +473,7 @@ class WebApp:
                 viewer.t,
                 by_id=viewer.user.id,
                 client_id=allowed.client_id,
-                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                label=_label(viewer, allowed),
                 parsed=GasReached(number, level),
             )
 
@@ -496,13 +497,13 @@ class WebApp:
                     "Please choose a goal and a level from -2 to +2, and describe the level."
                 )
             if len(description) > MAX_TEXT_LENGTH:
-                return viewer.t._("That is a little long: please keep it under 300 characters.")
+                return viewer.t._(TOO_LONG)
             return await goal_cases.gas_describe(
                 db,
                 viewer.t,
                 by_id=viewer.user.id,
                 client_id=allowed.client_id,
-                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                label=_label(viewer, allowed),
                 parsed=Gas(number, level, description),
             )
 
@@ -516,7 +517,7 @@ class WebApp:
         ) -> Result | str:
             text = str(form.get("text", "")).strip()
             if len(text) > MAX_TEXT_LENGTH:
-                return viewer.t._("That is a little long: please keep it under 300 characters.")
+                return viewer.t._(TOO_LONG)
             parsed = _goal_change(str(form.get("goal", "new")), str(form.get("verb", "")), text)
             if parsed is None:
                 return viewer.t._("Please choose a goal and what to change, with the wording.")
@@ -525,7 +526,7 @@ class WebApp:
                 viewer.t,
                 by_id=viewer.user.id,
                 client=allowed.client.client,
-                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                label=_label(viewer, allowed),
                 parsed=parsed,
                 max_active=self.services.settings.max_active_goals,
             )
@@ -540,7 +541,7 @@ class WebApp:
         ) -> Result | str:
             text = str(form.get("text", "")).strip()
             if len(text) > MAX_TEXT_LENGTH:
-                return viewer.t._("That is a little long: please keep it under 300 characters.")
+                return viewer.t._(TOO_LONG)
             try:
                 number = int(str(form.get("goal", "")))
                 times = int(str(form.get("often", "")))
@@ -558,7 +559,7 @@ class WebApp:
                 viewer.t,
                 by_id=viewer.user.id,
                 client=allowed.client.client,
-                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                label=_label(viewer, allowed),
                 parsed=StrategyArgs(number, often, text),
             )
 
@@ -583,7 +584,7 @@ class WebApp:
                 viewer.t,
                 by_id=viewer.user.id,
                 client=allowed.client.client,
-                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                label=_label(viewer, allowed),
                 measure_id=measure_id,
                 frequency=frequency,
                 measures=services.measures,
@@ -607,7 +608,7 @@ class WebApp:
                 viewer.t,
                 author_id=viewer.user.id,
                 client_id=allowed.client_id,
-                label=client_label(viewer.t, allowed.client.alias, allowed.client_id),
+                label=_label(viewer, allowed),
                 text=text,
             )
 
@@ -702,6 +703,11 @@ class WebApp:
             )
 
         return await self.page(request, build)
+
+
+def _label(viewer: Viewer, allowed: policy.Allowed) -> str:
+    """How the use cases name the client to this practitioner (their alias for them)."""
+    return client_label(viewer.t, allowed.client.alias, allowed.client_id)
 
 
 def _goal_change(goal: str, verb: str, text: str) -> Create | Change | None:
