@@ -39,6 +39,7 @@ from bot.delivery.rate_limiter import TelegramRateLimiter
 from bot.delivery.renderers import Renderers
 from bot.delivery.scheduling import Planning
 from bot.delivery.sender import Sender, SenderConfig
+from bot.delivery.shared_rate import SharedRate
 from bot.enrollment import invites, timezones
 from bot.flood import FloodGuard
 from bot.flows import (
@@ -99,6 +100,7 @@ SENDER_KEY = "delivery_sender"
 WEB_KEY = "web_server"
 METRICS_KEY = "metrics_server"
 TICK_TIMER_KEY = "delivery_tick_timer"
+SHARED_RATE_KEY = "shared_send_rate"
 TICK_JOB_NAME = "delivery.tick"
 LESSON_JOB_NAME = "lessons.plan"
 MEASURE_JOB_NAME = "measures.plan"
@@ -220,6 +222,11 @@ def build_application(settings: Settings) -> BotApplication:
     """The bot, ready to be started by ``run_polling``, ``run_webhook`` or :func:`running`."""
     services = build_services(settings)
     api_url = settings.telegram_api_url
+    limiter = TelegramRateLimiter(
+        overall_per_second=settings.rate_limit_per_second,
+        per_chat_per_second=settings.per_chat_rate_per_second,
+        max_retries=3,
+    )
     application = (
         ApplicationBuilder()
         .token(require_token(settings))
@@ -233,13 +240,7 @@ def build_application(settings: Settings) -> BotApplication:
             else settings.concurrent_updates
         )
         .connection_pool_size(settings.concurrent_updates + 4)
-        .rate_limiter(
-            TelegramRateLimiter(
-                overall_per_second=settings.rate_limit_per_second,
-                per_chat_per_second=settings.per_chat_rate_per_second,
-                max_retries=3,
-            )
-        )
+        .rate_limiter(limiter)
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -254,6 +255,13 @@ def build_application(settings: Settings) -> BotApplication:
         sender_config(settings),
     )
     application.bot_data[SENDER_KEY] = sender
+    if services.engine.dialect.name == "postgresql":  # several instances may share it
+        application.bot_data[SHARED_RATE_KEY] = SharedRate(
+            services.sessions,
+            limiter,
+            per_second=settings.rate_limit_per_second,
+            instance=sender.instance,
+        )
     outbox.wake_on_commit(services.sessions, sender.wake)
     application.bot_data[TICK_TIMER_KEY] = metrics.TickTimer(settings.scheduler_tick_seconds)
     if settings.metrics_port:
@@ -429,6 +437,9 @@ async def on_startup(application: BotApplication) -> None:
             BotCommand(name, translator._(description)) for name, description in COMMAND_MENU
         ]
         await application.bot.set_my_commands(commands, language_code=locale)
+    shared_rate: SharedRate | None = application.bot_data.get(SHARED_RATE_KEY)
+    if shared_rate is not None:
+        await shared_rate.join()
     start_delivery(application)
     await start_web(application)
     metrics_server: MetricsServer | None = application.bot_data.get(METRICS_KEY)
@@ -622,6 +633,9 @@ async def review_sweep(services: Services, *, now: datetime) -> None:
 async def on_stop(application: BotApplication) -> None:
     """Let the sends in flight finish before the HTTP client closes; stop the web view."""
     await application.bot_data[SENDER_KEY].stop()
+    shared_rate: SharedRate | None = application.bot_data.get(SHARED_RATE_KEY)
+    if shared_rate is not None:
+        await shared_rate.leave()
     web = application.bot_data.pop(WEB_KEY, None)
     if web is not None:
         await web.stop()

@@ -105,9 +105,8 @@ class Settings(BaseSettings):
         Field(
             gt=0,
             le=1000,
-            description="Most messages per second sent to Telegram overall by one instance "
-            "(with several instances, divide Telegram's 30 among them; up to 1000 with "
-            "PAID_BROADCAST).",
+            description="Most messages per second sent to Telegram overall: the instances "
+            "on one PostgreSQL database share it (up to 1000 with PAID_BROADCAST).",
         ),
     ] = 30.0
     paid_broadcast: Annotated[

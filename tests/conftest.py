@@ -127,6 +127,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url(postgres_server) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of its own, for tests that start several
+    ``python -m bot`` processes on one database (SQLite supports a single instance)."""
+    name = postgres_server.create_database()
+    try:
+        yield postgres_server.url_for(name)
+    finally:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture
 def fake_api() -> Iterator[FakeBotApi]:
     from bot.offline.fake_bot_api import FakeBotApi
 

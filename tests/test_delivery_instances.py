@@ -37,15 +37,6 @@ FIRST_CLIENT = 30_000
 RATE_PER_INSTANCE = 30
 
 
-@pytest.fixture
-def postgres_url(postgres_server) -> Iterator[str]:
-    name = postgres_server.create_database()
-    try:
-        yield postgres_server.url_for(name)
-    finally:
-        postgres_server.drop_database(name)
-
-
 @contextmanager
 def bot_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as output:

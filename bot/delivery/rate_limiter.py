@@ -85,6 +85,18 @@ class TelegramRateLimiter(BaseRateLimiter[str | SendLimits]):
         self._resume.set()
         self._paused_until = 0.0
 
+    def set_overall_rate(self, per_second: float) -> None:
+        """Change the overall rate in place (the instances on one database share it):
+        what the bucket held is leaked at the old rate first, waiters keep their turn."""
+        limiter = self._overall
+        limiter._leak()  # aiolimiter has no public setter; these are its two rate fields
+        limiter.time_period = 1 / (per_second * MARGIN)
+        limiter._rate_per_sec = limiter.max_rate / limiter.time_period
+
+    @property
+    def overall_rate(self) -> float:
+        return self._overall.max_rate / self._overall.time_period / MARGIN
+
     async def initialize(self) -> None:
         pass
 

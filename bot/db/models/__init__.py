@@ -32,6 +32,7 @@ from bot.db.models.goals import (
     Strategy,
     StrategyFrequency,
 )
+from bot.db.models.instances import InstanceHeartbeat
 from bot.db.models.lessons import (
     LessonDelivery,
     LessonQuizAnswer,
@@ -66,6 +67,7 @@ __all__ = [
     "GoalRating",
     "GoalRevision",
     "GoalStatus",
+    "InstanceHeartbeat",
     "Invite",
     "InviteAttempt",
     "InviteKind",

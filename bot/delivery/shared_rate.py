@@ -1,0 +1,107 @@
+"""One send limit for all the instances on one PostgreSQL database.
+
+Each instance writes a heartbeat row every ``beat_seconds`` and counts the instances
+seen in the last three beats; its rate limiter then allows ``RATE_LIMIT_PER_SECOND``
+divided by that count, so together they stay at the configured rate and, with the
+outbox full, each sends its share of it. Coordinated through the database the
+instances already share, not through another server.
+
+- An instance that joins others waits one beat before its sender starts, so that the
+  others have shrunk to their new share first (until then only its direct replies, at
+  its share, go out).
+- An instance that dies stops beating; the others count it for three beats more and
+  send a little under the limit meanwhile, never over it.
+- SQLite supports one instance: nothing to share, and nothing here runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.base import utcnow
+from bot.db.dialect_insert import insert_for
+from bot.db.models import InstanceHeartbeat
+from bot.delivery.rate_limiter import TelegramRateLimiter
+
+logger = logging.getLogger(__name__)
+
+LIVE_BEATS = 3  # an instance not seen for this many beats no longer counts
+FORGET_BEATS = 30  # and its row goes after this many
+
+
+class SharedRate:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        limiter: TelegramRateLimiter,
+        *,
+        per_second: float,
+        instance: str,
+        beat_seconds: float = 2.0,
+    ) -> None:
+        self._sessions = sessions
+        self._limiter = limiter
+        self._per_second = per_second
+        self._instance = instance
+        self._beat = beat_seconds
+        self._task: asyncio.Task[None] | None = None
+        self.instances = 1
+
+    async def join(self) -> None:
+        """Register; when others are running, wait a beat for them to make room."""
+        if await self.beat() > 1:
+            await asyncio.sleep(self._beat * 1.2)
+        self._task = asyncio.create_task(self._run(), name="shared-send-rate")
+
+    async def leave(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):  # the database may be gone: the row ages out
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    delete(InstanceHeartbeat).where(InstanceHeartbeat.instance == self._instance)
+                )
+
+    async def beat(self) -> int:
+        """Say this instance is alive, count the live ones, take this one's share."""
+        now = utcnow()
+        table = InstanceHeartbeat.__table__
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                insert_for(session, table)
+                .values(instance=self._instance, seen_at=now)
+                .on_conflict_do_update(index_elements=["instance"], set_={"seen_at": now})
+            )
+            await session.execute(
+                delete(InstanceHeartbeat).where(
+                    InstanceHeartbeat.seen_at < now - timedelta(seconds=self._beat * FORGET_BEATS)
+                )
+            )
+            live = await session.scalar(
+                select(func.count()).where(
+                    InstanceHeartbeat.seen_at > now - timedelta(seconds=self._beat * LIVE_BEATS)
+                )
+            )
+        count = max(int(live or 1), 1)
+        if count != self.instances:
+            logger.info("event=delivery.shared_rate instances=%s", count)
+        self.instances = count
+        self._limiter.set_overall_rate(self._per_second / count)
+        return count
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._beat)
+            try:
+                await self.beat()
+            except Exception:  # the database may be restarting: keep the last share
+                logger.exception("event=delivery.shared_rate_failed")

@@ -1,0 +1,110 @@
+"""Three `python -m bot run` processes on one PostgreSQL database share one send limit
+(issue 19, item 3): together at or under RATE_LIMIT_PER_SECOND in every second, and at
+90 % of it or more while the outbox is full. SQLite supports a single instance."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db import migrate
+from bot.db.base import utcnow
+from bot.db.models import OutboxMessage, OutboxStatus
+from bot.db.session import create_engine, create_session_factory
+from bot.delivery import notices, outbox
+from bot.offline.fake_bot_api import FakeBotApi
+from tests.delivery_support import add_clients, most_in_any_window
+from tests.test_delivery_instances import _at_least, bot_run, wait_for
+from tests.test_run_command import bot_environment
+
+PROMPTS = 900
+RATE = 60  # messages per second, for the three instances together
+FIRST_CLIENT = 50_000
+BEAT = 2.0  # seconds: SharedRate's heartbeat
+
+
+async def test_three_instances_send_at_the_configured_rate_together_not_three_times_it(
+    postgres_url: str, tmp_path: Path
+):
+    engine = create_engine(postgres_url)
+    sessions = create_session_factory(engine)
+    telegram_ids = list(range(FIRST_CLIENT, FIRST_CLIENT + PROMPTS))
+    with FakeBotApi(single_poller=False) as fake, ExitStack() as processes:
+        for telegram_id in telegram_ids:
+            fake.user(telegram_id)
+        await migrate.upgrade(engine)
+        # The outbox full from the start: a notice for every client, due now.
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, telegram_ids)
+            await outbox.enqueue_many(
+                session,
+                [
+                    outbox.OutboxItem(
+                        user_id=ids[telegram_id],
+                        chat_id=telegram_id,
+                        kind=notices.KIND,
+                        key=f"shared-rate:{telegram_id}",
+                        payload=notices.payload("Hello", []),
+                        due_at=now,
+                        expires_at=now + timedelta(hours=1),
+                    )
+                    for telegram_id in telegram_ids
+                ],
+            )
+        env = bot_environment(
+            fake,
+            postgres_url,
+            RATE_LIMIT_PER_SECOND=str(RATE),
+            SCHEDULER_TICK_SECONDS="0.5",
+            DELIVERY_POLL_SECONDS="0.1",
+            DELIVERY_CONCURRENCY="16",
+        )
+
+        async def sent_count() -> int:
+            async with sessions() as session:
+                return await session.scalar(
+                    select(func.count()).where(OutboxMessage.status == OutboxStatus.SENT)
+                )
+
+        for name in ("first", "second", "third"):
+            processes.enter_context(bot_run(env, tmp_path / f"{name}.log"))
+        await wait_for(lambda: _at_least(sent_count, PROMPTS), f"{PROMPTS} sent", within=120)
+        async with sessions() as session:
+            sent = (
+                await session.execute(
+                    select(OutboxMessage.claimed_by, OutboxMessage.sent_at).where(
+                        OutboxMessage.status == OutboxStatus.SENT
+                    )
+                )
+            ).all()
+        await engine.dispose()
+        calls = [call for call in fake.calls("sendMessage") if call.status == 200]
+
+    first_send: dict[str, float] = {}
+    for claimed_by, sent_at in sent:
+        pid = claimed_by.split(":")[1]
+        first_send[pid] = min(first_send.get(pid, sent_at.timestamp()), sent_at.timestamp())
+    assert len(first_send) == 3, "all three sent"
+    # Never above the limit together: no window holds more than the rate (0.95 s, as in
+    # test_delivery_faults, for the arrival jitter of a busy machine).
+    assert most_in_any_window(calls, 0.95) <= RATE
+    assert not [call for call in fake.calls("sendMessage") if call.status == 429]
+    # And at 90 % of it or more while the outbox is full: from a heartbeat after all three
+    # are sending (each has found its share) until five sixths of the prompts are out.
+    times = sorted(sent_at.timestamp() for _claimed_by, sent_at in sent)
+    start, end = max(first_send.values()) + BEAT, times[PROMPTS * 5 // 6]
+    during = [moment for moment in times if start <= moment <= end]
+    assert len(during) >= PROMPTS // 3, "too few sends with all three running to judge"
+    rate = (len(during) - 1) / (end - start)
+    assert rate >= 0.9 * RATE, f"{rate:.1f}/s together, configured {RATE}/s"
+    for name in ("first", "second", "third"):
+        assert "Traceback" not in (tmp_path / f"{name}.log").read_text()
+
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="subprocesses on a POSIX system")
