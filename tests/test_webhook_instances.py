@@ -4,8 +4,10 @@ Telegram posts every update to the one webhook URL; a load balancer in front of 
 instances hands each to any of them. Here a small round-robin forwarder (in the test
 process) sends a client's updates to the two instances in turn, so every press of a
 check-in lands on the other instance than the one before, and a double tap lands on
-both at once. Whatever one instance learnt from a press must therefore be in the
-database, not in its memory. PostgreSQL only, as with several instances in production.
+both at once. One press is also delivered to both instances at once (Telegram sending
+an update again), and one note twice. Whatever one instance learnt from a press must
+therefore be in the database, not in its memory. PostgreSQL only, as with several
+instances in production.
 """
 
 from __future__ import annotations
@@ -75,8 +77,11 @@ class RoundRobin:
     The update's body and Telegram's secret header pass as they are; the instance's
     answer goes back to Telegram (a refused update is retried, to the same instance)."""
 
-    def __init__(self, targets: list[str]) -> None:
+    def __init__(self, targets: list[str], *, to_both: tuple[int, int]) -> None:
         self.targets = targets
+        # (client, n): their n-th update goes to both instances at once, as when Telegram
+        # sends an update again and each copy reaches another instance.
+        self.to_both = to_both
         self._turns: Counter[int] = Counter()
         self.routes: dict[int, list[int]] = defaultdict(list)  # client -> instances, in order
         self.forwarded: Counter[int] = Counter()  # instance -> updates it accepted
@@ -89,9 +94,15 @@ class RoundRobin:
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers[SECRET_HEADER] = secret
-        response = await self._client.fetch(
-            HTTPRequest(self.targets[index], method="POST", body=body, headers=headers),
-            raise_error=False,
+        copies = [index, 1 - index] if (sender, self._turns[sender]) == self.to_both else [index]
+        response, *_copy = await asyncio.gather(
+            *(
+                self._client.fetch(
+                    HTTPRequest(self.targets[to], method="POST", body=body, headers=headers),
+                    raise_error=False,
+                )
+                for to in copies
+            )
         )
         if 200 <= response.code < 300:
             self._turns[sender] += 1
@@ -227,7 +238,9 @@ async def test_two_webhook_instances_take_turns_and_record_each_answer_once(
     sessions = create_session_factory(engine)
     telegram_ids = list(DOUBLE_TAP)
     ports = [free_port(), free_port()]
-    balancer = RoundRobin([f"http://127.0.0.1:{port}/telegram" for port in ports])
+    balancer = RoundRobin(
+        [f"http://127.0.0.1:{port}/telegram" for port in ports], to_both=(FIRST_CLIENT + 1, 0)
+    )
     sockets = bind_sockets(0, "127.0.0.1")
     front = HTTPServer(Application([(r"/telegram", _Forward, {"balancer": balancer})]))
     front.add_sockets(sockets)
