@@ -38,10 +38,10 @@ RATE_PER_INSTANCE = 30
 
 
 @contextmanager
-def bot_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def bot_run(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "bot", "run", *args],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=output,

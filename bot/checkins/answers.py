@@ -12,7 +12,10 @@ nothing before it is committed. What is guaranteed, whoever calls:
   theirs, so a forged or another client's button changes nothing (``refused``);
 - the same answer again (a double tap, a redelivered update) writes nothing and says
   "already noted"; a different answer inside the window replaces the value and, for a
-  rating, is recorded as a change (``RatingChange``);
+  rating, is recorded as a change (``RatingChange``). This holds when both copies are
+  handled at once, by two instances: a press locks its check-in's row (``core.find``),
+  so the second waits and reads what the first wrote, and a check-in is finished (the
+  thank-you, the streak, a milestone celebrated) once;
 - after the window (or once the sweep marked it missed) an answer says "expired";
 - the first answer withdraws the queued nudge and makes the day count for the streak.
 """
@@ -315,7 +318,7 @@ async def back(
     answer replaces it (a rating's change is recorded), the same answer moves on. Only
     the open question goes back, so a double tap or a redelivered press goes back once.
     """
-    checkin = await core.find(session, user_id, day)
+    checkin = await core.find(session, user_id, day, lock=True)
     if checkin is None:
         return REFUSED
     if checkin.status is CheckinStatus.MISSED or checkin.closes_at <= now:
@@ -368,6 +371,10 @@ async def take_note(
         return Note(NoteTaken.AGAIN)
     checkin = await core.awaiting_note(session, user_id, now)
     if checkin is None:
+        # A copy of this message handled at the same time (on another instance) may have
+        # just saved it: the lock waited for it, and the question is answered.
+        if await core.note_already_saved(session, user_id, message_id):
+            return Note(NoteTaken.AGAIN)
         return Note(NoteTaken.NOT_ASKED)
     checkin.note = text
     checkin.note_message_id = message_id

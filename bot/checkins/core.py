@@ -103,8 +103,9 @@ async def plan(session: AsyncSession, user_id: int, local_date: date) -> Plan:
 async def find_with_plan(
     session: AsyncSession, user_id: int, local_date: date
 ) -> tuple[Checkin | None, Plan]:
-    """The check-in of that date and its plan, in one query when it exists (a press's
-    path: one round trip fewer). Without a check-in the plan is read on its own."""
+    """The check-in of that date, locked (see :func:`find`), and its plan, in one query
+    when it exists (a press's path: one round trip fewer). Without a check-in the plan
+    is read on its own."""
     rows = (
         await session.execute(
             select(Checkin, Goal, Strategy)
@@ -112,6 +113,7 @@ async def find_with_plan(
             .outerjoin(Strategy, _active_strategy_of_goal())
             .where(Checkin.user_id == user_id, Checkin.local_date == local_date)
             .order_by(Goal.id, Strategy.id)
+            .with_for_update(of=Checkin)
         )
     ).all()
     if not rows:
@@ -166,10 +168,16 @@ async def _plan_of(
     return result
 
 
-async def find(session: AsyncSession, user_id: int, local_date: date) -> Checkin | None:
-    return await session.scalar(
-        select(Checkin).where(Checkin.user_id == user_id, Checkin.local_date == local_date)
-    )
+async def find(
+    session: AsyncSession, user_id: int, local_date: date, *, lock: bool = False
+) -> Checkin | None:
+    """The check-in of that date. ``lock``: FOR UPDATE, for a transaction that moves it
+    on. Two presses of one check-in at once (a double tap, its two updates handled by
+    two instances, or by one instance concurrently) then take turns, and the second sees
+    what the first wrote: the same step is not answered, nor the check-in finished,
+    twice. (SQLite has one writer and ignores the clause.)"""
+    query = select(Checkin).where(Checkin.user_id == user_id, Checkin.local_date == local_date)
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 async def open_checkin(
@@ -203,7 +211,7 @@ async def open_checkin(
         .returning(Checkin.__table__.c.id)
     )
     opened = inserted.first() is not None
-    checkin = await find(session, user_id, local_date)
+    checkin = await find(session, user_id, local_date, lock=True)
     assert checkin is not None
     return checkin, opened
 
@@ -467,7 +475,9 @@ async def summary(session: AsyncSession, checkin: Checkin) -> Summary:
 
 
 async def awaiting_note(session: AsyncSession, user_id: int, now: datetime) -> Checkin | None:
-    """The client's check-in whose open question is the note, while its window is open."""
+    """The client's check-in whose open question is the note, while its window is open;
+    locked, as :func:`find` with ``lock`` (a copy of the note handled at the same time
+    waits, then finds the question answered)."""
     return await session.scalar(
         select(Checkin)
         .where(
@@ -478,6 +488,7 @@ async def awaiting_note(session: AsyncSession, user_id: int, now: datetime) -> C
         )
         .order_by(Checkin.local_date.desc())
         .limit(1)
+        .with_for_update()
     )
 
 

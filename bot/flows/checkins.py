@@ -141,7 +141,10 @@ async def on_button(update: Update, context: BotContext) -> None:
         await fallback.stale_button(update, context)
         return
     t = context.t
-    await query.answer(toast(t, outcome.toast))
+    # Answered already: the same update handled by another instance as well (Telegram
+    # sent it again). The message must still show the next question.
+    with harmless_ignored():
+        await query.answer(toast(t, outcome.toast))
     rendered = render(t, outcome)
     if rendered is not None:
         # An identical edit (a double tap) is not an error.
@@ -171,7 +174,8 @@ async def on_back(update: Update, context: BotContext) -> None:
         await fallback.stale_button(update, context)
         return
     t = context.t
-    await query.answer(toast(t, outcome.toast))
+    with harmless_ignored():  # answered already by another instance, as above
+        await query.answer(toast(t, outcome.toast))
     rendered = render(t, outcome)
     if rendered is not None:
         with harmless_ignored():  # a double tap shows the same question again
