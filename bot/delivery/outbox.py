@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, event, func, select, update
+from sqlalchemy import Insert, and_, event, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -191,11 +191,14 @@ async def claim(
     return sorted(deliveries, key=lambda delivery: delivery.due_at)
 
 
-def _still_mine(delivery_id: int, instance: str) -> Any:
+def _still_mine(delivery_id: int, instance: str, attempt: int | None) -> Any:
+    """The row is still in this claim: this instance's, and (``attempt``) not claimed
+    again since, by this same instance after its lease lapsed and a sweep released it."""
     return and_(
         OutboxMessage.id == delivery_id,
         OutboxMessage.status == OutboxStatus.SENDING,
         OutboxMessage.claimed_by == instance,
+        true() if attempt is None else OutboxMessage.attempts == attempt,
     )
 
 
@@ -220,11 +223,17 @@ async def mark_sent(
 
 
 async def mark_failed(
-    session: AsyncSession, delivery_id: int, *, instance: str, error: str, now: datetime
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    instance: str,
+    error: str,
+    now: datetime,
+    attempt: int | None = None,
 ) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(_still_mine(delivery_id, instance))
+        .where(_still_mine(delivery_id, instance, attempt))
         .values(
             status=OutboxStatus.FAILED,
             last_error=error[:_ERROR_LENGTH],
@@ -245,6 +254,7 @@ async def retry_later(
     at: datetime,
     now: datetime,
     count_attempt: bool = True,
+    attempt: int | None = None,
 ) -> None:
     """Back to pending, claimable again from ``at``. A 429 does not use up an attempt."""
     values: dict[str, Any] = {
@@ -259,7 +269,7 @@ async def retry_later(
         values["attempts"] = OutboxMessage.attempts - 1
     await session.execute(
         update(OutboxMessage)
-        .where(_still_mine(delivery_id, instance))
+        .where(_still_mine(delivery_id, instance, attempt))
         .values(**values)
         .execution_options(synchronize_session=False)
     )

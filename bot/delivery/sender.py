@@ -402,6 +402,7 @@ class Sender:
                 at=now + timedelta(seconds=seconds),
                 now=now,
                 count_attempt=count_attempt,
+                attempt=delivery.attempts,
             )
 
         await self._write(write)
@@ -413,7 +414,12 @@ class Sender:
 
         async def write(session: AsyncSession) -> None:
             await outbox.mark_failed(
-                session, delivery.id, instance=self.instance, error=reason, now=now
+                session,
+                delivery.id,
+                instance=self.instance,
+                error=reason,
+                now=now,
+                attempt=delivery.attempts,
             )
 
         await self._write(write)
@@ -425,7 +431,12 @@ class Sender:
 
         async def write(session: AsyncSession) -> list[tuple[int, str]]:
             await outbox.mark_failed(
-                session, delivery.id, instance=self.instance, error=reason, now=now
+                session,
+                delivery.id,
+                instance=self.instance,
+                error=reason,
+                now=now,
+                attempt=delivery.attempts,
             )
             changed = await session.execute(
                 update(User)

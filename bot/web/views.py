@@ -50,7 +50,6 @@ from bot.review.data import ClientReview
 from bot.review.measure_lines import measure_lines
 from bot.review.usecases import ACTION_LABELS, access_log_rows
 from bot.safety import usecases as safety_cases
-from bot.web.templating import plain
 
 STATES = {
     UserStatus.ONBOARDING: N_("setting up"),
@@ -237,7 +236,7 @@ class WordsView:
     """Something the client wrote: when, where (plain text) and the words themselves."""
 
     written_at: datetime
-    source: str
+    source: str  # Telegram HTML, as the digest writes it (the template makes it plain)
     text: str
 
 
@@ -318,7 +317,7 @@ async def client_page(
     if reveal_words:  # WORDS_READ is TEAM_READ: whoever sees the page may ask for them
         await audit.record(session, practitioner.id, AuditAction.WORDS_READ, client_id)
         words = [
-            WordsView(said.written_at, plain(digest.words_source(t, said, library)), said.text)
+            WordsView(said.written_at, digest.words_source(t, said, library), said.text)
             for said in review.words
         ]
     log = None
