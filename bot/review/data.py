@@ -251,6 +251,7 @@ async def load_review(
     through: date | None = None,
     measures_by_id: Mapping[str, Measure] | None = None,
     rules: DecisionRules = DEFAULT_RULES,
+    light_only: bool = False,
 ) -> list[ClientReview]:
     """Every client the practitioner may see (or just ``client_id``), in membership order.
 
@@ -258,6 +259,9 @@ async def load_review(
     ``all_texts`` reads every reflection and note, not just the week's (/client, /export);
     ``words`` also reads the client's check-in notes and program answers (two queries);
     ``through`` (a local day after the week) extends texts and safety flags up to its end.
+    ``light_only`` (the caseload) reads only what the traffic light is made of, with
+    adherence, streaks and the last check-in: no strategies, lessons, notes, safety
+    flags or words (seven queries fewer); the light is the same as with everything.
     """
     clients = _clients(practitioner_id, client_id)
     # Columns, not ORM entities, throughout: the caseload reads hundreds of clients and
@@ -363,11 +367,16 @@ async def load_review(
         )
     ):
         statuses[user_id].append((day, str(status.value)))
+    # The status as a FILTER, not in WHERE: PostgreSQL otherwise intersects the client
+    # index with the status index, which holds every answered check-in of everyone.
     last_answered = dict(
         (
             await session.execute(
-                select(Checkin.user_id, func.max(Checkin.local_date))
-                .where(Checkin.user_id.in_(clients), Checkin.status == CheckinStatus.ANSWERED)
+                select(
+                    Checkin.user_id,
+                    func.max(Checkin.local_date).filter(Checkin.status == CheckinStatus.ANSWERED),
+                )
+                .where(Checkin.user_id.in_(clients))
                 .group_by(Checkin.user_id)
             )
         ).all()
@@ -407,6 +416,50 @@ async def load_review(
         levels = [g.gas_level for g in review.goals if g.gas_level is not None]
         review.gas_t = gas.t_score(levels) if levels else None
 
+    if not light_only:
+        await _activity(
+            session,
+            clients,
+            reviews,
+            week=week,
+            zone=zone,
+            client_zones=client_zones,
+            statuses=statuses,
+            texts=(text_since, text_until),
+            words=words,
+        )
+
+    # Measures: first and latest totals, reliable change, cut-offs, item alerts.
+    known = measures_by_id or {}
+    for user_id, all_series in (
+        await measures.measure_series(session, clients, week, known)
+    ).items():
+        reviews[user_id].measures = [
+            measures.review_of(known[entry.measure_id], entry) for entry in all_series
+        ]
+
+    for review in reviews.values():
+        review.assessment = assessment(review, week, measures_by_id or {}, rules)
+    return list(reviews.values())
+
+
+async def _activity(
+    session: AsyncSession,
+    clients: Select[int],
+    reviews: Mapping[int, ClientReview],
+    *,
+    week: Week,
+    zone: ZoneInfo,
+    client_zones: Mapping[int, ZoneInfo],
+    statuses: Mapping[int, list[tuple[date, str]]],
+    texts: tuple[datetime, datetime],
+    words: bool,
+) -> None:
+    """What the clients did besides rating and checking in: strategies, lessons and
+    reflections, their words, team notes, safety flags (the digest, /client, the export;
+    not the traffic light)."""
+    since, until = utc_range(week.start, week.end, zone)
+    text_since, text_until = texts
     # Strategies: done of due on the days the client was asked, in the window (two
     # queries: the strategies as they stand, the answers since the window's first Monday).
     plans: dict[int, list[StrategyPlan]] = defaultdict(list)
@@ -536,19 +589,6 @@ async def load_review(
             reviews[user_id].distress.append(created_at)  # for review; it raised no alert
         else:
             reviews[user_id].flags.append(created_at)
-
-    # Measures: first and latest totals, reliable change, cut-offs, item alerts.
-    known = measures_by_id or {}
-    for user_id, all_series in (
-        await measures.measure_series(session, clients, week, known)
-    ).items():
-        reviews[user_id].measures = [
-            measures.review_of(known[entry.measure_id], entry) for entry in all_series
-        ]
-
-    for review in reviews.values():
-        review.assessment = assessment(review, week, measures_by_id or {}, rules)
-    return list(reviews.values())
 
 
 def _local_day(moment: datetime | None, zone: ZoneInfo) -> date | None:
