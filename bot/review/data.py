@@ -314,7 +314,10 @@ async def load_review(
     # sorting each goal's few dozen days here is cheaper than an ORDER BY on SQLite.
     first_day = min(series_start, week.baseline_start)
     read: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for goal_id, day, value in await session.execute(
+    # On the session's connection (same transaction): plain column rows skip the ORM's
+    # result layer, a quarter of the cost of tens of thousands of ratings.
+    connection = await session.connection()
+    for goal_id, day, value in await connection.execute(
         select(GoalRating.goal_id, GoalRating.local_date, GoalRating.value).where(
             GoalRating.user_id.in_(clients),
             GoalRating.local_date >= first_day,
@@ -359,7 +362,7 @@ async def load_review(
 
     # Check-ins: adherence in the week, the run of missed ones, the last answered.
     statuses: dict[int, list[tuple[date, str]]] = defaultdict(list)
-    for user_id, day, status in await session.execute(
+    for user_id, day, status in await connection.execute(
         select(Checkin.user_id, Checkin.local_date, Checkin.status).where(
             Checkin.user_id.in_(clients),
             Checkin.local_date >= week.baseline_start,
