@@ -74,11 +74,20 @@ async def measure(url: str, clients: int, key: str) -> tuple[float, int, int]:
     return statistics.median(times), max(counts), weight
 
 
+def yardstick() -> float:
+    """How fast this host runs plain Python now (the machine is shared): the seconds for
+    ``sum(i*i for i in range(10**7))``, printed next to the figures."""
+    started = time.perf_counter()
+    sum(i * i for i in range(10**7))
+    return time.perf_counter() - started
+
+
 async def main(sizes: list[int], postgres: bool) -> list[Figure]:
     key = crypto.generate_key()
     crypto.configure(crypto.Cipher([key]))
     backends = ["sqlite"] + (["postgresql"] if postgres and await postgres_available() else [])
     figures = []
+    print(f"host yardstick: {yardstick():.2f} s (sum(i*i for i in range(10**7)))")
     print(f"{'backend':<11} {'clients':>7} {'time':>9} {'queries':>8} {'page weight':>12}")
     with tempfile.TemporaryDirectory() as folder:
         for backend in backends:
