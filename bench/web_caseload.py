@@ -6,7 +6,8 @@ The clients of bench/digest.py (3 goals rated daily for 8 weeks each). The page 
 for through the real ASGI application (Starlette, in process, no socket): the session
 cookie, the access policy, ``bot.review.data.load_review``, the reasons, the template,
 and the access log's rows for every client shown. The figure is the median of 5
-requests after one warm-up; queries are counted with a SQLAlchemy
+requests after one warm-up (the heap settled first, as the web server does when it
+starts: ``bot.web.server.settle_heap``); queries are counted with a SQLAlchemy
 ``before_cursor_execute`` listener and must not grow with the caseload. The page weight
 is the HTML plus the two local assets (CSS, JS); telegram-web-app.js is Telegram's.
 """
@@ -35,6 +36,7 @@ from bot.app import build_services
 from bot.settings import load_settings
 from bot.web.app import create_app
 from bot.web.initdata import sign
+from bot.web.server import settle_heap
 
 TOKEN = "123456:bench-token"
 RUNS = 5
@@ -53,6 +55,7 @@ async def measure(url: str, clients: int, key: str) -> tuple[float, int, int]:
 
     event.listen(services.engine.sync_engine, "before_cursor_execute", count)
     app = create_app(services, bot_token=TOKEN)
+    settle_heap()  # what the web server does when it starts
     init_data = sign(TOKEN, telegram_id=1, auth_date=int(time.time()))
     transport = httpx.ASGITransport(app=app)
     times, counts = [], []
@@ -71,11 +74,20 @@ async def measure(url: str, clients: int, key: str) -> tuple[float, int, int]:
     return statistics.median(times), max(counts), weight
 
 
+def yardstick() -> float:
+    """How fast this host runs plain Python now (the machine is shared): the seconds for
+    ``sum(i*i for i in range(10**7))``, printed next to the figures."""
+    started = time.perf_counter()
+    sum(i * i for i in range(10**7))
+    return time.perf_counter() - started
+
+
 async def main(sizes: list[int], postgres: bool) -> list[Figure]:
     key = crypto.generate_key()
     crypto.configure(crypto.Cipher([key]))
     backends = ["sqlite"] + (["postgresql"] if postgres and await postgres_available() else [])
     figures = []
+    print(f"host yardstick: {yardstick():.2f} s (sum(i*i for i in range(10**7)))")
     print(f"{'backend':<11} {'clients':>7} {'time':>9} {'queries':>8} {'page weight':>12}")
     with tempfile.TemporaryDirectory() as folder:
         for backend in backends:

@@ -4,6 +4,7 @@ may see what, what is logged, what is stored, and what is refused."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -26,6 +27,7 @@ from bot.db.models import (
     TeamNote,
 )
 from bot.settings import Settings
+from tests import review_helpers as h
 from tests.web_helpers import (
     COLLEAGUE,
     LEAD,
@@ -66,6 +68,20 @@ async def test_caseload_puts_the_red_client_first_with_its_reason_and_logs_the_r
     shown = {client for _actor, client in await audit_rows(world.services, "caseload.view")}
     caseload = world.caseload
     assert shown == {caseload.anna, caseload.ben, caseload.cleo, caseload.dan}
+
+
+async def test_a_goal_rated_long_ago_is_compared_with_its_own_first_week(world: World):
+    """The first week was 100 days ago, before the weeks the caseload reads in full: the
+    baseline still comes from it (8), not from the oldest day read (3)."""
+    d = [h.today() - timedelta(days=n) for n in range(101)]
+    async with world.services.sessions() as session, session.begin():
+        olga = await h.client(session, world.lead, 70_900, "Olga")
+        garden = await h.goal(session, olga, "Garden daily")
+        for n in [*range(100, 93, -1), *range(40, 0, -1)]:
+            await h.day(session, olga, d[n], CheckinStatus.ANSWERED, {garden: 8 if n > 90 else 3})
+    async with signed_in(world, LEAD) as web:
+        page = await web.get("/caseload", params={"q": "Olga"})
+    assert "down 5.0 vs first week, a reliable change" in page.text
 
 
 async def test_caseload_search_and_filter(world: World):

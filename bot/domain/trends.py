@@ -169,8 +169,12 @@ def daily_change(
 
 def daily_values(ratings: Iterable[tuple[date, int | float]]) -> list[tuple[date, float]]:
     """One value per local day (several ratings of a day: their mean), oldest first."""
+    pairs = list(ratings)
+    if all(earlier[0] < later[0] for earlier, later in itertools.pairwise(pairs)):
+        # One rating a day, oldest first (what the review reads): nothing to merge or sort.
+        return [(day, float(value)) for day, value in pairs]
     by_day: dict[date, list[float]] = defaultdict(list)
-    for day, value in ratings:
+    for day, value in pairs:
         by_day[day].append(float(value))
     return [(day, sum(values) / len(values)) for day, values in sorted(by_day.items())]
 

@@ -251,6 +251,7 @@ async def load_review(
     through: date | None = None,
     measures_by_id: Mapping[str, Measure] | None = None,
     rules: DecisionRules = DEFAULT_RULES,
+    light_only: bool = False,
 ) -> list[ClientReview]:
     """Every client the practitioner may see (or just ``client_id``), in membership order.
 
@@ -258,10 +259,21 @@ async def load_review(
     ``all_texts`` reads every reflection and note, not just the week's (/client, /export);
     ``words`` also reads the client's check-in notes and program answers (two queries);
     ``through`` (a local day after the week) extends texts and safety flags up to its end.
+    ``light_only`` (the caseload) reads only what the traffic light is made of, with
+    adherence, streaks and the last check-in: no strategies, lessons, notes, safety
+    flags or words (seven queries fewer); the light is the same as with everything.
     """
     clients = _clients(practitioner_id, client_id)
+    # Columns, not ORM entities, throughout: the caseload reads hundreds of clients and
+    # building (and decrypting) whole objects cost more than the queries.
     rows = await session.execute(
-        select(CareTeamMember, User)
+        select(
+            CareTeamMember.client_id,
+            CareTeamMember.alias,
+            CareTeamMember.role,
+            User.status,
+            User.timezone,
+        )
         .join(User, User.id == CareTeamMember.client_id)
         .where(
             CareTeamMember.practitioner_id == practitioner_id,
@@ -272,9 +284,9 @@ async def load_review(
     )
     reviews: dict[int, ClientReview] = {}
     client_zones: dict[int, ZoneInfo] = {}
-    for member, user in rows:
-        reviews[user.id] = ClientReview(user.id, member.alias, member.role, user.status)
-        client_zones[user.id] = zone_or_default(user.timezone, zone.key)
+    for user_id, alias, role, user_status, timezone in rows:
+        reviews[user_id] = ClientReview(user_id, alias, role, user_status)
+        client_zones[user_id] = zone_or_default(timezone, zone.key)
     if not reviews:
         return []
     series_start = week.chart_start
@@ -288,39 +300,35 @@ async def load_review(
 
     # Goals numbered per client as everywhere else (NUMBER_ORDER).
     goals: dict[int, GoalReview] = {}
-    for goal in await session.scalars(
-        select(Goal)
+    for goal_id, user_id, title, goal_status in await session.execute(
+        select(Goal.id, Goal.user_id, Goal.title, Goal.status)
         .where(Goal.user_id.in_(clients), Goal.status.in_(REVIEWED))
         .order_by(Goal.user_id, *NUMBER_ORDER)
     ):
-        review = reviews[goal.user_id]
-        entry = GoalReview(goal.id, len(review.goals) + 1, goal.title or "", goal.status)
+        review = reviews[user_id]
+        entry = GoalReview(goal_id, len(review.goals) + 1, title or "", goal_status)
         review.goals.append(entry)
-        goals[goal.id] = entry
+        goals[goal_id] = entry
 
-    # Ratings over the longest window needed (chart, or baseline + week).
+    # Ratings over the longest window needed (chart, or baseline + week), in no order:
+    # sorting each goal's few dozen days here is cheaper than an ORDER BY on SQLite.
     first_day = min(series_start, week.baseline_start)
-    week_values: dict[int, list[int]] = defaultdict(list)
-    baseline_values: dict[int, list[int]] = defaultdict(list)
-    for goal_id, day, value in await session.execute(
-        select(GoalRating.goal_id, GoalRating.local_date, GoalRating.value)
-        .where(
+    read: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    # On the session's connection (same transaction): plain column rows skip the ORM's
+    # result layer, a quarter of the cost of tens of thousands of ratings.
+    connection = await session.connection()
+    for goal_id, day, value in await connection.execute(
+        select(GoalRating.goal_id, GoalRating.local_date, GoalRating.value).where(
             GoalRating.user_id.in_(clients),
             GoalRating.local_date >= first_day,
             GoalRating.local_date <= week.end,
         )
-        .order_by(GoalRating.goal_id, GoalRating.local_date)
     ):
-        rated = goals.get(goal_id)
-        if rated is None:
-            continue
-        if day >= series_start:
-            rated.series.append((day, value))
-        if week.contains(day):
-            week_values[goal_id].append(value)
-        elif week.in_baseline(day):
-            baseline_values[goal_id].append(value)
-    # Each goal's first rated days, however long ago (the trend's baseline): one query.
+        read[goal_id].append((day, value))
+    # Each goal's first rated days (the trend's baseline) before that window, however long
+    # ago; a goal with fewer there takes the rest from the window (days are unique per
+    # goal, so these are its first days overall). One query, which reads only the ratings
+    # older than the window (numbering every rating cost as much as reading the window).
     numbered = (
         select(
             GoalRating.goal_id,
@@ -330,7 +338,7 @@ async def load_review(
             .over(partition_by=GoalRating.goal_id, order_by=GoalRating.local_date)
             .label("position"),
         )
-        .where(GoalRating.user_id.in_(clients), GoalRating.local_date <= week.end)
+        .where(GoalRating.user_id.in_(clients), GoalRating.local_date < first_day)
         .subquery()
     )
     for goal_id, day, value in await session.execute(
@@ -340,14 +348,21 @@ async def load_review(
     ):
         if goal_id in goals:
             goals[goal_id].first_days.append((day, value))
+    week_start, baseline_start = week.start, week.baseline_start
     for goal_id, entry in goals.items():
-        entry.week_mean = mean(week_values[goal_id])
-        entry.baseline_mean = mean(baseline_values[goal_id])
+        ratings = sorted(read.get(goal_id, ()))
+        entry.first_days += ratings[: max(0, rules.baseline_days - len(entry.first_days))]
+        entry.series = [(day, value) for day, value in ratings if day >= series_start]
+        # The week ends the read (local_date <= week.end).
+        entry.week_mean = mean(value for day, value in ratings if day >= week_start)
+        entry.baseline_mean = mean(
+            value for day, value in ratings if baseline_start <= day < week_start
+        )
         entry.trend = trend(entry.week_mean, entry.baseline_mean)
 
     # Check-ins: adherence in the week, the run of missed ones, the last answered.
     statuses: dict[int, list[tuple[date, str]]] = defaultdict(list)
-    for user_id, day, status in await session.execute(
+    for user_id, day, status in await connection.execute(
         select(Checkin.user_id, Checkin.local_date, Checkin.status).where(
             Checkin.user_id.in_(clients),
             Checkin.local_date >= week.baseline_start,
@@ -355,11 +370,16 @@ async def load_review(
         )
     ):
         statuses[user_id].append((day, str(status.value)))
+    # The status as a FILTER, not in WHERE: PostgreSQL otherwise intersects the client
+    # index with the status index, which holds every answered check-in of everyone.
     last_answered = dict(
         (
             await session.execute(
-                select(Checkin.user_id, func.max(Checkin.local_date))
-                .where(Checkin.user_id.in_(clients), Checkin.status == CheckinStatus.ANSWERED)
+                select(
+                    Checkin.user_id,
+                    func.max(Checkin.local_date).filter(Checkin.status == CheckinStatus.ANSWERED),
+                )
+                .where(Checkin.user_id.in_(clients))
                 .group_by(Checkin.user_id)
             )
         ).all()
@@ -371,11 +391,13 @@ async def load_review(
         review.missed_in_row = missed_run(days)[0]
         review.last_checkin = last_answered.get(user_id)
 
-    for streak in await session.scalars(
-        select(StreakState).where(StreakState.user_id.in_(clients))
+    for user_id, current, best in await session.execute(
+        select(StreakState.user_id, StreakState.current, StreakState.best).where(
+            StreakState.user_id.in_(clients)
+        )
     ):
-        reviews[streak.user_id].streak = streak.current
-        reviews[streak.user_id].best_streak = streak.best
+        reviews[user_id].streak = current
+        reviews[user_id].best_streak = best
 
     # The newest GAS level of each goal.
     newest = (
@@ -397,23 +419,85 @@ async def load_review(
         levels = [g.gas_level for g in review.goals if g.gas_level is not None]
         review.gas_t = gas.t_score(levels) if levels else None
 
+    if not light_only:
+        await _activity(
+            session,
+            clients,
+            reviews,
+            week=week,
+            zone=zone,
+            client_zones=client_zones,
+            statuses=statuses,
+            texts=(text_since, text_until),
+            words=words,
+        )
+
+    # Measures: first and latest totals, reliable change, cut-offs, item alerts.
+    known = measures_by_id or {}
+    for user_id, all_series in (
+        await measures.measure_series(session, clients, week, known)
+    ).items():
+        reviews[user_id].measures = [
+            measures.review_of(known[entry.measure_id], entry) for entry in all_series
+        ]
+
+    for review in reviews.values():
+        review.assessment = assessment(review, week, measures_by_id or {}, rules)
+    return list(reviews.values())
+
+
+async def _activity(
+    session: AsyncSession,
+    clients: Select[int],
+    reviews: Mapping[int, ClientReview],
+    *,
+    week: Week,
+    zone: ZoneInfo,
+    client_zones: Mapping[int, ZoneInfo],
+    statuses: Mapping[int, list[tuple[date, str]]],
+    texts: tuple[datetime, datetime],
+    words: bool,
+) -> None:
+    """What the clients did besides rating and checking in: strategies, lessons and
+    reflections, their words, team notes, safety flags (the digest, /client, the export;
+    not the traffic light)."""
+    since, until = utc_range(week.start, week.end, zone)
+    text_since, text_until = texts
     # Strategies: done of due on the days the client was asked, in the window (two
     # queries: the strategies as they stand, the answers since the window's first Monday).
     plans: dict[int, list[StrategyPlan]] = defaultdict(list)
-    for strategy, user_id, goal_status in await session.execute(
-        select(Strategy, Goal.user_id, Goal.status)
+    for (
+        strategy_id,
+        frequency,
+        created_at,
+        active,
+        weekdays,
+        times_per_week,
+        user_id,
+        goal_status,
+    ) in await session.execute(
+        select(
+            Strategy.id,
+            Strategy.frequency,
+            Strategy.created_at,
+            Strategy.active,
+            Strategy.weekdays,
+            Strategy.times_per_week,
+            Goal.user_id,
+            Goal.status,
+        )
         .join(Goal, Goal.id == Strategy.goal_id)
         .where(Goal.user_id.in_(clients))
         .order_by(Strategy.id)
     ):
         plans[user_id].append(
             StrategyPlan(
-                strategy.id,
-                str(strategy.frequency.value),
-                strategy.created_at.astimezone(client_zones[user_id]).date(),
-                strategy.active and goal_status is GoalStatus.ACTIVE,
-                weekdays=strategy.weekdays,
-                times_per_week=strategy.times_per_week,
+                strategy_id,
+                str(frequency.value),
+                created_at.astimezone(client_zones[user_id]).date(),
+                active and goal_status is GoalStatus.ACTIVE,
+                weekdays=weekdays,
+                times_per_week=times_per_week,
             )
         )
     strategy_answers: dict[int, dict[tuple[int, date], bool]] = defaultdict(dict)
@@ -487,13 +571,13 @@ async def load_review(
     for user_id, found in (await engagement(session, list(reviews))).items():
         reviews[user_id].lesson_engagement = found
 
-    for note in await session.scalars(
-        select(TeamNote)
+    for client, created_at, author_id, text in await session.execute(
+        select(TeamNote.client_id, TeamNote.created_at, TeamNote.author_id, TeamNote.text)
         .where(TeamNote.client_id.in_(clients), TeamNote.created_at >= text_since)
         .where(TeamNote.created_at < text_until)
         .order_by(TeamNote.created_at, TeamNote.id)
     ):
-        reviews[note.client_id].notes.append(Note(note.created_at, note.author_id, note.text))
+        reviews[client].notes.append(Note(created_at, author_id, text))
 
     for user_id, created_at, severity in await session.execute(
         select(SafetyFlag.user_id, SafetyFlag.created_at, SafetyFlag.severity)
@@ -508,19 +592,6 @@ async def load_review(
             reviews[user_id].distress.append(created_at)  # for review; it raised no alert
         else:
             reviews[user_id].flags.append(created_at)
-
-    # Measures: first and latest totals, reliable change, cut-offs, item alerts.
-    known = measures_by_id or {}
-    for user_id, all_series in (
-        await measures.measure_series(session, clients, week, known)
-    ).items():
-        reviews[user_id].measures = [
-            measures.review_of(known[entry.measure_id], entry) for entry in all_series
-        ]
-
-    for review in reviews.values():
-        review.assessment = assessment(review, week, measures_by_id or {}, rules)
-    return list(reviews.values())
 
 
 def _local_day(moment: datetime | None, zone: ZoneInfo) -> date | None:

@@ -114,6 +114,7 @@ async def caseload(
         zone=zone,
         measures_by_id=measures_by_id,
         rules=rules,
+        light_only=True,  # a row shows the light, adherence, streak and last check-in
     )
     ids = [review.client_id for review in reviews]
     unopened = await unopened_lessons(session, ids)
