@@ -378,7 +378,9 @@ async def test_the_lead_acknowledges_a_red_light_and_the_team_sees_who_and_when(
         grey = await web.post(f"/clients/{world.caseload.ben}/attention", data={"csrf": token})
     async with signed_in(world, COLLEAGUE) as web:
         seen_by_team = await web.get(anna)
+        caseload = await web.get("/caseload")
     assert not_lead.status_code == 403
+    assert "acknowledged by Dr. Lead" in caseload.text
     assert "Acknowledge: I&#39;m on it" in page.text
     assert done.status_code == 303 and "The light is acknowledged." in after.text
     assert "acknowledged by Dr. Lead" in after.text and "I&#39;m on it" not in after.text

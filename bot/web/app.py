@@ -286,6 +286,7 @@ class WebApp:
                 show=show,
                 sort=sort,
                 filtered=len(shown) != len(rows),
+                zone=viewer.zone,
             )
 
         return await self.page(request, build)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -90,6 +90,7 @@ class CaseloadRow:
     asked: int
     unopened_lessons: int
     flags: int  # open safety flags: crisis language nobody has acknowledged yet
+    acknowledged: attention.Acknowledged | None = None  # someone took this light in hand
 
     @property
     def rank(self) -> int:
@@ -119,15 +120,24 @@ async def caseload(
     ids = [review.client_id for review in reviews]
     unopened = await unopened_lessons(session, ids)
     open_flags = await safety_cases.open_counts(session, ids)
+    now = utcnow()
+    taken_in_hand = await attention.latest(session, ids, now=now)
     names = digest.measure_names(t, measures_by_id)
-    rows = [
-        _row(
+    rows = []
+    for review in reviews:
+        row = _row(
             t, review, unopened.get(review.client_id, 0), open_flags.get(review.client_id, 0), names
         )
-        for review in reviews
-    ]
+        acknowledged = taken_in_hand.get(review.client_id)
+        if attention.covers(acknowledged, row.colour, now):
+            row = replace(row, acknowledged=acknowledged)
+        rows.append(row)
     await audit.record_many(session, practitioner_id, AuditAction.CASELOAD_VIEW, ids)
-    return sorted(rows, key=lambda row: (row.rank, -row.flags, row.label.casefold()))
+    # Within a colour, a light nobody has taken in hand yet comes before one somebody has.
+    return sorted(
+        rows,
+        key=lambda row: (row.rank, row.acknowledged is not None, -row.flags, row.label.casefold()),
+    )
 
 
 def _row(
