@@ -6,9 +6,10 @@ divided by that count, so together they stay at the configured rate and, with th
 outbox full, each sends its share of it. Coordinated through the database the
 instances already share, not through another server.
 
-- An instance that joins others waits one beat before its sender starts, so that the
-  others have shrunk to their new share first (until then only its direct replies, at
-  its share, go out).
+- An instance that joins others starts its sender only once every other live instance
+  has counted it (each row says how many instances it counted when it took its share),
+  so that the others have shrunk first (until then only its direct replies, at its
+  share, go out); it waits at most ``JOIN_BEATS`` beats for a silent one.
 - An instance that dies stops beating; the others count it for three beats more and
   send a little under the limit meanwhile, never over it.
 - SQLite supports one instance: nothing to share, and nothing here runs.
@@ -21,7 +22,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
@@ -32,6 +33,7 @@ from bot.delivery.rate_limiter import TelegramRateLimiter
 logger = logging.getLogger(__name__)
 
 LIVE_BEATS = 3  # an instance not seen for this many beats no longer counts
+JOIN_BEATS = 5  # the longest a joiner waits for the others to count it
 FORGET_BEATS = 30  # and its row goes after this many
 
 
@@ -54,10 +56,27 @@ class SharedRate:
         self.instances = 1
 
     async def join(self) -> None:
-        """Register; when others are running, wait a beat for them to make room."""
-        if await self.beat() > 1:
-            await asyncio.sleep(self._beat * 1.2)
+        """Register; when others are running, wait until each has counted this one."""
+        count = await self.beat()
         self._task = asyncio.create_task(self._run(), name="shared-send-rate")
+        deadline = asyncio.get_running_loop().time() + self._beat * JOIN_BEATS
+        while count > 1 and asyncio.get_running_loop().time() < deadline:
+            if await self._others_counted(count):
+                return
+            await asyncio.sleep(self._beat / 10)
+        if count > 1:
+            logger.warning("event=delivery.shared_rate_join_timeout instances=%s", count)
+
+    async def _others_counted(self, count: int) -> bool:
+        now = utcnow()
+        async with self._sessions() as session:
+            behind = await session.scalar(
+                select(func.count()).where(
+                    InstanceHeartbeat.seen_at > now - timedelta(seconds=self._beat * LIVE_BEATS),
+                    InstanceHeartbeat.instances < count,
+                )
+            )
+        return not behind
 
     async def leave(self) -> None:
         if self._task is not None:
@@ -78,7 +97,7 @@ class SharedRate:
         async with self._sessions() as session, session.begin():
             await session.execute(
                 insert_for(session, table)
-                .values(instance=self._instance, seen_at=now)
+                .values(instance=self._instance, seen_at=now, instances=self.instances)
                 .on_conflict_do_update(index_elements=["instance"], set_={"seen_at": now})
             )
             await session.execute(
@@ -91,11 +110,17 @@ class SharedRate:
                     InstanceHeartbeat.seen_at > now - timedelta(seconds=self._beat * LIVE_BEATS)
                 )
             )
-        count = max(int(live or 1), 1)
+            count = max(int(live or 1), 1)
+            # The share is taken before the row says so: whoever waits on it may go.
+            self._limiter.set_overall_rate(self._per_second / count)
+            await session.execute(
+                update(InstanceHeartbeat)
+                .where(InstanceHeartbeat.instance == self._instance)
+                .values(instances=count)
+            )
         if count != self.instances:
             logger.info("event=delivery.shared_rate instances=%s", count)
         self.instances = count
-        self._limiter.set_overall_rate(self._per_second / count)
         return count
 
     async def _run(self) -> None:

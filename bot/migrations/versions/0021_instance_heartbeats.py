@@ -25,6 +25,7 @@ def upgrade() -> None:
         "instance_heartbeats",
         sa.Column("instance", sa.String(length=100), nullable=False),
         sa.Column("seen_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("instances", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("instance", name=op.f("pk_instance_heartbeats")),
     )
 
