@@ -153,6 +153,7 @@ async def test_a_forged_or_foreign_skip_button_changes_nothing(
 async def test_an_on_sent_hook_gets_telegrams_message_id_in_the_same_transaction(
     fake_api: FakeBotApi, migrated: Settings
 ):
+    fake_api.user(4201)  # a chat with the bot before anything is sent to it
     seen: list[SentContext] = []
 
     async def render(context) -> Rendered:
@@ -247,6 +248,7 @@ async def test_5xx_is_retried_then_marked_failed_with_the_reason_and_logged_with
 async def test_several_messages_to_one_chat_are_spaced_by_the_per_chat_limit(
     fake_api: FakeBotApi, migrated: Settings
 ):
+    fake_api.user(4501)  # a chat with the bot before anything is sent to it
     async with delivering(migrated, per_chat_rate_per_second=2.0) as application:
         sessions = sessions_of(application)
         now = utcnow()
@@ -276,6 +278,8 @@ async def test_several_messages_to_one_chat_are_spaced_by_the_per_chat_limit(
 async def test_restart_after_downtime_sends_what_is_in_its_window_and_expires_the_rest(
     fake_api: FakeBotApi, migrated: Settings
 ):
+    for chat_id in (4601, 4602, 4603, 4604):  # chats with the bot before anything is sent
+        fake_api.user(chat_id)
     from bot.db.session import create_engine, create_session_factory
 
     engine = create_engine(migrated.database_url)
@@ -442,6 +446,7 @@ async def test_a_new_time_zone_applies_from_the_next_slot_and_never_repeats_a_da
 async def test_the_first_tick_runs_at_start_not_one_period_later(
     fake_api: FakeBotApi, migrated: Settings
 ):
+    fake_api.user(5101)  # a chat with the bot before anything is sent to it
     engine = create_engine(migrated.database_url)
     try:
         async with create_session_factory(engine)() as session, session.begin():
