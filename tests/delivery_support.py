@@ -93,7 +93,11 @@ async def wait_until_settled(
 
 def most_in_any_window(calls: Sequence[ApiCall], seconds: float) -> int:
     """The largest number of calls that arrived within any window of ``seconds``."""
-    times = sorted(call.time for call in calls)
+    return most_in_any_window_of(sorted(call.time for call in calls), seconds)
+
+
+def most_in_any_window_of(times: Sequence[float], seconds: float) -> int:
+    """The most of ``times`` (sorted) within any window of ``seconds``."""
     most, start = 0, 0
     for end, arrived in enumerate(times):
         while arrived - times[start] >= seconds:
