@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     GOAL_CHANGE = "goal.change"  # new wording, or paused / resumed / achieved / dropped
     GOAL_GAS = "goal.gas"
     STRATEGY_ADD = "strategy.add"
+    STRATEGY_CHANGE = "strategy.change"  # new wording or frequency, or stopped
     DIGEST = "digest"  # a weekly digest (or /digest) showed the client
     CLIENT_VIEW = "client.view"
     EXPORT = "client.export"

@@ -12,6 +12,7 @@ from bot.domain.goal_commands import (
     Gas,
     Problem,
     StrategyArgs,
+    StrategyChange,
     Verb,
     alias_splits,
     parse_frequency,
@@ -138,3 +139,23 @@ def test_parse_strategy():
     assert parse_strategy(["x", "daily", "Stretch"]) == Problem.NO_NUMBER
     assert parse_strategy(["1", "sometimes", "Stretch"]) == Problem.BAD_FREQUENCY
     assert parse_strategy(["1", "daily"]) == Problem.NO_TEXT
+
+
+def test_parse_strategy_change():
+    daily = Frequency(FrequencyKind.DAILY)
+    assert parse_strategy(["2", "edit", "1", "daily", "A", "walk"]) == StrategyChange(
+        Verb.EDIT, 2, 1, daily, "A walk"
+    )
+    assert parse_strategy(["2", "Ändern", "#1", "A", "walk"]) == StrategyChange(
+        Verb.EDIT, 2, 1, None, "A walk"
+    )
+    assert parse_strategy(["2", "cambiar", "3", "lun-vie"]) == StrategyChange(
+        Verb.EDIT, 2, 3, Frequency(FrequencyKind.WEEKDAYS, weekdays=MON | TUE | WED | THU | FRI)
+    )
+    for stop in ("stop", "drop", "beenden", "terminar", "STREICHEN"):
+        assert parse_strategy(["2", stop, "1"]) == StrategyChange(Verb.DROP, 2, 1)
+    assert parse_strategy(["2", "stop"]) == Problem.NO_NUMBER
+    assert parse_strategy(["2", "edit", "one", "daily"]) == Problem.NO_NUMBER
+    assert parse_strategy(["2", "edit", "1"]) == Problem.NO_TEXT
+    assert parse_strategy(["2", "edit", "1", "x" * 301]) == Problem.TOO_LONG
+    assert parse_strategy(["2", "pause", "1"]) == Problem.BAD_FREQUENCY  # goals pause, not steps

@@ -32,6 +32,10 @@ from tests.safety_support import bot_with
 
 TOLD = {
     "en": {
+        "strategy_edited": "Dr. Weber changed a step toward your goal <b>Walk after lunch</b>. "
+        "It now reads: Stretch for ten minutes (daily).",
+        "strategy_stopped": "Dr. Weber took the step “A 20-minute walk” off your goal "
+        "<b>Walk after lunch</b>. I won't ask about it any more.",
         "created": "Dr. Weber added a goal for you: <b>Walk after lunch</b>. /goals shows your "
         "goals.",
         "strategy": "Dr. Weber added a step toward your goal <b>Walk after lunch</b>: "
@@ -43,6 +47,10 @@ TOLD = {
         "dropped": "Dr. Weber set your goal <b>Call a friend</b> aside.",
     },
     "de": {
+        "strategy_edited": "Dr. Weber hat einen Schritt zu deinem Ziel <b>Walk after lunch</b> "
+        "geändert. Er lautet jetzt: Stretch for ten minutes (täglich).",
+        "strategy_stopped": "Dr. Weber hat den Schritt „A 20-minute walk“ von deinem Ziel "
+        "<b>Walk after lunch</b> genommen. Ich frage nicht mehr danach.",
         "created": "Dr. Weber hat ein Ziel für dich eingetragen: <b>Walk after lunch</b>. "
         "/goals zeigt deine Ziele.",
         "strategy": "Dr. Weber hat einen Schritt zu deinem Ziel <b>Walk after lunch</b> "
@@ -55,6 +63,10 @@ TOLD = {
         "dropped": "Dr. Weber hat dein Ziel <b>Call a friend</b> beiseitegelegt.",
     },
     "es": {
+        "strategy_edited": "Dr. Weber ha cambiado un paso hacia tu objetivo "
+        "<b>Walk after lunch</b>. Ahora dice: Stretch for ten minutes (a diario).",
+        "strategy_stopped": "Dr. Weber ha quitado el paso «A 20-minute walk» de tu objetivo "
+        "<b>Walk after lunch</b>. Ya no te preguntaré por él.",
         "created": "Dr. Weber ha añadido un objetivo para ti: <b>Walk after lunch</b>. /goals "
         "muestra tus objetivos.",
         "strategy": "Dr. Weber ha añadido un paso hacia tu objetivo <b>Walk after lunch</b>: "
@@ -141,6 +153,28 @@ async def test_the_lead_adds_a_goal_with_gas_levels_and_a_strategy(
     assert "A 20-minute walk (Mon, Wed, Fri)" in listing
     assert "Stretch in the morning (3 times a week)" in listing
 
+    lead.send("/strategy Anna M. 1 edit 2 daily Stretch for ten minutes")
+    assert "Strategy 2 of goal 1 of Anna M. now reads: Stretch for ten minutes (daily)" in (
+        (await lead.expect_one()).plain_text
+    )
+    assert (await client.expect_one()).text == told["strategy_edited"]
+    lead.send("/strategy Anna M. 1 edit 2 daily Stretch for ten minutes")  # the same again
+    assert "Nothing was changed" in (await lead.expect_one()).plain_text
+    lead.send("/strategy Anna M. 1 stop 1")
+    assert "Strategy 1 of goal 1 of Anna M. is stopped" in (await lead.expect_one()).plain_text
+    assert (await client.expect_one()).text == told["strategy_stopped"]
+    lead.send("/strategy Anna M. 1 stop 3")
+    assert "Goal 1 of Anna M. has no strategy 3" in (await lead.expect_one()).plain_text
+    await client.expect_nothing(0.2)
+    lead.send("/goals Anna M.")
+    listing = (await lead.expect_one()).plain_text
+    assert "↻ 1. Stretch for ten minutes (daily)" in listing and "20-minute" not in listing
+    steps = [(row.title, row.frequency, row.active) for row in await _all(bot, Strategy)]
+    assert steps == [
+        ("A 20-minute walk", StrategyFrequency.WEEKDAYS, False),  # kept with its answers
+        ("Stretch for ten minutes", StrategyFrequency.DAILY, True),
+    ]
+
     async with services(bot).sessions() as session:  # encrypted at rest
         raw = (
             await session.execute(
@@ -151,13 +185,15 @@ async def test_the_lead_adds_a_goal_with_gas_levels_and_a_strategy(
     assert all("Walk" not in value and "walk" not in value for row in raw for value in row)
     assert all("desk" not in value for (value,) in raw_levels)
     notices = [row for row in await _all(bot, OutboxMessage) if row.kind == "goal_change"]
-    assert len(notices) == 3  # created, two strategies; the payload holds ids, never text
+    assert len(notices) == 5  # created, two strategies, one changed, one stopped: ids only
     assert all("walk" not in json.dumps(row.payload).lower() for row in notices)
     actions = [(row.actor_user_id, row.action) for row in await _all(bot, AuditEvent)]
     assert actions == [
         (lead_row.id, AuditAction.GOAL_CREATE),
         *[(lead_row.id, AuditAction.GOAL_GAS)] * 4,
         *[(lead_row.id, AuditAction.STRATEGY_ADD)] * 2,
+        (lead_row.id, AuditAction.GOALS_VIEW),
+        *[(lead_row.id, AuditAction.STRATEGY_CHANGE)] * 2,
         (lead_row.id, AuditAction.GOALS_VIEW),
     ]
 

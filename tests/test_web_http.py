@@ -24,6 +24,7 @@ from bot.db.models import (
     OutboxMessage,
     SafetyFlag,
     Strategy,
+    StrategyFrequency,
     TeamNote,
 )
 from bot.settings import Settings
@@ -362,6 +363,73 @@ async def test_the_lead_adds_and_rewords_a_goal_and_adds_a_strategy(world: World
     assert told == 3  # the client hears of each change
     assert await audit_rows(world.services, "goal.create") == [(world.lead, world.anna)]
     assert await audit_rows(world.services, "strategy.add") == [(world.lead, world.anna)]
+
+
+async def test_the_lead_rewords_and_stops_a_strategy_and_a_colleague_may_not(world: World):
+    anna = f"/clients/{world.anna}"
+    async with signed_in(world, COLLEAGUE) as web:
+        token = csrf_of((await web.get(anna)).text)
+        not_lead = await web.post(
+            f"{anna}/strategies/change",
+            data={"csrf": token, "which": "1.1", "verb": "stop"},
+        )
+    async with signed_in(world, LEAD) as web:
+        token = csrf_of((await web.get(anna)).text)
+        for title in ("No screens after 10", "Tea instead of coffee"):
+            await web.post(
+                f"{anna}/strategies",
+                data={"csrf": token, "goal": "1", "often": "3", "text": title},
+            )
+        page = (await web.get(anna)).text
+        edited = await web.post(
+            f"{anna}/strategies/change",
+            data={"csrf": token, "which": "1.1", "verb": "edit", "text": "No screens after 9"},
+        )
+        more_often = await web.post(
+            f"{anna}/strategies/change",
+            data={"csrf": token, "which": "1.2", "verb": "edit", "often": "7"},
+        )
+        after = await web.get(more_often.headers["location"])
+        stopped = await web.post(
+            f"{anna}/strategies/change", data={"csrf": token, "which": "1.2", "verb": "stop"}
+        )
+        refused = [
+            await web.post(f"{anna}/strategies/change", data={"csrf": token, **fields})
+            for fields in (
+                {"which": "1.9", "verb": "stop"},  # no such strategy
+                {"which": "x.1", "verb": "stop"},
+                {"which": "1.1", "verb": "explode"},
+                {"which": "1.1", "verb": "edit"},  # nothing to change
+                {"which": "1.1", "verb": "edit", "often": "8"},
+            )
+        ]
+    assert 'value="1.2"' in page and "Change a strategy" in page
+    assert not_lead.status_code == 403
+    assert edited.status_code == more_often.status_code == stopped.status_code == 303
+    assert "No screens after 9 (3 times a week)" in after.text
+    assert "Tea instead of coffee (daily)" in after.text
+    assert [response.status_code for response in refused] == [400] * 5
+    assert "has no strategy 9" in refused[0].text
+    async with world.services.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Strategy.title, Strategy.frequency, Strategy.times_per_week, Strategy.active)
+                .join(Goal, Goal.id == Strategy.goal_id)
+                .where(Goal.user_id == world.anna)
+                .order_by(Strategy.id)
+            )
+        ).all()
+        told = await session.scalar(
+            select(func.count()).where(
+                OutboxMessage.user_id == world.anna, OutboxMessage.kind == "goal_change"
+            )
+        )
+    assert [tuple(row) for row in rows][-2:] == [
+        ("No screens after 9", StrategyFrequency.TIMES_PER_WEEK, 3, True),
+        ("Tea instead of coffee", StrategyFrequency.DAILY, None, False),
+    ]
+    assert told == 5  # two added, two changed, one stopped: the client hears of each
+    assert await audit_rows(world.services, "strategy.change") == [(world.lead, world.anna)] * 3
 
 
 async def test_the_lead_acknowledges_a_red_light_and_the_team_sees_who_and_when(world: World):

@@ -10,6 +10,9 @@ answer kindly.
     /goal Anna M. pause 2                      -> Change(PAUSE, 2)
     /gas Anna M. 2 +1 Walks 4 days a week      -> Gas(2, 1, "Walks 4 days a week")
     /strategy Anna M. 2 mon,wed,fri A walk     -> StrategyArgs(2, Frequency(WEEKDAYS, …), …)
+    /strategy Anna M. 2 edit 1 daily A walk    -> StrategyChange(EDIT, 2, 1, Frequency(DAILY), …)
+    /strategy Anna M. 2 edit 1 A short walk    -> StrategyChange(EDIT, 2, 1, None, "A short walk")
+    /strategy Anna M. 2 stop 1                 -> StrategyChange(DROP, 2, 1)
 """
 
 from __future__ import annotations
@@ -111,6 +114,31 @@ class StrategyArgs:
     number: int
     frequency: Frequency
     text: str
+
+
+@dataclass(frozen=True)
+class StrategyChange:
+    """Strategy ``strategy`` of goal ``number`` (both as /goals numbers them): reworded,
+    practised at another frequency, or stopped (``Verb.DROP``)."""
+
+    verb: Verb
+    number: int
+    strategy: int
+    frequency: Frequency | None = None  # EDIT: None keeps how often it is
+    text: str | None = None  # EDIT: None keeps the wording
+
+
+# What a practitioner may type to change a strategy: the goal verbs for a new wording, and
+# for stopping one the goal's "drop" words and the plain "stop" ones.
+STRATEGY_VERBS: dict[str, Verb] = {
+    **{word: verb for word, verb in VERBS.items() if verb in (Verb.EDIT, Verb.DROP)},
+    "stop": Verb.DROP,
+    "end": Verb.DROP,
+    "beenden": Verb.DROP,
+    "stoppen": Verb.DROP,
+    "quitar": Verb.DROP,
+    "terminar": Verb.DROP,
+}
 
 
 def alias_splits(words: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
@@ -245,13 +273,38 @@ def parse_frequency(typed: str) -> Frequency | None:
     return Frequency(FrequencyKind.WEEKDAYS, weekdays=mask)
 
 
-def parse_strategy(words: Sequence[str]) -> StrategyArgs | Problem:
-    """What follows the client in /strategy: goal number, frequency, the strategy."""
+def parse_strategy(words: Sequence[str]) -> StrategyArgs | StrategyChange | Problem:
+    """What follows the client in /strategy: goal number, frequency, the strategy; or goal
+    number, a verb and the strategy's number (then, to edit, how often and/or the wording)."""
     number = _number(words[0]) if words else None
     if number is None:
         return Problem.NO_NUMBER
+    verb = STRATEGY_VERBS.get(words[1].casefold()) if len(words) > 1 else None
+    if verb is not None:
+        return _strategy_change(verb, number, words[2:])
     frequency = parse_frequency(words[1]) if len(words) > 1 else None
     if frequency is None:
         return Problem.BAD_FREQUENCY
     text = _text(words[2:])
     return text if isinstance(text, Problem) else StrategyArgs(number, frequency, text)
+
+
+def _strategy_change(verb: Verb, number: int, words: Sequence[str]) -> StrategyChange | Problem:
+    strategy = _number(words[0]) if words else None
+    if strategy is None:
+        return Problem.NO_NUMBER
+    if verb == Verb.DROP:
+        return StrategyChange(verb, number, strategy)
+    rest = words[1:]
+    # A frequency first is how often; everything else is the new wording.
+    frequency = parse_frequency(rest[0]) if rest else None
+    if frequency is not None:
+        rest = rest[1:]
+    if not rest:
+        if frequency is None:
+            return Problem.NO_TEXT
+        return StrategyChange(verb, number, strategy, frequency)
+    text = _text(rest)
+    if isinstance(text, Problem):
+        return text
+    return StrategyChange(verb, number, strategy, frequency, text)

@@ -27,6 +27,7 @@ from bot.domain.goal_commands import (
     Gas,
     Problem,
     StrategyArgs,
+    StrategyChange,
     parse_gas,
     parse_goal,
     parse_level,
@@ -151,7 +152,7 @@ def goal_number(word: str) -> int | None:
 
 GAS: Grammar[Gas | GasReached] = Grammar(_gas)
 GOAL: Grammar[Create | Change] = Grammar(parse_goal)
-STRATEGY: Grammar[StrategyArgs] = Grammar(parse_strategy)
+STRATEGY: Grammar[StrategyArgs | StrategyChange] = Grammar(parse_strategy)
 
 
 class OfferPrograms(StrEnum):

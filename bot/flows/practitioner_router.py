@@ -46,7 +46,7 @@ from bot.dates import Clock
 from bot.db.base import utcnow
 from bot.db.models import User
 from bot.domain import practitioner_args as grammar
-from bot.domain.goal_commands import Problem
+from bot.domain.goal_commands import Problem, StrategyChange
 from bot.domain.practitioner_args import Candidate, Grammar
 from bot.domain.schedule import zone_or_default
 from bot.enrollment import usecases as enrollment_cases
@@ -306,6 +306,15 @@ async def _gas(call: Call) -> Result:
 
 
 async def _strategy(call: Call) -> Result:
+    if isinstance(call.args, StrategyChange):
+        return await goal_cases.change_strategy(
+            call.session,
+            call.t,
+            by_id=call.user.id,
+            client=call.client,
+            label=call.label,
+            parsed=call.args,
+        )
     return await goal_cases.add_strategy(
         call.session,
         call.t,
@@ -547,10 +556,11 @@ COMMANDS: tuple[Command, ...] = (
         N_(
             "Like this: /strategy Anna 2 mon,wed,fri A walk after lunch — the client, the goal "
             "number from /goals Anna, how often (daily, 3/week or days like mon,wed,fri) and "
-            "the strategy."
+            "the strategy. To change strategy 1 of goal 2: /strategy Anna 2 edit 1 3/week "
+            "A short walk (how often, the wording or both); to stop it: /strategy Anna 2 stop 1."
         ),
         LEAD_CHANGE,
-        (AuditAction.STRATEGY_ADD,),
+        (AuditAction.STRATEGY_ADD, AuditAction.STRATEGY_CHANGE),
         _strategy,
         not_lead=GOALS_NOT_LEAD,
         stopped=GOALS_STOPPED,

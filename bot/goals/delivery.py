@@ -34,6 +34,7 @@ CREATED, EDITED, PAUSED, RESUMED, ACHIEVED, DROPPED, STRATEGY = (
     "drop",
     "strategy",
 )
+STRATEGY_EDITED, STRATEGY_STOPPED = "strategy_edited", "strategy_stopped"
 
 
 async def tell_client(
@@ -47,7 +48,9 @@ async def tell_client(
     strategy_id: int | None = None,
 ) -> None:
     """Queue the notice (the caller commits). The key names this change of this goal."""
-    detail = strategy_id if strategy_id is not None else goal.version
+    detail: int | str = strategy_id if strategy_id is not None else goal.version
+    if change == STRATEGY_EDITED:  # a strategy may be reworded more than once
+        detail = f"{strategy_id}@{now.isoformat()}"
     await enqueue(
         session,
         user_id=client.id,
@@ -80,17 +83,40 @@ async def render(context: RenderContext) -> Rendered:
     name = html.escape(await practitioner_name(context.session, int(payload["by"])))
     title = html.escape(goal.title or "")
     change = payload["change"]
-    if change == STRATEGY:
+    if change in (STRATEGY, STRATEGY_EDITED, STRATEGY_STOPPED):
         strategy = await context.session.get(Strategy, payload["strategy_id"])
         if strategy is None or strategy.goal_id != goal.id:
             raise LookupError("the strategy is gone")
+        step = html.escape(strategy.title)
+        often = frequency_text(t, manage.frequency_of(strategy))
+        if change == STRATEGY_STOPPED:
+            return Rendered(
+                t._(
+                    "{name} took the step “{strategy}” off your goal <b>{goal}</b>. "
+                    "I won't ask about it any more.",
+                    name=name,
+                    goal=title,
+                    strategy=step,
+                )
+            )
+        if change == STRATEGY_EDITED:
+            return Rendered(
+                t._(
+                    "{name} changed a step toward your goal <b>{goal}</b>. It now reads: "
+                    "{strategy} ({often}).",
+                    name=name,
+                    goal=title,
+                    strategy=step,
+                    often=often,
+                )
+            )
         return Rendered(
             t._(
                 "{name} added a step toward your goal <b>{goal}</b>: {strategy} ({often}).",
                 name=name,
                 goal=title,
-                strategy=html.escape(strategy.title),
-                often=frequency_text(t, manage.frequency_of(strategy)),
+                strategy=step,
+                often=often,
             )
         )
     texts = {

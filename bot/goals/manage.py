@@ -188,6 +188,35 @@ async def add_strategy(
     return strategy
 
 
+async def strategy_number(session: AsyncSession, goal: Goal, number: int) -> Strategy | None:
+    """Strategy ``number`` of a goal as /goals numbers them (its active ones, oldest first)."""
+    found = (await strategies(session, [goal.id])).get(goal.id, [])
+    return found[number - 1] if 1 <= number <= len(found) else None
+
+
+async def edit_strategy(
+    session: AsyncSession, strategy: Strategy, title: str | None, frequency: Frequency | None
+) -> bool:
+    """A new wording and/or frequency, in place: the days already answered stay with it
+    and its number in /goals stays the same. False when nothing would change."""
+    title = title if title is not None else strategy.title
+    frequency = frequency if frequency is not None else frequency_of(strategy)
+    if title == strategy.title and frequency == frequency_of(strategy):
+        return False
+    strategy.title = title
+    strategy.frequency = _KINDS[frequency.kind]
+    strategy.times_per_week = frequency.times_per_week
+    strategy.weekdays = frequency.weekdays
+    await session.flush()
+    return True
+
+
+async def stop_strategy(session: AsyncSession, strategy: Strategy) -> None:
+    """No longer asked about; its answers are kept."""
+    strategy.active = False
+    await session.flush()
+
+
 def frequency_of(strategy: Strategy) -> Frequency:
     kind = {v: k for k, v in _KINDS.items()}[strategy.frequency]
     return Frequency(kind, strategy.times_per_week, strategy.weekdays)

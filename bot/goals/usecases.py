@@ -21,7 +21,7 @@ from bot.access.result import Result
 from bot.audit import AuditAction
 from bot.db.base import utcnow
 from bot.db.models import GasScore, Goal, GoalStatus, Strategy, User
-from bot.domain.goal_commands import Change, Create, Gas, StrategyArgs, Verb
+from bot.domain.goal_commands import Change, Create, Gas, StrategyArgs, StrategyChange, Verb
 from bot.domain.practitioner_args import GasReached
 from bot.goals import conversation, manage
 from bot.goals import delivery as goal_notices
@@ -113,9 +113,9 @@ def goal_list(
             lines.append(t._("   confidence {value}/10", value=goal.confidence))
         for level, description in sorted(levels.get(goal.id, {}).items(), reverse=True):
             lines.append(f"   GAS {level:+d}: {html.escape(description)}")
-        for strategy in steps.get(goal.id, []):
+        for index, strategy in enumerate(steps.get(goal.id, []), 1):
             often = frequency_text(t, manage.frequency_of(strategy))
-            lines.append(f"   ↻ {html.escape(strategy.title)} ({often})")
+            lines.append(f"   ↻ {index}. {html.escape(strategy.title)} ({often})")
     return "\n".join(lines)
 
 
@@ -333,3 +333,78 @@ async def add_strategy(
             )
         )
     )
+
+
+async def change_strategy(
+    session: AsyncSession,
+    t: Translator,
+    *,
+    by_id: int,
+    client: User,
+    label: str,
+    parsed: StrategyChange,
+    now: datetime | None = None,
+) -> Result:
+    """A strategy reworded, practised at another frequency, or stopped; the client is told."""
+    target = await manage.goal_number(session, client.id, parsed.number)
+    if target is None:
+        return Result().say(_no_goal(t, label, parsed.number))
+    if target.status not in manage.OPEN:
+        return Result().say(_does_not_apply(t, label, parsed.number, target))
+    strategy = await manage.strategy_number(session, target, parsed.strategy)
+    if strategy is None:
+        return Result().say(
+            t._(
+                "Goal {number} of {client} has no strategy {strategy}. /goals lists them, "
+                "numbered under each goal.",
+                number=parsed.number,
+                client=label,
+                strategy=parsed.strategy,
+            )
+        )
+    now = now or utcnow()
+    if parsed.verb == Verb.DROP:
+        await manage.stop_strategy(session, strategy)
+        change, reply = (
+            goal_notices.STRATEGY_STOPPED,
+            t._(
+                "Strategy {strategy} of goal {number} of {client} is stopped: I won't ask about "
+                "it any more, and its answers are kept. I've let them know.",
+                strategy=parsed.strategy,
+                number=parsed.number,
+                client=label,
+            ),
+        )
+    else:
+        if not await manage.edit_strategy(session, strategy, parsed.text, parsed.frequency):
+            return Result().say(
+                t._(
+                    "That is already how strategy {strategy} of goal {number} reads. "
+                    "Nothing was changed.",
+                    strategy=parsed.strategy,
+                    number=parsed.number,
+                )
+            )
+        change, reply = (
+            goal_notices.STRATEGY_EDITED,
+            t._(
+                "Strategy {strategy} of goal {number} of {client} now reads: {text} ({often}). "
+                "I've let them know.",
+                strategy=parsed.strategy,
+                number=parsed.number,
+                client=label,
+                text=html.escape(strategy.title),
+                often=frequency_text(t, manage.frequency_of(strategy)),
+            ),
+        )
+    await goal_notices.tell_client(
+        session, client, target, change, by_id=by_id, now=now, strategy_id=strategy.id
+    )
+    logger.info(
+        "event=strategy.changed goal_id=%s strategy_id=%s change=%s by=%s",
+        target.id,
+        strategy.id,
+        change,
+        by_id,
+    )
+    return Result().audited(AuditAction.STRATEGY_CHANGE).say(reply)

@@ -63,6 +63,7 @@ ACTION_LABELS = {
     AuditAction.GOAL_CREATE.value: N_("set a goal"),
     AuditAction.GOAL_CHANGE.value: N_("changed a goal"),
     AuditAction.STRATEGY_ADD.value: N_("added a strategy"),
+    AuditAction.STRATEGY_CHANGE.value: N_("changed or stopped a strategy"),
     AuditAction.MEASURE_ASSIGN.value: N_("scheduled a questionnaire"),
     AuditAction.FLAG_ACK.value: N_("acknowledged a safety flag"),
     AuditAction.FLAG_REVEAL.value: N_("read a flagged message"),

@@ -53,6 +53,7 @@ from bot.domain.goal_commands import (
     FrequencyKind,
     Gas,
     StrategyArgs,
+    StrategyChange,
     Verb,
 )
 from bot.domain.practitioner_args import GasReached, MeasureFrequency
@@ -548,13 +549,9 @@ class WebApp:
                 times = int(str(form.get("often", "")))
             except ValueError:
                 number = times = 0
-            if number < 1 or not 1 <= times <= 7 or not text:
+            often = _times_a_week(times)
+            if number < 1 or often is None or not text:
                 return viewer.t._("Please choose a goal and how often, and describe the strategy.")
-            often = (
-                Frequency(FrequencyKind.DAILY)
-                if times == 7
-                else Frequency(FrequencyKind.TIMES_PER_WEEK, times_per_week=times)
-            )
             return await goal_cases.add_strategy(
                 db,
                 viewer.t,
@@ -562,6 +559,39 @@ class WebApp:
                 client=allowed.client.client,
                 label=_label(viewer, allowed),
                 parsed=StrategyArgs(number, often, text),
+            )
+
+        return await self._write(request, LEAD_CHANGE, run, "strategy")
+
+    async def strategy_change(self, request: Request) -> Response:
+        """Reword a strategy, change how often, or stop it (as ``/strategy <client> <n>
+        edit|stop <m> …``); ``which`` is "goal.strategy" as the page numbers them."""
+
+        async def run(
+            db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
+        ) -> Result | str:
+            text = str(form.get("text", "")).strip()
+            if len(text) > MAX_TEXT_LENGTH:
+                return viewer.t._(TOO_LONG)
+            goal, _, strategy = str(form.get("which", "")).partition(".")
+            verb = {"edit": Verb.EDIT, "stop": Verb.DROP}.get(str(form.get("verb", "")))
+            try:
+                number, index = int(goal), int(strategy)
+                times = int(str(form.get("often") or 0))  # 0: how often stays as it is
+            except ValueError:
+                number = index = times = -1
+            often = _times_a_week(times)
+            if number < 1 or index < 1 or verb is None or (times and often is None):
+                return viewer.t._("Please choose a strategy and what to change.")
+            if verb == Verb.EDIT and often is None and not text:
+                return viewer.t._("Please give the new wording, how often, or both.")
+            return await goal_cases.change_strategy(
+                db,
+                viewer.t,
+                by_id=viewer.user.id,
+                client=allowed.client.client,
+                label=_label(viewer, allowed),
+                parsed=StrategyChange(verb, number, index, often, text or None),
             )
 
         return await self._write(request, LEAD_CHANGE, run, "strategy")
@@ -706,6 +736,15 @@ class WebApp:
         return await self.page(request, build)
 
 
+def _times_a_week(times: int) -> Frequency | None:
+    """The form's "how often": 7 is every day, 1-6 times a week; anything else None."""
+    if times == 7:
+        return Frequency(FrequencyKind.DAILY)
+    if 1 <= times <= 6:
+        return Frequency(FrequencyKind.TIMES_PER_WEEK, times_per_week=times)
+    return None
+
+
 def _label(viewer: Viewer, allowed: policy.Allowed) -> str:
     """How the use cases name the client to this practitioner (their alias for them)."""
     return client_label(viewer.t, allowed.client.alias, allowed.client_id)
@@ -763,6 +802,11 @@ def create_app(
             Route("/clients/{client_id:int}/goals", web.goal, methods=["POST"]),
             Route("/clients/{client_id:int}/attention", web.attention, methods=["POST"]),
             Route("/clients/{client_id:int}/strategies", web.strategy, methods=["POST"]),
+            Route(
+                "/clients/{client_id:int}/strategies/change",
+                web.strategy_change,
+                methods=["POST"],
+            ),
             Route(
                 "/clients/{client_id:int}/flags/{flag_id:int}/acknowledge",
                 web.acknowledge,
