@@ -10,7 +10,8 @@ the distress category, noise elsewhere).
 Three sets: the labelled set (tuned on), the first held-out set
 (``holdout_<locale>.yaml``) and the held-out set written for issue 16
 (``tests/data/crisis_heldout/<locale>.yaml``, never tuned on; its own format,
-with the kind of each indirect warning sign).
+with the kind of each indirect warning sign), with its batches 2 and 3
+(``batch<n>_<locale>.yaml``; batch 3 written blind), both measured only.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def load_held_out(locale: str, batch: int = 1) -> LabelledSet:
     """An issue-16 held-out batch, as labelled sentences (neutral reads as everyday).
 
     Batch 1 (``<locale>.yaml``) was written before the lexicon changes and carries the
-    asserted targets; batch 2 (``batch2_<locale>.yaml``) after them, measured only.
+    asserted targets; batch 2 (``batch2_<locale>.yaml``) after them, measured only;
+    batch 3 (``batch3_<locale>.yaml``) written blind (by someone who never saw the
+    lexicons or the other sets), measured only.
     """
     path = HELD_OUT_DIR / (f"{locale}.yaml" if batch == 1 else f"batch{batch}_{locale}.yaml")
     raw = HeldOutSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -110,7 +113,11 @@ def load_held_out(locale: str, batch: int = 1) -> LabelledSet:
 
 
 SetName = Literal[
-    "labelled", "held-out", "held-out (issue 16)", "held-out (issue 16, batch 2, measured only)"
+    "labelled",
+    "held-out",
+    "held-out (issue 16)",
+    "held-out (issue 16, batch 2, measured only)",
+    "held-out (issue 16, batch 3, blind, measured only)",
 ]
 
 
@@ -121,7 +128,9 @@ def sentences_of(name: SetName, locale: str) -> LabelledSet:
         return load_set(locale, holdout=True)
     if name == "held-out (issue 16)":
         return load_held_out(locale)
-    return load_held_out(locale, batch=2)
+    if name == "held-out (issue 16, batch 2, measured only)":
+        return load_held_out(locale, batch=2)
+    return load_held_out(locale, batch=3)
 
 
 @dataclass
@@ -248,6 +257,7 @@ SETS: tuple[SetName, ...] = (
     "held-out",
     "held-out (issue 16)",
     "held-out (issue 16, batch 2, measured only)",
+    "held-out (issue 16, batch 3, blind, measured only)",
 )
 
 

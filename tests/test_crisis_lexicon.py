@@ -81,11 +81,12 @@ def test_issue_16_held_out_set_meets_the_targets(locale: str):
     assert distress.false_alarms == 0, f"distress read as crisis language: {distress.alarms}"
 
 
-@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("batch", [1, 2, 3])
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_issue_16_held_out_set_covers_every_warning_sign_and_stays_apart(locale: str, batch: int):
-    # Batch 2 is measured and reported (bench.crisis, docs/safety.md), never asserted:
-    # asserting targets on it would invite tuning the lexicons to it.
+    # Batches 2 and 3 (3 written blind) are measured and reported (bench.crisis,
+    # docs/safety.md), never asserted: asserting targets on them would invite tuning
+    # the lexicons to them.
     held_out = load_held_out(locale, batch).sentences
     signs = {s.sign for s in held_out if s.category == "indirect"}
     assert signs == set(SIGNS)
