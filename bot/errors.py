@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeGuard
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -38,6 +38,22 @@ def harmless_ignored() -> Iterator[None]:
         if not is_harmless(error):
             raise
         logger.info("event=update.harmless error=%s", error.message)
+
+
+async def answer_press(
+    query: CallbackQuery | None, text: str | None = None, *, show_alert: bool = False
+) -> None:
+    """Answer a button press; a query Telegram no longer takes is not an error.
+
+    Telegram refuses an answer to a press that is too old (the bot was slow or catching
+    up after an outage) or already answered (the same update handled by another
+    instance). Either way the press itself still counts: the handler goes on to do its
+    work and edit or send what it shows, instead of stopping at the answer. (``None``:
+    PTB types the query as optional; a handler for presses always has one.)"""
+    if query is None:
+        return
+    with harmless_ignored():
+        await query.answer(text, show_alert=show_alert)
 
 
 async def on_error(update: object, context: BotContext) -> None:

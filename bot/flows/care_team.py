@@ -44,6 +44,7 @@ from bot.db.models import MembershipState, Role, TeamRole, User
 from bot.enrollment import authorization, care_teams, practitioners, tokens
 from bot.enrollment.care_teams import Proposal
 from bot.enrollment.client_lookup import client_label
+from bot.errors import answer_press
 from bot.flows import keyboards
 from bot.flows.notify import notify
 from bot.flows.outgoing import Outgoing
@@ -60,7 +61,8 @@ async def _refuse(update: Update, context: BotContext) -> None:
         update.effective_user.id,
         update.callback_query.data.split(":")[1] if update.callback_query.data else "",
     )
-    await update.callback_query.answer(
+    await answer_press(
+        update.callback_query,
         _("Sorry, this button isn't for you, or it no longer works. Nothing was changed."),
         show_alert=True,
     )
@@ -98,7 +100,7 @@ async def show_team(update: Update, context: BotContext) -> None:
             await _refuse(update, context)
             return
         entries = await care_teams.team(session, client_id)
-    await query.answer()
+    await answer_press(query)
     lines = [
         _("<b>Care team of {client}</b>", client=client_label(context.t, mine.alias, client_id))
     ]
@@ -147,7 +149,7 @@ async def pick_colleague(update: Update, context: BotContext) -> None:
             for colleague, profile in await practitioners.everyone_but(session, user.id)
             if colleague.id not in on_team
         ]
-    await query.answer()
+    await answer_press(query)
     elsewhere = (_("Someone from another practice (a link)"), MakeTeamLink(client_id).pack())
     if not colleagues:
         await query.message.reply_text(
@@ -192,7 +194,7 @@ async def propose(update: Update, context: BotContext) -> None:
         mine = await authorization.membership(session, user.id, client_id)
         client: User = result.client
         membership_id = result.membership.id
-    await query.answer()
+    await answer_press(query)
     await query.edit_message_reply_markup(None)
     alias = client_label(context.t, mine.alias if mine else None, client_id)
     if result.outcome is Proposal.ALREADY_ON_TEAM:
@@ -267,7 +269,7 @@ async def make_link(update: Update, context: BotContext) -> None:
         await _refuse(update, context)
         return
     logger.info("event=invite.created kind=team invite_id=%s by=%s", made.id, user.id)
-    await query.answer()
+    await answer_press(query)
     await query.message.reply_text(
         _(
             "Send this link to the colleague you'd like on the team of {client}. It works "
@@ -331,7 +333,7 @@ async def answer_link(update: Update, context: BotContext) -> None:
                 event="care_team.link_answered",
             )
     logger.info("event=care_team.link_answered invite_id=%s accepted=%s", parsed.invite_id, accept)
-    await query.answer()
+    await answer_press(query)
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(None)
     if not accept:
@@ -440,7 +442,7 @@ async def decide(update: Update, context: BotContext) -> None:
                 event="care_team.joined",
             )
     logger.info("event=care_team.decided membership_id=%s agreed=%s", parsed.membership_id, agree)
-    await query.answer()
+    await answer_press(query)
     await query.edit_message_reply_markup(None)
     await query.message.reply_text(
         _("Thank you. {name} is now on your care team.", name=html.escape(name))
@@ -506,7 +508,7 @@ async def remove(update: Update, context: BotContext) -> None:
                 event="care_team.removed_by_lead",
             )
     logger.info("event=care_team.removed membership_id=%s by=%s", parsed.membership_id, user.id)
-    await query.answer()
+    await answer_press(query)
     with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
         await query.edit_message_reply_markup(None)
     await query.message.reply_text(

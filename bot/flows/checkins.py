@@ -29,7 +29,7 @@ from bot.checkins.answers import Outcome, Show, Toast
 from bot.context import BotContext
 from bot.db.models import Role
 from bot.delivery.renderers import Rendered
-from bot.errors import harmless_ignored
+from bot.errors import answer_press, harmless_ignored
 from bot.flows import crisis, fallback
 from bot.flows.keyboards import markup
 from bot.i18n import Translator
@@ -141,10 +141,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         await fallback.stale_button(update, context)
         return
     t = context.t
-    # Answered already: the same update handled by another instance as well (Telegram
-    # sent it again). The message must still show the next question.
-    with harmless_ignored():
-        await query.answer(toast(t, outcome.toast))
+    # Answered already (the same update handled by another instance as well) or too
+    # old: the message must still show the next question.
+    await answer_press(query, toast(t, outcome.toast))
     rendered = render(t, outcome)
     if rendered is not None:
         # An identical edit (a double tap) is not an error.
@@ -174,8 +173,7 @@ async def on_back(update: Update, context: BotContext) -> None:
         await fallback.stale_button(update, context)
         return
     t = context.t
-    with harmless_ignored():  # answered already by another instance, as above
-        await query.answer(toast(t, outcome.toast))
+    await answer_press(query, toast(t, outcome.toast))  # answered already: as above
     rendered = render(t, outcome)
     if rendered is not None:
         with harmless_ignored():  # a double tap shows the same question again

@@ -21,6 +21,7 @@ from bot.db.base import utcnow
 from bot.db.models import Role
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import client_label
+from bot.errors import answer_press
 from bot.flows import fallback, keyboards
 from bot.flows.outgoing import Outgoing
 from bot.privacy.erase import erase_user
@@ -96,7 +97,7 @@ async def delete_button(update: Update, context: BotContext) -> None:
     if parsed is None:
         await fallback.stale_button(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     with contextlib.suppress(BadRequest):  # a second tap: the buttons are gone already
         await query.edit_message_reply_markup(None)
     await answered(update, context, yes=parsed.answer is YesNo.YES)

@@ -12,6 +12,7 @@ import logging
 from telegram import Update
 
 from bot.context import BotContext
+from bot.errors import answer_press
 from bot.flows import crisis
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ async def stale_button(update: Update, context: BotContext) -> None:
     """A button from an old message (or one we no longer know): answer so the spinner stops."""
     _ = context.t._
     logger.info("event=callback.stale user_id=%s", update.effective_user.id)
-    await update.callback_query.answer(
-        _("This button no longer works. /help shows what you can do."), show_alert=False
+    await answer_press(
+        update.callback_query,
+        _("This button no longer works. /help shows what you can do."),
+        show_alert=False,
     )

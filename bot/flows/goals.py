@@ -36,6 +36,7 @@ from bot.db.base import utcnow
 from bot.db.models import Goal, GoalStatus, Role, User
 from bot.domain.schedule import local_date
 from bot.domain.typed_answers import parse_number
+from bot.errors import answer_press
 from bot.flows import crisis, fallback, keyboards
 from bot.flows.outgoing import Outgoing
 from bot.goals import conversation
@@ -293,7 +294,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         logger.info("event=goal.callback_refused user_id=%s", user.id)
         await fallback.stale_button(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     if press is not None:
         with contextlib.suppress(BadRequest):  # already removed by an earlier tap
             await query.edit_message_reply_markup(None)

@@ -20,7 +20,7 @@ from bot.context import BotContext
 from bot.db.models import ProgramEnrollment, Role, User, UserStatus
 from bot.db.rows import rowcount
 from bot.domain.schedule import local_date
-from bot.errors import harmless_ignored
+from bot.errors import answer_press, harmless_ignored
 from bot.flows import fallback
 from bot.flows.lessons import send
 from bot.flows.practitioner_commands import not_for_you
@@ -72,7 +72,7 @@ async def more_button(update: Update, context: BotContext) -> None:
     if reply is None:  # a second press of "Send the next lesson": it came already
         await fallback.stale_button(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     if parsed.why is More.RESUME:
         with harmless_ignored():
             await query.edit_message_reply_markup(reply_markup=None)
@@ -165,7 +165,7 @@ async def review_button(update: Update, context: BotContext) -> None:
     if refused:
         await fallback.stale_button(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     logger.info("event=lesson.review_answered review_id=%s", review_id)
     with harmless_ignored():
         if feedback is not None:

@@ -28,7 +28,7 @@ from telegram import Update
 from bot.content.lessons import Lesson
 from bot.context import BotContext
 from bot.db.models import LessonDelivery
-from bot.errors import harmless_ignored
+from bot.errors import answer_press, harmless_ignored
 from bot.flows import crisis, fallback
 from bot.flows.keyboards import markup
 from bot.lessons import callbacks, messages, progress
@@ -72,7 +72,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if reply is None:
         await _refuse(update, context, parsed)
         return
-    await query.answer()
+    await answer_press(query)
     if reply.edit is not None:
         await _edit(update, reply.edit)
     elif reply.remove_buttons:

@@ -35,6 +35,7 @@ from bot.delivery.renderers import Rendered
 from bot.domain.schedule import local_date
 from bot.enrollment import authorization
 from bot.enrollment.client_lookup import client_label
+from bot.errors import answer_press
 from bot.flows import crisis, fallback, goals
 from bot.flows.keyboards import markup
 from bot.flows.outgoing import Outgoing
@@ -144,14 +145,14 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _refuse(update, context)
         return
     if outcome is Outcome.EXPIRED:
-        await query.answer(t._(messages.EXPIRED), show_alert=True)
+        await answer_press(query, t._(messages.EXPIRED), show_alert=True)
         await _remove_buttons(update)
         return
     if outcome is Outcome.ALREADY_DONE:
-        await query.answer(t._(messages.ALREADY_DONE))
+        await answer_press(query, t._(messages.ALREADY_DONE))
         await _remove_buttons(update)
         return
-    await query.answer(t._(messages.CHANGED) if outcome is Outcome.REPLACED else None)
+    await answer_press(query, t._(messages.CHANGED) if outcome is Outcome.REPLACED else None)
     if view is not None:
         with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
             await query.edit_message_text(view.text, reply_markup=markup(view.buttons))

@@ -36,6 +36,7 @@ from bot.delivery import checkin_reminder
 from bot.delivery.scheduling import add_schedule
 from bot.enrollment import authorization, clients, invites
 from bot.enrollment.client_lookup import client_label
+from bot.errors import answer_press
 from bot.flows import crisis, fallback, keyboards, menus, questions, settings
 from bot.flows.measures import start_intake
 from bot.flows.outgoing import Outgoing
@@ -142,7 +143,7 @@ async def _consent_answer(
             await _refuse_button(update, context, "consent")
             return
         until = format_date(invite.expires_at, "long", locale=context.t.locale)
-        await query.answer()
+        await answer_press(query)
         await questions.drop_buttons(update)
         out.say(
             _(
@@ -158,7 +159,7 @@ async def _consent_answer(
     if joined is None:
         await _refuse_button(update, context, "consent")
         return
-    await query.answer()
+    await answer_press(query)
     await questions.drop_buttons(update)
     if not joined.created:  # a second tap: show where we are, unless that was just shown
         step = await clients.open_step(session, joined.user.id)
@@ -335,8 +336,10 @@ async def _default_measures(
 async def _refuse_button(update: Update, context: BotContext, what: str) -> None:
     _ = context.t._
     logger.warning("event=callback.refused user_id=%s what=%s", update.effective_user.id, what)
-    await update.callback_query.answer(
-        _("This button doesn't work any more. /help shows what you can do."), show_alert=True
+    await answer_press(
+        update.callback_query,
+        _("This button doesn't work any more. /help shows what you can do."),
+        show_alert=True,
     )
 
 

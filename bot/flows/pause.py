@@ -25,6 +25,7 @@ from bot.db.models import Role, User, UserStatus
 from bot.delivery.scheduling import reschedule_user
 from bot.enrollment import authorization, clients
 from bot.enrollment.client_lookup import client_label
+from bot.errors import answer_press
 from bot.flows import fallback, keyboards
 from bot.flows.outgoing import Outgoing
 
@@ -80,7 +81,7 @@ async def pause_button(update: Update, context: BotContext) -> None:
     if not _is_client(context) or parsed is None or parsed.days not in PAUSE_CHOICES:
         await fallback.stale_button(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     await _pause_for(update, context, parsed.days)
 
 
@@ -182,7 +183,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
     if not _is_client(context) or parsed is None:
         await fallback.stale_button(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     with contextlib.suppress(BadRequest):  # the buttons may be gone already: harmless
         await query.edit_message_reply_markup(None)
     await stop_answered(update, context, yes=parsed.answer is YesNo.YES)

@@ -24,6 +24,7 @@ from bot.callbacks import AssignProgram
 from bot.context import BotContext
 from bot.db.models import User
 from bot.enrollment.client_lookup import client_label
+from bot.errors import answer_press
 from bot.flows import keyboards
 from bot.flows.outgoing import Outgoing
 from bot.flows.practitioner_commands import practitioner
@@ -59,7 +60,7 @@ async def assign_button(update: Update, context: BotContext) -> None:
     if not allowed:
         await _refuse(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     with contextlib.suppress(BadRequest):  # already removed by an earlier tap: harmless
         await query.edit_message_reply_markup(None)
     await out.send(context)
@@ -120,7 +121,8 @@ def program_button(client_id: int, program_id: str) -> str:
 async def _refuse(update: Update, context: BotContext) -> None:
     """A button naming a client who isn't the sender's: refuse kindly, change nothing."""
     logger.warning("event=callback.refused user_id=%s action=pa", update.effective_user.id)
-    await update.callback_query.answer(
+    await answer_press(
+        update.callback_query,
         context.t._(
             "Sorry, this button isn't for you, or it no longer works. Nothing was changed."
         ),

@@ -30,6 +30,7 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.models import ConversationStep, User
 from bot.enrollment import clients
+from bot.errors import answer_press
 from bot.flows import keyboards, menus
 from bot.flows.outgoing import Outgoing
 from bot.preferences.steps import STEP_OF, STEPS, Env, Outcome, Prompt, Reask, Refused, Save, Show
@@ -124,7 +125,7 @@ async def answer_button(
     )
     step = await clients.open_step(session, user.id) if user else None
     if not claimed or user is None or step is None:
-        await query.answer(_("This button is from an earlier question."))
+        await answer_press(query, _("This button is from an earlier question."))
         logger.info(
             "event=callback.stale user_id=%s data=%s",
             update.effective_user.id,
@@ -133,7 +134,7 @@ async def answer_button(
         if user is not None and step is not None and not just_asked(step):
             ask(context, out, step.flow, step.step)
         return None
-    await query.answer()
+    await answer_press(query)
     outcome = await STEPS[step.step].on_button(env(context), question, value)
     return await _apply(update, context, out, user, step, outcome)
 

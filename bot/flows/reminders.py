@@ -14,6 +14,7 @@ from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.delivery import checkin_reminder
 from bot.delivery.outbox import find_sent
+from bot.errors import answer_press
 from bot.flows import fallback
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ async def skip_today(update: Update, context: BotContext) -> None:
     if reminder is None:  # forged or foreign data
         await fallback.stale_button(update, context)
         return
-    await query.answer()
+    await answer_press(query)
     if reminder.expires_at <= utcnow():
         logger.info("event=checkin_reminder.skip_expired outbox_id=%s", reminder.id)
         await query.edit_message_text(_("This reminder has expired. There is nothing to do."))

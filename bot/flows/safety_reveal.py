@@ -12,6 +12,7 @@ from telegram import Update
 
 from bot.callbacks import RevealFlag
 from bot.context import BotContext
+from bot.errors import answer_press
 from bot.i18n import N_
 from bot.safety.reveal import reveal
 
@@ -33,7 +34,7 @@ async def show_message(update: Update, context: BotContext) -> None:
             ).text
     if shown is None or query.message is None:
         logger.warning("event=callback.refused user_id=%s action=sf", update.effective_user.id)
-        await query.answer(context.t._(REFUSED), show_alert=True)
+        await answer_press(query, context.t._(REFUSED), show_alert=True)
         return
-    await query.answer()
+    await answer_press(query)
     await context.bot.send_message(chat_id=query.message.chat.id, text=shown)

@@ -19,6 +19,7 @@ from bot.db.base import utcnow
 from bot.db.models import Role, User, UserStatus
 from bot.delivery.scheduling import reschedule_user
 from bot.enrollment import clients
+from bot.errors import answer_press
 from bot.flows import fallback, keyboards, questions
 from bot.flows.outgoing import Outgoing
 from bot.measures import scheduling as measure_scheduling
@@ -82,9 +83,9 @@ async def open_question(update: Update, context: BotContext) -> None:
     step = parsed.step.value
     if user is None or user.status == UserStatus.ONBOARDING or step not in CHOICES[user.role]:
         logger.info("event=callback.refused user_id=%s action=settings", update.effective_user.id)
-        await query.answer(_("This button no longer works. /help shows what you can do."))
+        await answer_press(query, _("This button no longer works. /help shows what you can do."))
         return
-    await query.answer()
+    await answer_press(query)
     out = Outgoing(update.effective_chat.id)
     async with context.services.sessions() as session, session.begin():
         await clients.set_step(session, user.id, clients.SETTINGS, step)

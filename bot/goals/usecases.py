@@ -293,6 +293,19 @@ async def gas_describe(
 # --------------------------------------------------------------------------- /strategy
 
 
+async def _open_goal(
+    session: AsyncSession, t: Translator, client_id: int, label: str, number: int
+) -> Goal | Result:
+    """Goal ``number`` of the client when it is open (strategies go with open goals),
+    else the answer that says why not."""
+    target = await manage.goal_number(session, client_id, number)
+    if target is None:
+        return Result().say(_no_goal(t, label, number))
+    if target.status not in manage.OPEN:
+        return Result().say(_does_not_apply(t, label, number, target))
+    return target
+
+
 async def add_strategy(
     session: AsyncSession,
     t: Translator,
@@ -304,11 +317,9 @@ async def add_strategy(
     now: datetime | None = None,
 ) -> Result:
     """A strategy for an open goal, how often it is practised; the client is told."""
-    target = await manage.goal_number(session, client.id, parsed.number)
-    if target is None:
-        return Result().say(_no_goal(t, label, parsed.number))
-    if target.status not in manage.OPEN:
-        return Result().say(_does_not_apply(t, label, parsed.number, target))
+    target = await _open_goal(session, t, client.id, label, parsed.number)
+    if isinstance(target, Result):
+        return target
     made = await manage.add_strategy(session, target, by_id, parsed.text, parsed.frequency)
     await goal_notices.tell_client(
         session,
@@ -346,11 +357,9 @@ async def change_strategy(
     now: datetime | None = None,
 ) -> Result:
     """A strategy reworded, practised at another frequency, or stopped; the client is told."""
-    target = await manage.goal_number(session, client.id, parsed.number)
-    if target is None:
-        return Result().say(_no_goal(t, label, parsed.number))
-    if target.status not in manage.OPEN:
-        return Result().say(_does_not_apply(t, label, parsed.number, target))
+    target = await _open_goal(session, t, client.id, label, parsed.number)
+    if isinstance(target, Result):
+        return target
     strategy = await manage.strategy_number(session, target, parsed.strategy)
     if strategy is None:
         return Result().say(
