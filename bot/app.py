@@ -145,7 +145,8 @@ def build_renderers(
     renderers.register(
         checkin_delivery.KIND,
         checkin_delivery.render,
-        checkin_delivery.on_sent(timedelta(hours=settings.checkin_window_hours)),
+        prefetch=checkin_delivery.prefetch,
+        on_sent_many=checkin_delivery.on_sent(timedelta(hours=settings.checkin_window_hours)),
     )
     renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)
