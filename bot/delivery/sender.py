@@ -259,9 +259,11 @@ class Sender:
     async def _prefetch_all(
         self, session: AsyncSession, contexts: list[RenderContext]
     ) -> dict[str, Any]:
-        """What each kind with a ``prefetch`` loads once for all its rows in the batch. A
-        failed prefetch is logged and left out: its rows' renders then read for themselves
-        (one row's bad data sinks that row only, not the batch)."""
+        """What each kind with a ``prefetch`` loads once for all its rows in the batch.
+
+        A failed prefetch is logged, the session rolled back (on PostgreSQL a failed
+        statement spoils the transaction) and nothing prefetched is used: every row's
+        render then reads for itself, so one row's bad data sinks that row only."""
         by_kind: dict[str, list[RenderContext]] = {}
         for context in contexts:
             by_kind.setdefault(context.kind, []).append(context)
@@ -277,6 +279,8 @@ class Sender:
                 prefetched[kind] = await prefetch(session, group)
             except Exception:
                 logger.exception("event=delivery.prefetch_failed kind=%s rows=%s", kind, len(group))
+                await session.rollback()  # also expires what other kinds' prefetches loaded
+                return {}
         return prefetched
 
     # --- writing outcomes
