@@ -66,15 +66,17 @@ class Shown:
 
 async def prefetch(session: AsyncSession, contexts: Sequence[RenderContext]) -> Prompts:
     """The plans of all the batch's prompts (one query, and one more for times-per-week
-    counts when needed) and their existing check-ins (one query)."""
+    counts when needed) and the existing check-ins of those with goals (one query, none
+    when no prompt has goals)."""
     days = {
         (context.user_id, local_date)
         for context in contexts
         if (local_date := _payload_date(context.payload)) is not None
     }
-    return Prompts(
-        plans=await core.plans(session, days), steps=await core.open_steps(session, days)
-    )
+    plans = await core.plans(session, days)
+    # Only a prompt with goals shows its check-in's open step (none without goals).
+    with_goals = {day for day, plan in plans.items() if plan.goals}
+    return Prompts(plans=plans, steps=await core.open_steps(session, with_goals))
 
 
 async def render(context: RenderContext) -> Rendered:
