@@ -6,10 +6,14 @@ Where each write happens (a render session is read-only):
   existing schedules keep working) at the client's check-in time, outside quiet
   hours and pauses;
 - the renderer reads the client's active goals and writes the first question (or,
-  without goals, the gentle reminder of old with a pointer to /goals);
+  without goals, the gentle reminder of old with a pointer to /goals); the plans and
+  check-ins of all the prompts the sender claimed together are read at once
+  (``prefetch``: two or three queries, not a few per prompt);
 - the ``on_sent`` hook opens the ``Checkin`` row (OPEN, window from the send time) in
-  the transaction that marks the row sent; a press that beats the hook opens it too
-  (both INSERT … ON CONFLICT DO NOTHING);
+  the transaction that marks the row sent, with the first step its prompt showed
+  (handed over by the render, not read again; the prompts recorded together in one
+  INSERT); a press that beats the hook opens it too (both INSERT … ON CONFLICT DO
+  NOTHING);
 - the sweep marks every open check-in whose window closed as MISSED (one UPDATE),
   recomputes those clients' streaks (two queries), and queues one nudge per check-in
   still unanswered after ``CHECKIN_NUDGE_AFTER_HOURS`` (one SELECT, one INSERT, one
