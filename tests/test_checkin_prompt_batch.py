@@ -43,8 +43,11 @@ MONDAY = THURSDAY - timedelta(days=3)
 async def _day_with_answers(
     bot: BotApplication, user_id: int, day: date, answers: dict[int, bool], step: str = "done"
 ) -> None:
-    """A check-in of ``day`` with these strategy answers (strategy id -> done)."""
+    """A check-in of ``day`` with these strategy answers (strategy id -> done); today's
+    opened a minute ago (the running bot's sweep neither nudges nor closes it)."""
     at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=18)
+    if day >= today_in():
+        at = utcnow() - timedelta(minutes=1)
     async with services_of(bot).sessions() as session, session.begin():
         checkin = Checkin(
             user_id=user_id,
