@@ -319,6 +319,100 @@ async def bare_ptb_rate(messages: int, concurrency: int = 16) -> dict[str, Any]:
     return {"messages": messages, "per_second": round(messages / seconds, 1)}
 
 
+async def sender_phases(backend: str, folder: Path, prompts: int, goals: bool) -> dict[str, Any]:
+    """The sender's database work for ``prompts`` check-in prompts claimed together, in
+    this process and without HTTP (the sender's own steps, driven directly): rendering
+    them (``_render_all``) and recording them sent (one recorder transaction), in
+    seconds and statements. Clients without goals (as ``sender_rate``), or each with a
+    goal and a daily strategy (the check-in opens when sent)."""
+    from sqlalchemy import event
+
+    from bot.app import build_services
+    from bot.db.models import Goal, GoalStatus, Strategy
+    from bot.delivery import outbox
+    from bot.delivery.outbox import OutboxItem, enqueue_many
+    from bot.delivery.sender import Sender, SenderConfig
+
+    async with Database(backend, folder) as database:
+        await seed(database.url, prompts, due_now=False)
+        services = build_services(settings_for(database.url))
+        sessions = services.sessions
+        now = utcnow()
+        today = now.date().isoformat()
+        async with sessions() as session, session.begin():
+            users = (await session.execute(select(User.id, User.telegram_id))).all()
+            if goals:
+                await session.execute(
+                    insert(Goal),
+                    [
+                        {"user_id": u, "title": "Sleep", "status": GoalStatus.ACTIVE}
+                        for u, _ in users
+                    ],
+                )
+                goal_ids = (await session.scalars(select(Goal.id))).all()
+                await session.execute(
+                    insert(Strategy),
+                    [{"goal_id": g, "title": "Lights out", "frequency": "daily"} for g in goal_ids],
+                )
+            await enqueue_many(
+                session,
+                [
+                    OutboxItem(
+                        user_id=user_id,
+                        chat_id=telegram_id,
+                        kind=checkin_reminder.KIND,
+                        key=f"{checkin_reminder.KIND}:{user_id}:0:{today}",
+                        payload={"schedule_id": 0, "local_date": today},
+                        due_at=now - timedelta(seconds=1),
+                        expires_at=now + timedelta(hours=1),
+                    )
+                    for user_id, telegram_id in users
+                ],
+            )
+        sender = Sender(None, sessions, services.renderers, services.catalogs, SenderConfig())  # type: ignore[arg-type]
+        statements = 0
+
+        def count(*_args: Any) -> None:
+            nonlocal statements
+            statements += 1
+
+        try:
+            async with sessions() as session:
+                async with session.begin():
+                    batch = await outbox.claim(
+                        session,
+                        now=utcnow(),
+                        limit=prompts,
+                        instance=sender.instance,
+                        lease=timedelta(minutes=5),
+                    )
+                event.listen(services.engine.sync_engine, "before_cursor_execute", count)
+                started = time.perf_counter()
+                rendered = await sender._render_all(session, batch)
+                render_seconds = time.perf_counter() - started
+                render_statements, statements = statements, 0
+            recorder = asyncio.create_task(sender._record_outcomes())
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(
+                    sender._sent(row, 1000 + n, getattr(rendered[row.id], "hook_data", None))
+                    for n, row in enumerate(batch)
+                )
+            )
+            record_seconds = time.perf_counter() - started
+            recorder.cancel()
+        finally:
+            event.remove(services.engine.sync_engine, "before_cursor_execute", count)
+            await services.engine.dispose()
+    assert len(batch) == prompts
+    return {
+        "render_ms": round(render_seconds * 1000),
+        "render_statements": render_statements,
+        "record_ms": round(record_seconds * 1000),
+        "record_statements": statements,
+    }
+
+
 def most_in_window(times: list[float], seconds: float) -> int:
     most, start = 0, 0
     for end, arrived in enumerate(times):
@@ -340,6 +434,18 @@ async def main(quick: bool) -> list[Figure]:
         for backend in backends:
             row = await fanout(backend, folder, 2_000 if quick else 10_000)
             figure(f"fan-out: {row['clients']:,} due → outbox rows, {backend}", row["seconds"], "s")
+        for backend in backends:
+            for goals in (False, True):
+                row = await sender_phases(backend, folder, 1000, goals)
+                who = "each with a goal and a strategy" if goals else "without goals"
+                for phase in ("render", "record"):
+                    figure(
+                        f"sender, 1,000 check-in prompts claimed together ({who}): "
+                        f"{phase}{'ed' if phase == 'render' else 'ed sent'}, {backend}",
+                        row[f"{phase}_ms"],
+                        "ms",
+                        f"{row[f'{phase}_statements']} statements, in-process, no HTTP",
+                    )
         paid_messages = 1000 if quick else 5000
         bare_messages = 1000 if quick else 3000
         for backend in backends:

@@ -118,7 +118,8 @@ def build_renderers(
     renderers.register(
         measure_delivery.KIND,
         measure_delivery.renderer(measures_by_id or {}),
-        measure_delivery.on_sent,
+        prefetch=measure_delivery.prefetch(measures_by_id or {}),
+        on_sent_many=measure_delivery.on_sent,
     )
     renderers.register(
         review_digest.KIND,
@@ -139,13 +140,16 @@ def build_renderers(
     renderers.register(
         review_alerts.KIND, review_alerts.renderer(alert_context, settings.web_app_url)
     )
-    renderers.register(lesson_delivery.KIND, lesson_delivery.renderer(content))
+    renderers.register(
+        lesson_delivery.KIND, lesson_delivery.renderer(content), prefetch=lesson_delivery.prefetch
+    )
     renderers.register(lesson_delivery.HELD_KIND, lesson_delivery.render_held)
     renderers.register(lesson_reviews.KIND, lesson_reviews.renderer(content))
     renderers.register(
         checkin_delivery.KIND,
         checkin_delivery.render,
-        checkin_delivery.on_sent(timedelta(hours=settings.checkin_window_hours)),
+        prefetch=checkin_delivery.prefetch,
+        on_sent_many=checkin_delivery.on_sent(timedelta(hours=settings.checkin_window_hours)),
     )
     renderers.register(checkin_delivery.NUDGE_KIND, checkin_delivery.render_nudge)
     renderers.register(notices.KIND, notices.render)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.app import BotApplication, build_application, running
 from bot.db.base import utcnow
@@ -187,6 +187,74 @@ async def test_an_on_sent_hook_gets_telegrams_message_id_in_the_same_transaction
     assert [(s.kind, s.message_id, s.payload) for s in seen] == [
         ("test_note", message.message_id, {"n": 7})
     ]
+
+
+@pytest.mark.parametrize("spoiled", [False, True])
+async def test_a_batch_is_prefetched_once_and_a_failed_prefetch_or_render_sinks_no_other_row(
+    fake_api: FakeBotApi, migrated: Settings, spoiled: bool
+):
+    """A kind's prefetch runs once for the rows claimed together; when it fails (here a
+    statement the database refuses, which spoils a PostgreSQL transaction) each row
+    reads for itself; a row whose render fails fails alone."""
+    prefetches: list[list[int]] = []
+
+    async def prefetch(session, contexts) -> dict[int, str]:
+        prefetches.append(sorted(c.payload["n"] for c in contexts))
+        if spoiled:
+            await session.execute(text("SELECT * FROM no_such_table"))
+        found = await session.execute(
+            select(User.id, User.locale).where(User.id.in_([c.user_id for c in contexts]))
+        )
+        return dict(found.all())
+
+    async def render(context) -> Rendered:
+        if context.payload["n"] == 3:
+            raise ValueError("a bad row")
+        if context.prefetched is not None:
+            return Rendered(
+                text=f"batched {context.payload['n']} {context.prefetched[context.user_id]}"
+            )
+        locale = await context.session.scalar(select(User.locale).where(User.id == context.user_id))
+        return Rendered(text=f"alone {context.payload['n']} {locale}")
+
+    telegram_ids = [4251, 4252, 4253]
+    for telegram_id in telegram_ids:
+        fake_api.user(telegram_id)
+    application = build_application(fast(migrated))
+    application.bot_data["services"].renderers.register("test_batch", render, prefetch=prefetch)
+    async with running(application, poll_timeout=1):
+        sessions = sessions_of(application)
+        now = utcnow()
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, telegram_ids)
+            for n, telegram_id in enumerate(telegram_ids, start=1):
+                await enqueue(
+                    session,
+                    user_id=ids[telegram_id],
+                    chat_id=telegram_id,
+                    kind="test_batch",
+                    key=f"test_batch:{n}",
+                    payload={"n": n},
+                    due_at=now,
+                    expires_at=now + timedelta(minutes=5),
+                )
+        await wait_until_settled(sessions, 3)
+        async with sessions() as session:
+            rows = {
+                row.chat_id: (row.status, row.last_error)
+                for row in await session.scalars(select(OutboxMessage))
+            }
+    how = "alone" if spoiled else "batched"
+    assert prefetches == [[1, 2, 3]]  # once, for the three rows claimed together
+    assert [m.plain_text for t in telegram_ids[:2] for m in fake_api.sent(t)] == [
+        f"{how} 1 en",
+        f"{how} 2 en",
+    ]
+    assert rows == {
+        4251: (OutboxStatus.SENT, None),
+        4252: (OutboxStatus.SENT, None),
+        4253: (OutboxStatus.FAILED, "render error: ValueError"),
+    }
 
 
 async def test_a_message_of_an_unknown_kind_fails_with_the_reason(

@@ -10,7 +10,7 @@ inside the window replaces the value and, for ratings, writes a ``RatingChange``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -133,13 +133,8 @@ async def _plan_of(
     rows: Sequence[tuple[Goal, Strategy | None]],
 ) -> Plan:
     """The plan from each active goal with its active strategies (or None)."""
-    goals = list(dict.fromkeys(goal for goal, _strategy in rows))
-    result = Plan(goals={goal.id: goal for goal in goals})
-    if not goals:
-        return result
-    strategies = [strategy for _goal, strategy in rows if strategy is not None]
     done_this_week: dict[int, int] = {}
-    if any(s.frequency == "times_per_week" for s in strategies):
+    if _counts_weekly(rows):
         done_rows = await session.execute(
             select(StrategyAnswer.strategy_id, func.count())
             .join(Checkin, Checkin.id == StrategyAnswer.checkin_id)
@@ -152,6 +147,26 @@ async def _plan_of(
             .group_by(StrategyAnswer.strategy_id)
         )
         done_this_week = {strategy_id: count for strategy_id, count in done_rows.all()}
+    return _build_plan(local_date, rows, done_this_week)
+
+
+def _counts_weekly(rows: Sequence[tuple[Goal, Strategy | None]]) -> bool:
+    """Whether a plan needs the times-per-week counts (some strategy has that frequency)."""
+    return any(s is not None and s.frequency == "times_per_week" for _goal, s in rows)
+
+
+def _build_plan(
+    local_date: date,
+    rows: Sequence[tuple[Goal, Strategy | None]],
+    done_this_week: dict[int, int],
+) -> Plan:
+    """The plan from each active goal with its active strategies (or None), given how many
+    times each strategy was done earlier in ``local_date``'s week (strategy id -> count)."""
+    goals = list(dict.fromkeys(goal for goal, _strategy in rows))
+    result = Plan(goals={goal.id: goal for goal in goals})
+    if not goals:
+        return result
+    strategies = [strategy for _goal, strategy in rows if strategy is not None]
     due = [
         s
         for s in strategies
@@ -166,6 +181,73 @@ async def _plan_of(
     result.strategies = {s.id: s for s in due}
     result.steps = [f"goal:{g.id}" for g in goals] + [f"strategy:{s.id}" for s in due] + [NOTE]
     return result
+
+
+#: One client's check-in date: (user id, local date).
+Day = tuple[int, date]
+
+
+async def plans(session: AsyncSession, days: Collection[Day]) -> dict[Day, Plan]:
+    """:func:`plan` for many (client, date) pairs at once: one query for the goals and
+    their strategies of all those clients, and one more for the times-per-week counts
+    only when some of them has such a strategy — never a query per client."""
+    if not days:
+        return {}
+    user_ids = {user_id for user_id, _day in days}
+    rows = (
+        await session.execute(
+            select(Goal, Strategy)
+            .outerjoin(Strategy, _active_strategy_of_goal())
+            .where(Goal.user_id.in_(user_ids), Goal.status == GoalStatus.ACTIVE)
+            .order_by(Goal.id, Strategy.id)
+        )
+    ).all()
+    by_user: dict[int, list[tuple[Goal, Strategy | None]]] = {}
+    for goal, strategy in rows:
+        by_user.setdefault(goal.user_id, []).append((goal, strategy))
+    counted = {(user_id, day) for user_id, day in days if _counts_weekly(by_user.get(user_id, []))}
+    done: dict[Day, dict[int, int]] = {}
+    if counted:
+        # Done answers per client, date and strategy over the weeks in question; each
+        # pair then sums those of its own week before its date.
+        done_rows = await session.execute(
+            select(Checkin.user_id, Checkin.local_date, StrategyAnswer.strategy_id, func.count())
+            .join(Checkin, Checkin.id == StrategyAnswer.checkin_id)
+            .where(
+                Checkin.user_id.in_({user_id for user_id, _day in counted}),
+                Checkin.local_date >= min(week_start(day) for _user, day in counted),
+                Checkin.local_date < max(day for _user, day in counted),
+                StrategyAnswer.done.is_(True),
+            )
+            .group_by(Checkin.user_id, Checkin.local_date, StrategyAnswer.strategy_id)
+        )
+        answered: dict[int, list[tuple[date, int, int]]] = {}
+        for user_id, answered_on, strategy_id, count in done_rows.all():
+            answered.setdefault(user_id, []).append((answered_on, strategy_id, count))
+        for user_id, day in counted:
+            week = done.setdefault((user_id, day), {})
+            for answered_on, strategy_id, count in answered.get(user_id, []):
+                if week_start(day) <= answered_on < day:
+                    week[strategy_id] = week.get(strategy_id, 0) + count
+    return {
+        (user_id, day): _build_plan(day, by_user.get(user_id, []), done.get((user_id, day), {}))
+        for user_id, day in days
+    }
+
+
+async def open_steps(session: AsyncSession, days: Collection[Day]) -> dict[Day, str | None]:
+    """The open step of each of these (client, date) check-ins that exists (one query;
+    a pair without a check-in is left out)."""
+    if not days:
+        return {}
+    rows = await session.execute(
+        select(Checkin.user_id, Checkin.local_date, Checkin.step).where(
+            Checkin.user_id.in_({user_id for user_id, _day in days}),
+            Checkin.local_date.in_({day for _user, day in days}),
+        )
+    )
+    wanted = set(days)
+    return {(user_id, day): step for user_id, day, step in rows.all() if (user_id, day) in wanted}
 
 
 async def find(
@@ -195,6 +277,32 @@ async def open_checkin(
     INSERT … ON CONFLICT DO NOTHING: two instances (or a press racing the sent hook)
     open it once. Does not commit.
     """
+    opened = await open_checkin_id(
+        session,
+        user_id=user_id,
+        local_date=local_date,
+        source=source,
+        now=now,
+        window=window,
+        first_step=first_step,
+    )
+    checkin = await find(session, user_id, local_date, lock=True)
+    assert checkin is not None
+    return checkin, opened is not None
+
+
+async def open_checkin_id(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    local_date: date,
+    source: CheckinSource,
+    now: datetime,
+    window: timedelta,
+    first_step: str,
+) -> int | None:
+    """:func:`open_checkin` without reading the row back (one statement): the new
+    check-in's id, or None when it existed already. Does not commit."""
     inserted = await session.execute(
         _insert_ignoring(session, Checkin.__table__, "user_id", "local_date")
         .values(
@@ -210,10 +318,58 @@ async def open_checkin(
         )
         .returning(Checkin.__table__.c.id)
     )
-    opened = inserted.first() is not None
-    checkin = await find(session, user_id, local_date, lock=True)
-    assert checkin is not None
-    return checkin, opened
+    return inserted.scalar()
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A check-in to open (see :func:`open_checkins`)."""
+
+    user_id: int
+    local_date: date
+    first_step: str
+    now: datetime
+
+
+#: Rows per INSERT in :func:`open_checkins` (well within both databases' bound parameters).
+OPEN_CHUNK = 500
+
+
+async def open_checkins(
+    session: AsyncSession, openings: Sequence[Opening], *, source: CheckinSource, window: timedelta
+) -> list[int]:
+    """:func:`open_checkin_id` for many check-ins in one statement (per ``OPEN_CHUNK``):
+    the ids of those opened now (one that existed, or a second of the same client and
+    date, is left as it is). Does not commit."""
+    unique: dict[Day, Opening] = {}
+    for opening in openings:
+        unique.setdefault((opening.user_id, opening.local_date), opening)
+    rows = list(unique.values())
+    opened: list[int] = []
+    for start in range(0, len(rows), OPEN_CHUNK):
+        chunk = rows[start : start + OPEN_CHUNK]
+        inserted = await session.execute(
+            _insert_ignoring(session, Checkin.__table__, "user_id", "local_date")
+            .values(
+                [
+                    {
+                        "user_id": o.user_id,
+                        "local_date": o.local_date,
+                        "source": source,
+                        "status": CheckinStatus.OPEN,
+                        "opened_at": o.now,
+                        "closes_at": o.now + window,
+                        "step": o.first_step,
+                        "created_at": o.now,
+                        "updated_at": o.now,
+                    }
+                    for o in chunk
+                ]
+            )
+            .returning(Checkin.__table__.c.id)
+        )
+        opened += list(inserted.scalars())
+    return opened
 
 
 async def was_prompted(session: AsyncSession, user_id: int, local_date: date) -> bool:

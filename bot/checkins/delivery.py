@@ -6,10 +6,14 @@ Where each write happens (a render session is read-only):
   existing schedules keep working) at the client's check-in time, outside quiet
   hours and pauses;
 - the renderer reads the client's active goals and writes the first question (or,
-  without goals, the gentle reminder of old with a pointer to /goals);
+  without goals, the gentle reminder of old with a pointer to /goals); the plans and
+  check-ins of all the prompts the sender claimed together are read at once
+  (``prefetch``: two or three queries, not a few per prompt);
 - the ``on_sent`` hook opens the ``Checkin`` row (OPEN, window from the send time) in
-  the transaction that marks the row sent; a press that beats the hook opens it too
-  (both INSERT … ON CONFLICT DO NOTHING);
+  the transaction that marks the row sent, with the first step its prompt showed
+  (handed over by the render, not read again; the prompts recorded together in one
+  INSERT); a press that beats the hook opens it too (both INSERT … ON CONFLICT DO
+  NOTHING);
 - the sweep marks every open check-in whose window closed as MISSED (one UPDATE),
   recomputes those clients' streaks (two queries), and queues one nudge per check-in
   still unanswered after ``CHECKIN_NUDGE_AFTER_HOURS`` (one SELECT, one INSERT, one
@@ -21,8 +25,8 @@ Where each write happens (a render session is read-only):
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -46,39 +50,98 @@ def _payload_date(payload: dict[str, object]) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else None
 
 
+@dataclass(frozen=True)
+class Prompts:
+    """What the prompts of one claimed batch need, read once for all of them
+    (:func:`prefetch`): each (client, date)'s plan, and the open step of each check-in
+    that already exists."""
+
+    plans: dict[core.Day, core.Plan]
+    steps: dict[core.Day, str | None]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a prompt showed, handed to the sent hook: the first step of its check-in,
+    None for the reminder without goals (nothing to open)."""
+
+    first_step: str | None
+
+
+async def prefetch(session: AsyncSession, contexts: Sequence[RenderContext]) -> Prompts:
+    """The plans of all the batch's prompts (one query, and one more for times-per-week
+    counts when needed) and the existing check-ins of those with goals (one query, none
+    when no prompt has goals)."""
+    days = {
+        (context.user_id, local_date)
+        for context in contexts
+        if (local_date := _payload_date(context.payload)) is not None
+    }
+    plans = await core.plans(session, days)
+    # Only a prompt with goals shows its check-in's open step (none without goals).
+    with_goals = {day for day, plan in plans.items() if plan.goals}
+    return Prompts(plans=plans, steps=await core.open_steps(session, with_goals))
+
+
 async def render(context: RenderContext) -> Rendered:
-    """The first open question of that date's check-in, or the reminder when there are no goals."""
+    """The first open question of that date's check-in, or the reminder when there are no goals.
+
+    Reads what :func:`prefetch` loaded for the batch, or (rendered on its own) the
+    database itself."""
     local_date = _payload_date(context.payload)
-    plan = await core.plan(context.session, context.user_id, local_date) if local_date else None
-    if plan is None or not plan.goals or local_date is None:
-        old = await checkin_reminder.render(context)
-        return Rendered(text=f"{old.text}\n\n{messages.no_goals(context.t)}", buttons=old.buttons)
-    existing = await core.find(context.session, context.user_id, local_date)
-    step = plan.resolve(existing.step) if existing is not None else plan.first
-    return messages.question(context.t, plan, step, local_date)
-
-
-def on_sent(window: timedelta) -> Callable[[AsyncSession, SentContext], Awaitable[None]]:
-    """Open the check-in of the prompt's date when Telegram accepted it."""
-
-    async def opened(session: AsyncSession, sent: SentContext) -> None:
-        local_date = _payload_date(sent.payload)
-        if local_date is None:
-            return
-        plan = await core.plan(session, sent.user_id, local_date)
+    if local_date is None:
+        return await _without_goals(context)
+    day = (context.user_id, local_date)
+    prompts = context.prefetched if isinstance(context.prefetched, Prompts) else None
+    if prompts is not None and day in prompts.plans:
+        plan = prompts.plans[day]
         if not plan.goals:
-            return  # the reminder without goals: nothing to rate, nothing to count
-        checkin, opened_now = await core.open_checkin(
-            session,
-            user_id=sent.user_id,
-            local_date=local_date,
-            source=CheckinSource.SCHEDULED,
-            now=sent.sent_at,
-            window=window,
-            first_step=plan.first,
-        )
-        if opened_now:
-            logger.info("event=checkin.opened checkin_id=%s source=scheduled", checkin.id)
+            return await _without_goals(context)
+        step = plan.resolve(prompts.steps[day]) if day in prompts.steps else plan.first
+    else:
+        plan = await core.plan(context.session, context.user_id, local_date)
+        if not plan.goals:
+            return await _without_goals(context)
+        checkin = await core.find(context.session, context.user_id, local_date)
+        step = plan.resolve(checkin.step) if checkin is not None else plan.first
+    shown = messages.question(context.t, plan, step, local_date)
+    return replace(shown, hook_data=Shown(first_step=plan.first))
+
+
+async def _without_goals(context: RenderContext) -> Rendered:
+    """The gentle reminder of old, with a pointer to /goals (no check-in to open)."""
+    old = await checkin_reminder.render(context)
+    return Rendered(
+        text=f"{old.text}\n\n{messages.no_goals(context.t)}",
+        buttons=old.buttons,
+        hook_data=Shown(first_step=None),
+    )
+
+
+def on_sent(window: timedelta) -> Callable[[AsyncSession, Sequence[SentContext]], Awaitable[None]]:
+    """Open the check-ins of the prompts Telegram accepted (those sent together: in one
+    statement), each with the first step its prompt showed."""
+
+    async def opened(session: AsyncSession, sent: Sequence[SentContext]) -> None:
+        openings: list[core.Opening] = []
+        for context in sent:
+            local_date = _payload_date(context.payload)
+            if local_date is None:
+                continue
+            if isinstance(context.hook_data, Shown):  # what the prompt showed: not read again
+                first_step = context.hook_data.first_step
+            else:
+                plan = await core.plan(session, context.user_id, local_date)
+                first_step = plan.first if plan.goals else None
+            if first_step is None:
+                continue  # the reminder without goals: nothing to rate, nothing to count
+            openings.append(core.Opening(context.user_id, local_date, first_step, context.sent_at))
+        if not openings:
+            return
+        for checkin_id in await core.open_checkins(
+            session, openings, source=CheckinSource.SCHEDULED, window=window
+        ):
+            logger.info("event=checkin.opened checkin_id=%s source=scheduled", checkin_id)
 
     return opened
 

@@ -4,7 +4,10 @@ How another feature sends something (alerts, lessons, digests, nudges):
 
 1. register a renderer for its kind in ``bot/app.py`` (``build_renderers``): an async
    function ``RenderContext -> Rendered`` (text and buttons, in ``context.t``'s
-   language), optionally with an ``on_sent`` hook that receives Telegram's message id;
+   language), optionally with an ``on_sent`` hook that receives Telegram's message id
+   (or ``on_sent_many``, given the rows sent together), and, for a render that reads
+   the database, a ``prefetch`` that reads for all the kind's rows of a claimed batch
+   at once (``renderers``: no query per row);
 2. call :func:`enqueue` inside the feature's own transaction, with an idempotency key
    that names the message (``f"digest:{user_id}:{iso_week}"``), a payload of ids, and
    the window it may be sent in. The caller commits.

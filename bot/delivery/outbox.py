@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, event, func, select, true, update
+from sqlalchemy import Insert, and_, bindparam, event, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from bot.db.base import table_of
 from bot.db.dialect_insert import insert_for
 from bot.db.models import OutboxMessage, OutboxStatus
 from bot.db.rows import rowcount
@@ -205,20 +206,35 @@ def _still_mine(delivery_id: int, instance: str, attempt: int | None) -> Any:
 async def mark_sent(
     session: AsyncSession, delivery_id: int, *, instance: str, message_id: int, now: datetime
 ) -> None:
-    # Recorded even if the lease lapsed meanwhile: Telegram did accept it. last_error
-    # stays: it tells that an earlier attempt failed (and how).
+    await mark_sent_many(session, [(delivery_id, message_id, now)], instance=instance)
+
+
+async def mark_sent_many(
+    session: AsyncSession, sent: Sequence[tuple[int, int, datetime]], *, instance: str
+) -> None:
+    """Rows Telegram accepted, in one statement (an executemany of one UPDATE): each
+    (outbox id, Telegram's message id, sent at).
+
+    Recorded even if the lease lapsed meanwhile: Telegram did accept it. last_error
+    stays: it tells that an earlier attempt failed (and how)."""
+    if not sent:
+        return
+    table = table_of(OutboxMessage)
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == delivery_id)
+        update(table)
+        .where(table.c.id == bindparam("sent_id"))
         .values(
             status=OutboxStatus.SENT,
-            telegram_message_id=message_id,
-            sent_at=now,
+            telegram_message_id=bindparam("sent_message_id"),
+            sent_at=bindparam("sent_at_"),
             claimed_by=instance,  # kept: which instance sent it
             claimed_until=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+            updated_at=bindparam("sent_at_"),
+        ),
+        [
+            {"sent_id": outbox_id, "sent_message_id": message_id, "sent_at_": at}
+            for outbox_id, message_id, at in sent
+        ],
     )
 
 

@@ -27,8 +27,8 @@ import random
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, TypedDict, TypeVar
 
 from sqlalchemy import select, update
@@ -88,6 +88,28 @@ def backoff(attempt: int, base: float, cap: float) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """An outcome to record: Telegram accepted the row's message."""
+
+    delivery: Delivery
+    message_id: int
+    sent_at: datetime
+    hook_data: Any  # the render's, for the kind's on_sent hook
+
+    def context(self) -> SentContext:
+        return SentContext(
+            outbox_id=self.delivery.id,
+            user_id=self.delivery.user_id,
+            chat_id=self.delivery.chat_id,
+            kind=self.delivery.kind,
+            payload=self.delivery.payload,
+            message_id=self.message_id,
+            sent_at=self.sent_at,
+            hook_data=self.hook_data,
+        )
+
+
 class Sender:
     """One per instance; ``start`` in post_init, ``stop`` before the bot shuts down."""
 
@@ -113,7 +135,9 @@ class Sender:
         # Outcomes are written by one recorder task, many per transaction: one writer
         # instead of one per send (SQLite has one writer at a time; PostgreSQL saves
         # a commit per message). A send's task ends only once its outcome is written.
-        self._outcomes: list[tuple[Write[Any], asyncio.Future[Any]]] = []
+        # The sent ones of a transaction are marked in one statement, and each kind's
+        # ``on_sent`` hook is given them together.
+        self._outcomes: list[tuple[Write[Any] | _Sent, asyncio.Future[Any]]] = []
         self._outcome_ready = asyncio.Event()
         self._recorder: asyncio.Task[None] | None = None
 
@@ -195,34 +219,69 @@ class Sender:
     async def _render_all(
         self, session: AsyncSession, batch: list[Delivery]
     ) -> dict[int, Rendered | str]:
-        """Each row's message in its user's language now (one query for the locales);
-        a string instead of a message says why it could not be rendered."""
+        """Each row's message in its user's language now (one query for the locales, then
+        each kind's ``prefetch`` once for all its rows); a string instead of a message
+        says why it could not be rendered."""
         user_ids = {delivery.user_id for delivery in batch}
         locales = dict(
             (await session.execute(select(User.id, User.locale).where(User.id.in_(user_ids)))).all()
         )
-        rendered: dict[int, Rendered | str] = {}
-        for delivery in batch:
-            translator = self._catalogs.translator(locales.get(delivery.user_id))
-            context = RenderContext(
+        contexts = [
+            RenderContext(
                 outbox_id=delivery.id,
                 user_id=delivery.user_id,
                 kind=delivery.kind,
                 payload=delivery.payload,
                 due_at=delivery.due_at,
-                t=translator,
+                t=self._catalogs.translator(locales.get(delivery.user_id)),
                 session=session,
             )
+            for delivery in batch
+        ]
+        prefetched = await self._prefetch_all(session, contexts)
+        rendered: dict[int, Rendered | str] = {}
+        for context in contexts:
+            if context.kind in prefetched:
+                context = replace(context, prefetched=prefetched[context.kind])
             try:
-                rendered[delivery.id] = await self._renderers.renderer(delivery.kind)(context)
+                rendered[context.outbox_id] = await self._renderers.renderer(context.kind)(context)
             except UnknownKind:
-                rendered[delivery.id] = f"no renderer for kind {delivery.kind}"
+                rendered[context.outbox_id] = f"no renderer for kind {context.kind}"
             except Exception as error:
                 logger.exception(
-                    "event=delivery.render_failed outbox_id=%s kind=%s", delivery.id, delivery.kind
+                    "event=delivery.render_failed outbox_id=%s kind=%s",
+                    context.outbox_id,
+                    context.kind,
                 )
-                rendered[delivery.id] = f"render error: {type(error).__name__}"
+                rendered[context.outbox_id] = f"render error: {type(error).__name__}"
         return rendered
+
+    async def _prefetch_all(
+        self, session: AsyncSession, contexts: list[RenderContext]
+    ) -> dict[str, Any]:
+        """What each kind with a ``prefetch`` loads once for all its rows in the batch.
+
+        A failed prefetch is logged, the session rolled back (on PostgreSQL a failed
+        statement spoils the transaction) and nothing prefetched is used: every row's
+        render then reads for itself, so one row's bad data sinks that row only."""
+        by_kind: dict[str, list[RenderContext]] = {}
+        for context in contexts:
+            by_kind.setdefault(context.kind, []).append(context)
+        prefetched: dict[str, Any] = {}
+        for kind, group in by_kind.items():
+            try:
+                prefetch = self._renderers.prefetch(kind)
+            except UnknownKind:
+                continue
+            if prefetch is None:
+                continue
+            try:
+                prefetched[kind] = await prefetch(session, group)
+            except Exception:
+                logger.exception("event=delivery.prefetch_failed kind=%s rows=%s", kind, len(group))
+                await session.rollback()  # also expires what other kinds' prefetches loaded
+                return {}
+        return prefetched
 
     # --- writing outcomes
 
@@ -233,6 +292,39 @@ class Sender:
         self._outcome_ready.set()
         return await future
 
+    async def _write_sent(self, sent: _Sent) -> None:
+        """Mark ``sent`` in the recorder's next transaction, with the others sent meanwhile."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outcomes.append((sent, future))
+        self._outcome_ready.set()
+        await future
+
+    async def _write_all(self, session: AsyncSession, items: list[Write[Any] | _Sent]) -> list[Any]:
+        """The outcomes in one transaction: each write in turn, then the sent rows at once
+        (one UPDATE) and, per kind, its ``on_sent`` hook with all of them."""
+        results: list[Any] = []
+        sent: list[_Sent] = []
+        for item in items:
+            if isinstance(item, _Sent):
+                sent.append(item)
+                results.append(None)
+            else:
+                results.append(await item(session))
+        if sent:
+            await outbox.mark_sent_many(
+                session,
+                [(s.delivery.id, s.message_id, s.sent_at) for s in sent],
+                instance=self.instance,
+            )
+            by_kind: dict[str, list[SentContext]] = {}
+            for s in sent:
+                by_kind.setdefault(s.delivery.kind, []).append(s.context())
+            for kind, contexts in by_kind.items():
+                hook = self._renderers.sent_hook(kind)
+                if hook is not None:
+                    await hook(session, contexts)
+        return results
+
     async def _record_outcomes(self) -> None:
         while True:
             await self._outcome_ready.wait()
@@ -241,10 +333,8 @@ class Sender:
             if not batch:
                 continue
             try:
-                results = []
                 async with self._sessions() as session, session.begin():
-                    for work, _future in batch:
-                        results.append(await work(session))
+                    results = await self._write_all(session, [item for item, _future in batch])
             except Exception:
                 # One bad outcome must not sink the others: write them one by one.
                 await self._record_one_by_one(batch)
@@ -253,11 +343,13 @@ class Sender:
                     if not future.done():
                         future.set_result(result)
 
-    async def _record_one_by_one(self, batch: list[tuple[Write[Any], asyncio.Future[Any]]]) -> None:
-        for work, future in batch:
+    async def _record_one_by_one(
+        self, batch: list[tuple[Write[Any] | _Sent, asyncio.Future[Any]]]
+    ) -> None:
+        for item, future in batch:
             try:
                 async with self._sessions() as session, session.begin():
-                    result = await work(session)
+                    [result] = await self._write_all(session, [item])
             except Exception as error:
                 if not future.done():
                     future.set_exception(error)
@@ -348,7 +440,7 @@ class Sender:
         except TelegramError as error:
             await self._fail(delivery, f"{type(error).__name__}: {error.message}")
         else:
-            await self._sent(delivery, message.message_id)
+            await self._sent(delivery, message.message_id, rendered.hook_data)
 
     def _log(self, delivery: Delivery, outcome: str, **extra: object) -> None:
         metrics.count_send(delivery.kind, outcome)
@@ -363,29 +455,8 @@ class Sender:
             details,
         )
 
-    async def _sent(self, delivery: Delivery, message_id: int) -> None:
-        now = utcnow()
-        hook = self._renderers.on_sent(delivery.kind)
-
-        async def write(session: AsyncSession) -> None:
-            await outbox.mark_sent(
-                session, delivery.id, instance=self.instance, message_id=message_id, now=now
-            )
-            if hook is not None:
-                await hook(
-                    session,
-                    SentContext(
-                        outbox_id=delivery.id,
-                        user_id=delivery.user_id,
-                        chat_id=delivery.chat_id,
-                        kind=delivery.kind,
-                        payload=delivery.payload,
-                        message_id=message_id,
-                        sent_at=now,
-                    ),
-                )
-
-        await self._write(write)
+    async def _sent(self, delivery: Delivery, message_id: int, hook_data: Any = None) -> None:
+        await self._write_sent(_Sent(delivery, message_id, utcnow(), hook_data))
         self._log(delivery, "sent", message_id=message_id)
 
     async def _retry(

@@ -12,7 +12,8 @@ at send time in the client's language.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -127,11 +128,30 @@ async def plan_lessons(
         after = boundary[-1]
 
 
+@dataclass(frozen=True)
+class Deliveries:
+    """The lesson deliveries of one claimed batch's rows, read at once (by id)."""
+
+    by_id: dict[int, LessonDelivery]
+
+
+async def prefetch(session: AsyncSession, contexts: Sequence[RenderContext]) -> Deliveries:
+    """The deliveries the batch's lessons name, in one query (not one per lesson)."""
+    ids = {i for c in contexts if isinstance(i := c.payload.get("delivery_id"), int)}
+    found = await session.scalars(select(LessonDelivery).where(LessonDelivery.id.in_(ids)))
+    return Deliveries({delivery.id: delivery for delivery in found})
+
+
 def renderer(library: ContentLibrary) -> Callable[[RenderContext], Awaitable[Rendered]]:
     """The first page of a delivered lesson, in the client's language at send time."""
 
     async def render(context: RenderContext) -> Rendered:
-        delivery = await context.session.get(LessonDelivery, context.payload["delivery_id"])
+        delivery_id = context.payload["delivery_id"]
+        read = context.prefetched
+        if isinstance(read, Deliveries):
+            delivery = read.by_id.get(delivery_id)
+        else:
+            delivery = await context.session.get(LessonDelivery, delivery_id)
         if delivery is None:
             raise LookupError("the lesson delivery is gone (the client deleted their data?)")
         lesson = library.lesson(delivery.lesson_id, context.t.locale)
