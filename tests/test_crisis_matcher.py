@@ -190,6 +190,9 @@ def _lexicon(**changes: object) -> dict:
         {"rules": [{"id": "r", "severity": "high", "patterns": ["die"], "typo": True}]},
         {"negations": []},
         {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die (now)?"]}]},
+        {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die!(now)"]}]},
+        {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die !now"]}]},
+        {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die !(now"]}]},
     ],
     ids=[
         "bad-char",
@@ -201,11 +204,46 @@ def _lexicon(**changes: object) -> dict:
         "unknown-field",
         "no-negations",
         "optional-last-word",
+        "not-followed-without-space",
+        "not-followed-without-parenthesis",
+        "not-followed-unclosed",
     ],
 )
 def test_an_invalid_lexicon_is_refused(changes: dict):
     with pytest.raises(ValidationError):
         Lexicon.model_validate(_lexicon(**changes))
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("I want to disappear", True),
+        ("I want to disappear forever", True),
+        ("I want to disappear for a bit", False),
+        ("I want to disappear under my duvet", False),
+        ("I want to just disappear into the sofa", False),
+        ("I want to disappear. For a week I slept", False),  # the next words, whatever the clause
+        ("I hope I never wake up", True),
+        ("I hope I never wake up early again", False),
+        ("I hope I never wake", True),
+    ],
+)
+def test_not_followed_by_excludes_the_words_after_a_match(text: str, matched: bool):
+    lexicon = Lexicon.model_validate(
+        _lexicon(
+            rules=[
+                {
+                    "id": "wish",
+                    "severity": "medium",
+                    "patterns": [
+                        "want to ~ disappear !(for a|under (a|my)|into)",
+                        "hope ~ never wake( up)? !(up|early)",
+                    ],
+                }
+            ]
+        )
+    )
+    assert CrisisMatcher([lexicon]).check(text, "en").matched is matched
 
 
 def test_a_lexicon_file_must_match_its_name(tmp_path: Path):

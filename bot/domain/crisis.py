@@ -25,10 +25,16 @@ How a message is read (see ``docs/safety.md`` for the reasoning):
 Every lexicon is tried, the user's own first: people write in more than one
 language, and a missed crisis costs more than a false alarm.
 
-Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~``):
+Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~ # !``):
 words separated by single spaces; ``word*`` any ending (inflections);
 ``(a|b c)`` alternatives; ``(x )?`` optional; ``~`` up to three words of
 anything; ``#`` a number. Patterns are whole-word: ``kil*`` does not match ``skill``.
+`` !(a|b c)`` after a word: the words that follow are not ``a`` nor ``b c`` (the
+message may also end there); it consumes nothing, so a figurative or everyday
+continuation is excluded right where it stands, however far the match began
+("disappear !(for a|into)" meets "I want to disappear forever", not "... for a
+bit"). An optional part just before it can be skipped by the regular-expression
+engine, so list its first word too: "wake( up)? !(up|early)".
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ class Severity(StrEnum):
 
 CRISIS_SEVERITIES = frozenset({Severity.HIGH, Severity.MEDIUM})
 _RANK = {Severity.HIGH: 2, Severity.MEDIUM: 1, Severity.DISTRESS: 0}
-_PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#]+$")
+_PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#!]+$")
 _GAP = "(?:[a-z0-9]+ ){0,3}"  # "~ ": up to three words of anything
 _NEGATION_WINDOW = 3  # words before a match in which a negation counts
 _MIN_CORRECTED_LENGTH = 5  # shorter words are never "corrected" into a keyword
@@ -154,17 +160,37 @@ def compile_pattern(pattern: str, replacements: Mapping[str, str] | None = None)
     """Turn a lexicon pattern into a whole-word regular expression over folded text."""
     folded = " ".join(fold_pattern(pattern, dict(replacements or {})).split())
     if not folded or not _PATTERN_CHARS.match(folded):
-        raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~#")
+        raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~#!")
+    if re.search(r"!(?!\()|[^ ]!|^!", folded):
+        raise ValueError(f"pattern {pattern!r}: write 'word !(a|b)': '!' after a space, before '('")
     if re.search(r"~(?! )|~$", folded):
         raise ValueError(f"pattern {pattern!r}: '~' stands for words and needs a space after it")
     if re.search(r" \([^()]*\)\?$", folded):
         # "word (more)?" at the end would demand a trailing space the text never has
         raise ValueError(f"pattern {pattern!r}: write an optional last word as 'word( more)?'")
-    regex = folded.replace("*", "[a-z0-9]*").replace("#", "[0-9]+").replace("~ ", _GAP)
+    regex = _not_followed_by(
+        folded.replace("*", "[a-z0-9]*").replace("#", "[0-9]+").replace("~ ", _GAP)
+    )
     try:
         return re.compile(rf"(?<![a-z0-9])(?:{regex})(?![a-z0-9])")
     except re.error as error:
         raise ValueError(f"pattern {pattern!r} is not well formed: {error}") from None
+
+
+def _not_followed_by(regex: str) -> str:
+    """`` !(a|b)`` as a look-ahead: the next words are not ``a`` nor ``b``."""
+    while (start := regex.find(" !(")) != -1:
+        depth, end = 0, -1
+        for index in range(start + 2, len(regex)):
+            depth += {"(": 1, ")": -1}.get(regex[index], 0)
+            if depth == 0:
+                end = index
+                break
+        if end == -1:
+            raise ValueError("'!(' is not closed")
+        inner = regex[start + 3 : end]
+        regex = f"{regex[:start]}(?! (?:{inner})(?![a-z0-9])){regex[end + 1 :]}"
+    return regex
 
 
 @dataclass(frozen=True)
