@@ -193,11 +193,60 @@ def _not_followed_by(regex: str) -> str:
     return regex
 
 
+def first_words(pattern: str) -> frozenset[str] | None:
+    """The words a match of a folded pattern can start with, or None when that is not plain.
+
+    A cheap filter before the regular expression: a pattern whose possible first words
+    are all absent from a message cannot match it (``(wish|hope) ~ wake`` needs "wish"
+    or "hope"). None (no filter) for a pattern that starts with a gap, a stem, a number,
+    an optional part or a word glued to what follows.
+    """
+    pattern = pattern.strip()
+    if not pattern:
+        return None
+    if pattern[0] == "(":
+        depth, end = 0, 0
+        for index, char in enumerate(pattern):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                end = index
+                break
+        if pattern[end + 1 : end + 2] == "?":
+            return None
+        words: set[str] = set()
+        for alternative in _top_level_alternatives(pattern[1:end]):
+            found = first_words(alternative)
+            if found is None:
+                return None
+            words |= found
+        return frozenset(words)
+    word = re.match(r"[a-z0-9]+", pattern)
+    if word is None:
+        return None
+    after = pattern[word.end() : word.end() + 2]
+    if after and (after[0] != " " or after == " ?"):
+        return None
+    return frozenset({word.group(0)})
+
+
+def _top_level_alternatives(inner: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(inner):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(inner[start:index])
+            start = index + 1
+    parts.append(inner[start:])
+    return parts
+
+
 @dataclass(frozen=True)
 class _CompiledRule:
     id: str
     severity: Severity
     patterns: tuple[re.Pattern[str], ...]
+    # Per pattern, the words its match can start with (None: no filter).
+    firsts: tuple[frozenset[str] | None, ...]
     unless: tuple[re.Pattern[str], ...]
     negatable: bool
     emoji: tuple[str, ...] = ()
@@ -232,6 +281,10 @@ class _CompiledLexicon:
                 id=rule.id,
                 severity=rule.severity,
                 patterns=tuple(compile_pattern(p, replacements) for p in rule.patterns),
+                firsts=tuple(
+                    first_words(" ".join(fold_pattern(p, replacements).split()))
+                    for p in rule.patterns
+                ),
                 unless=tuple(compile_pattern(p, replacements) for p in rule.unless),
                 negatable=rule.negatable,
                 emoji=tuple(rule.emoji),
@@ -256,18 +309,33 @@ class _CompiledLexicon:
         if corrected[0] != plain:
             variants.append(corrected)
         found: list[_Match] = []
+        present = [frozenset(words) for words, _clauses in variants]
         for rule in self._rules:
-            outcomes = [self._outcome(rule, words, clauses) for words, clauses in variants]
+            outcomes = [
+                self._outcome(rule, words, clauses, words_present)
+                for (words, clauses), words_present in zip(variants, present, strict=True)
+            ]
             if any(outcome is not None for outcome in outcomes):
                 found.append(_Match(rule, set_aside=not any(outcomes)))
         return found
 
-    def _outcome(self, rule: _CompiledRule, words: list[str], clauses: list[int]) -> bool | None:
+    def _outcome(
+        self,
+        rule: _CompiledRule,
+        words: list[str],
+        clauses: list[int],
+        present: frozenset[str],
+    ) -> bool | None:
         """None: no match; True: a real match; False: every match negated or figurative."""
         if not rule.patterns:
             return None
         text = " ".join(words)
-        spans = [m.span() for pattern in rule.patterns for m in pattern.finditer(text)]
+        spans = [
+            m.span()
+            for pattern, firsts in zip(rule.patterns, rule.firsts, strict=True)
+            if firsts is None or not firsts.isdisjoint(present)
+            for m in pattern.finditer(text)
+        ]
         if not spans:
             return None
         exceptions = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
