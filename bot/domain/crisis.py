@@ -20,7 +20,10 @@ How a message is read (see ``docs/safety.md`` for the reasoning):
    is ``negatable`` and a negation stands just before or inside it — and
    negation never counts in a message that holds a ``doubts`` word ("but",
    "sometimes", "not sure"), because that is where minimising hides risk.
-   When unsure, flag.
+   When unsure, flag. A pattern none of whose possible first words is in the
+   message is skipped without running its regular expression
+   (:func:`first_words`): the lexicons are large, and a 4,096-character message
+   must stay fast.
 
 Every lexicon is tried, the user's own first: people write in more than one
 language, and a missed crisis costs more than a false alarm.
