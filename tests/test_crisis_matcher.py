@@ -190,6 +190,9 @@ def _lexicon(**changes: object) -> dict:
         {"rules": [{"id": "r", "severity": "high", "patterns": ["die"], "typo": True}]},
         {"negations": []},
         {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die (now)?"]}]},
+        {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die!(now)"]}]},
+        {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die !now"]}]},
+        {"rules": [{"id": "r", "severity": "high", "patterns": ["want to die !(now"]}]},
     ],
     ids=[
         "bad-char",
@@ -201,11 +204,46 @@ def _lexicon(**changes: object) -> dict:
         "unknown-field",
         "no-negations",
         "optional-last-word",
+        "not-followed-without-space",
+        "not-followed-without-parenthesis",
+        "not-followed-unclosed",
     ],
 )
 def test_an_invalid_lexicon_is_refused(changes: dict):
     with pytest.raises(ValidationError):
         Lexicon.model_validate(_lexicon(**changes))
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("I want to disappear", True),
+        ("I want to disappear forever", True),
+        ("I want to disappear for a bit", False),
+        ("I want to disappear under my duvet", False),
+        ("I want to just disappear into the sofa", False),
+        ("I want to disappear. For a week I slept", False),  # the next words, whatever the clause
+        ("I hope I never wake up", True),
+        ("I hope I never wake up early again", False),
+        ("I hope I never wake", True),
+    ],
+)
+def test_not_followed_by_excludes_the_words_after_a_match(text: str, matched: bool):
+    lexicon = Lexicon.model_validate(
+        _lexicon(
+            rules=[
+                {
+                    "id": "wish",
+                    "severity": "medium",
+                    "patterns": [
+                        "want to ~ disappear !(for a|under (a|my)|into)",
+                        "hope ~ never wake( up)? !(up|early)",
+                    ],
+                }
+            ]
+        )
+    )
+    assert CrisisMatcher([lexicon]).check(text, "en").matched is matched
 
 
 def test_a_lexicon_file_must_match_its_name(tmp_path: Path):
@@ -308,3 +346,63 @@ def test_every_explicit_statement_survives_every_spelling_trick(matcher: CrisisM
     assert len(caught) >= 0.9 * len(EXPLICIT)
     missed = [text for locale, text in caught if not matcher.check(change(text), locale).matched]
     assert not missed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words"),
+    [
+        ("want to die", {"want"}),
+        ("(wish|hope i) ~ wake", {"wish", "hope"}),
+        ("((a|b) c|d) e", {"a", "b", "d"}),
+        ("kms", {"kms"}),
+        ("kil* me", None),
+        ("(x )?die", None),
+        ("~ die", None),
+        ("self ?(harm|injury)", None),
+        ("goodbyes? forever", None),
+        ("(a|) b", None),
+        ("(ge)?ritz*", None),
+        ("wake( up)? !(early)", None),
+        ("hope !(so) i die", {"hope"}),
+    ],
+)
+def test_first_words_of_a_pattern(pattern: str, words: set[str] | None):
+    from bot.domain.crisis import first_words
+
+    assert first_words(pattern) == (None if words is None else frozenset(words))
+
+
+def test_the_first_word_filter_never_hides_a_match():
+    # Soundness on every shipped pattern: wherever a pattern matches a labelled sentence,
+    # the word its match starts with is one of the words the filter lets through.
+    from bot.domain.crisis import compile_pattern, first_words
+    from bot.domain.crisis_text import collapse_repeats, fold_pattern, split_words
+
+    texts = [s.text for locale in SUPPORTED_LOCALES for s in load_set(locale).sentences]
+    texts += [
+        s.text for locale in SUPPORTED_LOCALES for s in load_set(locale, holdout=True).sentences
+    ]
+    checked = 0
+    for locale in SUPPORTED_LOCALES:
+        lexicon = load_lexicon(SAFETY_DIR / f"{locale}.yaml")
+        replacements = dict(lexicon.replacements)
+        folded_texts = []
+        for text in texts:
+            words = []
+            for word in split_words(text).words:
+                word = collapse_repeats(word)
+                for old, new in replacements.items():
+                    word = word.replace(old, new)
+                words.append(collapse_repeats(word))
+            folded_texts.append(" ".join(words))
+        for rule in lexicon.rules:
+            for pattern in rule.patterns:
+                firsts = first_words(" ".join(fold_pattern(pattern, replacements).split()))
+                if firsts is None:
+                    continue
+                regex = compile_pattern(pattern, replacements)
+                for text in folded_texts:
+                    for match in regex.finditer(text):
+                        checked += 1
+                        assert match.group(0).split(" ")[0] in firsts, (pattern, text)
+    assert checked > 100

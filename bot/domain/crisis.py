@@ -20,15 +20,24 @@ How a message is read (see ``docs/safety.md`` for the reasoning):
    is ``negatable`` and a negation stands just before or inside it — and
    negation never counts in a message that holds a ``doubts`` word ("but",
    "sometimes", "not sure"), because that is where minimising hides risk.
-   When unsure, flag.
+   When unsure, flag. A pattern none of whose possible first words is in the
+   message is skipped without running its regular expression
+   (:func:`first_words`): the lexicons are large, and a 4,096-character message
+   must stay fast.
 
 Every lexicon is tried, the user's own first: people write in more than one
 language, and a missed crisis costs more than a false alarm.
 
-Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~``):
+Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~ # !``):
 words separated by single spaces; ``word*`` any ending (inflections);
 ``(a|b c)`` alternatives; ``(x )?`` optional; ``~`` up to three words of
 anything; ``#`` a number. Patterns are whole-word: ``kil*`` does not match ``skill``.
+`` !(a|b c)`` after a word: the words that follow are not ``a`` nor ``b c`` (the
+message may also end there); it consumes nothing, so a figurative or everyday
+continuation is excluded right where it stands, however far the match began
+("disappear !(for a|into)" meets "I want to disappear forever", not "... for a
+bit"). An optional part just before it can be skipped by the regular-expression
+engine, so list its first word too: "wake( up)? !(up|early)".
 """
 
 from __future__ import annotations
@@ -59,7 +68,7 @@ class Severity(StrEnum):
 
 CRISIS_SEVERITIES = frozenset({Severity.HIGH, Severity.MEDIUM})
 _RANK = {Severity.HIGH: 2, Severity.MEDIUM: 1, Severity.DISTRESS: 0}
-_PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#]+$")
+_PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#!]+$")
 _GAP = "(?:[a-z0-9]+ ){0,3}"  # "~ ": up to three words of anything
 _NEGATION_WINDOW = 3  # words before a match in which a negation counts
 _MIN_CORRECTED_LENGTH = 5  # shorter words are never "corrected" into a keyword
@@ -154,17 +163,84 @@ def compile_pattern(pattern: str, replacements: Mapping[str, str] | None = None)
     """Turn a lexicon pattern into a whole-word regular expression over folded text."""
     folded = " ".join(fold_pattern(pattern, dict(replacements or {})).split())
     if not folded or not _PATTERN_CHARS.match(folded):
-        raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~#")
+        raise ValueError(f"pattern {pattern!r} may only hold letters, digits, spaces and ()|?*~#!")
+    if re.search(r"!(?!\()|[^ ]!|^!", folded):
+        raise ValueError(f"pattern {pattern!r}: write 'word !(a|b)': '!' after a space, before '('")
     if re.search(r"~(?! )|~$", folded):
         raise ValueError(f"pattern {pattern!r}: '~' stands for words and needs a space after it")
     if re.search(r" \([^()]*\)\?$", folded):
         # "word (more)?" at the end would demand a trailing space the text never has
         raise ValueError(f"pattern {pattern!r}: write an optional last word as 'word( more)?'")
-    regex = folded.replace("*", "[a-z0-9]*").replace("#", "[0-9]+").replace("~ ", _GAP)
+    regex = _not_followed_by(
+        folded.replace("*", "[a-z0-9]*").replace("#", "[0-9]+").replace("~ ", _GAP)
+    )
     try:
         return re.compile(rf"(?<![a-z0-9])(?:{regex})(?![a-z0-9])")
     except re.error as error:
         raise ValueError(f"pattern {pattern!r} is not well formed: {error}") from None
+
+
+def _not_followed_by(regex: str) -> str:
+    """`` !(a|b)`` as a look-ahead: the next words are not ``a`` nor ``b``."""
+    while (start := regex.find(" !(")) != -1:
+        depth, end = 0, -1
+        for index in range(start + 2, len(regex)):
+            depth += {"(": 1, ")": -1}.get(regex[index], 0)
+            if depth == 0:
+                end = index
+                break
+        if end == -1:
+            raise ValueError("'!(' is not closed")
+        inner = regex[start + 3 : end]
+        regex = f"{regex[:start]}(?! (?:{inner})(?![a-z0-9])){regex[end + 1 :]}"
+    return regex
+
+
+def first_words(pattern: str) -> frozenset[str] | None:
+    """The words a match of a folded pattern can start with, or None when that is not plain.
+
+    A cheap filter before the regular expression: a pattern whose possible first words
+    are all absent from a message cannot match it (``(wish|hope) ~ wake`` needs "wish"
+    or "hope"). None (no filter) for a pattern that starts with a gap, a stem, a number,
+    an optional part or a word glued to what follows.
+    """
+    pattern = pattern.strip()
+    if not pattern:
+        return None
+    if pattern[0] == "(":
+        depth, end = 0, 0
+        for index, char in enumerate(pattern):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                end = index
+                break
+        if pattern[end + 1 : end + 2] == "?":
+            return None
+        words: set[str] = set()
+        for alternative in _top_level_alternatives(pattern[1:end]):
+            found = first_words(alternative)
+            if found is None:
+                return None
+            words |= found
+        return frozenset(words)
+    word = re.match(r"[a-z0-9]+", pattern)
+    if word is None:
+        return None
+    after = pattern[word.end() : word.end() + 2]
+    if after and (after[0] != " " or after == " ?"):
+        return None
+    return frozenset({word.group(0)})
+
+
+def _top_level_alternatives(inner: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(inner):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(inner[start:index])
+            start = index + 1
+    parts.append(inner[start:])
+    return parts
 
 
 @dataclass(frozen=True)
@@ -172,6 +248,8 @@ class _CompiledRule:
     id: str
     severity: Severity
     patterns: tuple[re.Pattern[str], ...]
+    # Per pattern, the words its match can start with (None: no filter).
+    firsts: tuple[frozenset[str] | None, ...]
     unless: tuple[re.Pattern[str], ...]
     negatable: bool
     emoji: tuple[str, ...] = ()
@@ -206,6 +284,10 @@ class _CompiledLexicon:
                 id=rule.id,
                 severity=rule.severity,
                 patterns=tuple(compile_pattern(p, replacements) for p in rule.patterns),
+                firsts=tuple(
+                    first_words(" ".join(fold_pattern(p, replacements).split()))
+                    for p in rule.patterns
+                ),
                 unless=tuple(compile_pattern(p, replacements) for p in rule.unless),
                 negatable=rule.negatable,
                 emoji=tuple(rule.emoji),
@@ -230,18 +312,33 @@ class _CompiledLexicon:
         if corrected[0] != plain:
             variants.append(corrected)
         found: list[_Match] = []
+        present = [frozenset(words) for words, _clauses in variants]
         for rule in self._rules:
-            outcomes = [self._outcome(rule, words, clauses) for words, clauses in variants]
+            outcomes = [
+                self._outcome(rule, words, clauses, words_present)
+                for (words, clauses), words_present in zip(variants, present, strict=True)
+            ]
             if any(outcome is not None for outcome in outcomes):
                 found.append(_Match(rule, set_aside=not any(outcomes)))
         return found
 
-    def _outcome(self, rule: _CompiledRule, words: list[str], clauses: list[int]) -> bool | None:
+    def _outcome(
+        self,
+        rule: _CompiledRule,
+        words: list[str],
+        clauses: list[int],
+        present: frozenset[str],
+    ) -> bool | None:
         """None: no match; True: a real match; False: every match negated or figurative."""
         if not rule.patterns:
             return None
         text = " ".join(words)
-        spans = [m.span() for pattern in rule.patterns for m in pattern.finditer(text)]
+        spans = [
+            m.span()
+            for pattern, firsts in zip(rule.patterns, rule.firsts, strict=True)
+            if firsts is None or not firsts.isdisjoint(present)
+            for m in pattern.finditer(text)
+        ]
         if not spans:
             return None
         exceptions = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
