@@ -57,6 +57,7 @@ from bot.db.models import (
     CareTeamMember,
     MembershipState,
     OutboxMessage,
+    Practice,
     Practitioner,
     ProgramEnrollment,
     Role,
@@ -113,10 +114,17 @@ async def populate(url: str, clients: int, due: int, now: datetime) -> float:
             await connection.execute(
                 User.__table__.insert(), _users(1, practitioners, 0, Role.PRACTITIONER)
             )
+            # Every practitioner in the installation's default practice (the lowest id,
+            # the one the migrations create).
+            practice_id = await connection.scalar(select(func.min(Practice.id)))
             await connection.execute(
                 Practitioner.__table__.insert(),
                 [
-                    {"user_id": 1 + i, "display_name": f"Practitioner {i}"}
+                    {
+                        "user_id": 1 + i,
+                        "display_name": f"Practitioner {i}",
+                        "practice_id": practice_id,
+                    }
                     for i in range(practitioners)
                 ],
             )
