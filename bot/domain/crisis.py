@@ -304,6 +304,19 @@ class _CompiledLexicon:
             )
             for rule in lexicon.rules
         )
+        # Each pattern indexed by the words its match can start with: a message is tried
+        # only against the patterns whose first words it holds, and those that can start
+        # anywhere (a stem, a gap). A loop over every pattern's first words cost more
+        # than the regular expressions themselves once the lexicons held 1,350 patterns.
+        self._by_first: dict[str, list[tuple[int, int]]] = {}
+        self._anywhere: list[tuple[int, int]] = []
+        for rule_index, compiled in enumerate(self._rules):
+            for pattern_index, firsts in enumerate(compiled.firsts):
+                if firsts is None:
+                    self._anywhere.append((rule_index, pattern_index))
+                    continue
+                for first in firsts:
+                    self._by_first.setdefault(first, []).append((rule_index, pattern_index))
 
     def emoji_matches(self, raw: str) -> list[_Match]:
         """Rules met by an emoji in the raw text (folding drops them)."""
@@ -322,14 +335,24 @@ class _CompiledLexicon:
         if corrected[0] != plain:
             variants.append(corrected)
         found: list[_Match] = []
-        present = [frozenset(words) for words, _clauses in variants]
-        for rule in self._rules:
+        candidates = [self._candidates(words) for words, _clauses in variants]
+        for rule_index, rule in enumerate(self._rules):
             outcomes = [
-                self._outcome(rule, words, clauses, words_present)
-                for (words, clauses), words_present in zip(variants, present, strict=True)
+                self._outcome(rule, words, clauses, tried.get(rule_index))
+                for (words, clauses), tried in zip(variants, candidates, strict=True)
             ]
             if any(outcome is not None for outcome in outcomes):
                 found.append(_Match(rule, set_aside=not any(outcomes)))
+        return found
+
+    def _candidates(self, words: list[str]) -> dict[int, set[int]]:
+        """Per rule, the patterns that may match these words (see ``_by_first``)."""
+        found: dict[int, set[int]] = {}
+        for rule_index, pattern_index in self._anywhere:
+            found.setdefault(rule_index, set()).add(pattern_index)
+        for word in set(words):
+            for rule_index, pattern_index in self._by_first.get(word, ()):
+                found.setdefault(rule_index, set()).add(pattern_index)
         return found
 
     def _outcome(
@@ -337,18 +360,14 @@ class _CompiledLexicon:
         rule: _CompiledRule,
         words: list[str],
         clauses: list[int],
-        present: frozenset[str],
+        tried: set[int] | None,
     ) -> bool | None:
-        """None: no match; True: a real match; False: every match negated or figurative."""
-        if not rule.patterns:
+        """None: no match; True: a real match; False: every match negated or figurative.
+        ``tried``: the rule's patterns that may match (None: none may)."""
+        if not tried:
             return None
         text = " ".join(words)
-        spans = [
-            m.span()
-            for pattern, firsts in zip(rule.patterns, rule.firsts, strict=True)
-            if firsts is None or not firsts.isdisjoint(present)
-            for m in pattern.finditer(text)
-        ]
+        spans = [m.span() for index in sorted(tried) for m in rule.patterns[index].finditer(text)]
         if not spans:
             return None
         exceptions = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
