@@ -159,3 +159,10 @@ def test_parse_strategy_change():
     assert parse_strategy(["2", "edit", "1"]) == Problem.NO_TEXT
     assert parse_strategy(["2", "edit", "1", "x" * 301]) == Problem.TOO_LONG
     assert parse_strategy(["2", "pause", "1"]) == Problem.BAD_FREQUENCY  # goals pause, not steps
+
+
+def test_a_superscript_digit_is_not_a_goal_number():
+    # "²".isdigit() is True and int("²") raises: read as no number, never a crash.
+    assert parse_goal(["pause", "²"]) == Problem.NO_NUMBER
+    assert parse_strategy(["²", "daily", "Walk"]) == Problem.NO_NUMBER
+    assert parse_strategy(["1", "stop", "²"]) == Problem.NO_NUMBER

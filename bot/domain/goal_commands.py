@@ -158,7 +158,8 @@ def _text(words: Sequence[str]) -> str | Problem:
 
 def _number(word: str) -> int | None:
     word = word.removeprefix("#")
-    return int(word) if word.isdigit() and 0 < int(word) < 1000 else None
+    # isascii: "²".isdigit() is True, and int() refuses it
+    return int(word) if word.isascii() and word.isdigit() and 0 < int(word) < 1000 else None
 
 
 def parse_goal(words: Sequence[str]) -> Create | Change | Problem:

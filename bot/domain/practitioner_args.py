@@ -147,7 +147,8 @@ def _gas(words: list[str]) -> Gas | GasReached | Problem:
 def goal_number(word: str) -> int | None:
     """A goal's number as /goals shows it: 1 … 999 (``#2`` too)."""
     word = word.removeprefix("#")
-    return int(word) if word.isdigit() and 0 < int(word) < 1000 else None
+    # isascii: "²".isdigit() is True, and int() refuses it
+    return int(word) if word.isascii() and word.isdigit() and 0 < int(word) < 1000 else None
 
 
 GAS: Grammar[Gas | GasReached] = Grammar(_gas)
