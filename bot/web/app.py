@@ -55,8 +55,9 @@ from bot.domain.goal_commands import (
     StrategyArgs,
     StrategyChange,
     Verb,
+    parse_level,
 )
-from bot.domain.practitioner_args import GasReached, MeasureFrequency
+from bot.domain.practitioner_args import GasReached, MeasureFrequency, goal_number
 from bot.domain.schedule import zone_or_default
 from bot.domain.traffic_light import Colour
 from bot.enrollment.client_lookup import client_label
@@ -439,7 +440,10 @@ class WebApp:
                 return await self._client_page(
                     request, db, viewer, client_id, status=403, message=text
                 )
-            result = await run(db, viewer, decision, form)
+            try:
+                result = await run(db, viewer, decision, form)
+            except _Unfit as unfit:
+                result = viewer.t._(unfit.msgid)
             if isinstance(result, str):
                 return await self._client_page(
                     request, db, viewer, client_id, status=400, message=result
@@ -463,12 +467,8 @@ class WebApp:
         async def run(
             db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
         ) -> Result | str:
-            try:
-                number = int(str(form.get("goal", "")))
-                level = int(str(form.get("level", "")))
-            except ValueError:
-                return viewer.t._("Please choose a goal and a level from -2 to +2.")
-            if not -2 <= level <= 2:
+            number, level = _number(form, "goal"), parse_level(str(form.get("level", "")))
+            if number is None or level is None:
                 return viewer.t._("Please choose a goal and a level from -2 to +2.")
             return await goal_cases.gas_reached(
                 db,
@@ -488,18 +488,14 @@ class WebApp:
         async def run(
             db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
         ) -> Result | str:
-            try:
-                number = int(str(form.get("goal", "")))
-                level = int(str(form.get("level", "")))
-            except ValueError:
+            number, level = _number(form, "goal"), parse_level(str(form.get("level", "")))
+            if number is None or level is None:
                 return viewer.t._("Please choose a goal and a level from -2 to +2.")
-            description = str(form.get("description", "")).strip()
-            if not -2 <= level <= 2 or not description:
+            description = _text(form, "description")
+            if not description:
                 return viewer.t._(
                     "Please choose a goal and a level from -2 to +2, and describe the level."
                 )
-            if len(description) > MAX_TEXT_LENGTH:
-                return viewer.t._(TOO_LONG)
             return await goal_cases.gas_describe(
                 db,
                 viewer.t,
@@ -517,9 +513,7 @@ class WebApp:
         async def run(
             db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
         ) -> Result | str:
-            text = str(form.get("text", "")).strip()
-            if len(text) > MAX_TEXT_LENGTH:
-                return viewer.t._(TOO_LONG)
+            text = _text(form, "text")
             parsed = _goal_change(str(form.get("goal", "new")), str(form.get("verb", "")), text)
             if parsed is None:
                 return viewer.t._("Please choose a goal and what to change, with the wording.")
@@ -541,16 +535,9 @@ class WebApp:
         async def run(
             db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
         ) -> Result | str:
-            text = str(form.get("text", "")).strip()
-            if len(text) > MAX_TEXT_LENGTH:
-                return viewer.t._(TOO_LONG)
-            try:
-                number = int(str(form.get("goal", "")))
-                times = int(str(form.get("often", "")))
-            except ValueError:
-                number = times = 0
-            often = _times_a_week(times)
-            if number < 1 or often is None or not text:
+            text = _text(form, "text")
+            number, often = _number(form, "goal"), _times_a_week(_number(form, "often"))
+            if number is None or often is None or not text:
                 return viewer.t._("Please choose a goal and how often, and describe the strategy.")
             return await goal_cases.add_strategy(
                 db,
@@ -570,18 +557,13 @@ class WebApp:
         async def run(
             db: AsyncSession, viewer: Viewer, allowed: policy.Allowed, form: FormData
         ) -> Result | str:
-            text = str(form.get("text", "")).strip()
-            if len(text) > MAX_TEXT_LENGTH:
-                return viewer.t._(TOO_LONG)
+            text = _text(form, "text")
             goal, _, strategy = str(form.get("which", "")).partition(".")
+            number, index = goal_number(goal), goal_number(strategy)
             verb = {"edit": Verb.EDIT, "stop": Verb.DROP}.get(str(form.get("verb", "")))
-            try:
-                number, index = int(goal), int(strategy)
-                times = int(str(form.get("often") or 0))  # 0: how often stays as it is
-            except ValueError:
-                number = index = times = -1
-            often = _times_a_week(times)
-            if number < 1 or index < 1 or verb is None or (times and often is None):
+            keep_often = not form.get("often")  # "as it is"
+            often = None if keep_often else _times_a_week(_number(form, "often"))
+            if number is None or index is None or verb is None or not (keep_often or often):
                 return viewer.t._("Please choose a strategy and what to change.")
             if verb == Verb.EDIT and often is None and not text:
                 return viewer.t._("Please give the new wording, how often, or both.")
@@ -736,11 +718,32 @@ class WebApp:
         return await self.page(request, build)
 
 
-def _times_a_week(times: int) -> Frequency | None:
+class _Unfit(Exception):
+    """A form field that cannot be used as sent: the page again (400) with ``msgid``."""
+
+    def __init__(self, msgid: str) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+
+
+def _text(form: FormData, name: str) -> str:
+    """A text field, trimmed; longer than the commands take is :class:`_Unfit`."""
+    text = str(form.get(name, "")).strip()
+    if len(text) > MAX_TEXT_LENGTH:
+        raise _Unfit(TOO_LONG)
+    return text
+
+
+def _number(form: FormData, name: str) -> int | None:
+    """A positive number field (a goal's number, how often), as the commands read it."""
+    return goal_number(str(form.get(name, "")))
+
+
+def _times_a_week(times: int | None) -> Frequency | None:
     """The form's "how often": 7 is every day, 1-6 times a week; anything else None."""
     if times == 7:
         return Frequency(FrequencyKind.DAILY)
-    if 1 <= times <= 6:
+    if times is not None and 1 <= times <= 6:
         return Frequency(FrequencyKind.TIMES_PER_WEEK, times_per_week=times)
     return None
 
