@@ -156,7 +156,8 @@ def _text(words: Sequence[str]) -> str | Problem:
     return text
 
 
-def _number(word: str) -> int | None:
+def goal_number(word: str) -> int | None:
+    """A goal's (or a strategy's) number as /goals shows it: 1 … 999 (``#2`` too)."""
     word = word.removeprefix("#")
     # isascii: "²".isdigit() is True, and int() refuses it
     return int(word) if word.isascii() and word.isdigit() and 0 < int(word) < 1000 else None
@@ -170,7 +171,7 @@ def parse_goal(words: Sequence[str]) -> Create | Change | Problem:
     if verb is None:
         text = _text(words)
         return text if isinstance(text, Problem) else Create(text)
-    number = _number(words[1]) if len(words) > 1 else None
+    number = goal_number(words[1]) if len(words) > 1 else None
     if number is None:
         if len(words) > 2 and verb == Verb.EDIT:  # "edit her CV weekly": a new goal's text
             text = _text(words)
@@ -196,7 +197,7 @@ def parse_level(word: str) -> int | None:
 
 def parse_gas(words: Sequence[str]) -> Gas | Problem:
     """What follows the client in /gas: goal number, level, description."""
-    number = _number(words[0]) if words else None
+    number = goal_number(words[0]) if words else None
     if number is None:
         return Problem.NO_NUMBER
     level = parse_level(words[1]) if len(words) > 1 else None
@@ -277,7 +278,7 @@ def parse_frequency(typed: str) -> Frequency | None:
 def parse_strategy(words: Sequence[str]) -> StrategyArgs | StrategyChange | Problem:
     """What follows the client in /strategy: goal number, frequency, the strategy; or goal
     number, a verb and the strategy's number (then, to edit, how often and/or the wording)."""
-    number = _number(words[0]) if words else None
+    number = goal_number(words[0]) if words else None
     if number is None:
         return Problem.NO_NUMBER
     verb = STRATEGY_VERBS.get(words[1].casefold()) if len(words) > 1 else None
@@ -291,7 +292,7 @@ def parse_strategy(words: Sequence[str]) -> StrategyArgs | StrategyChange | Prob
 
 
 def _strategy_change(verb: Verb, number: int, words: Sequence[str]) -> StrategyChange | Problem:
-    strategy = _number(words[0]) if words else None
+    strategy = goal_number(words[0]) if words else None
     if strategy is None:
         return Problem.NO_NUMBER
     if verb == Verb.DROP:

@@ -28,6 +28,7 @@ from bot.domain.goal_commands import (
     Problem,
     StrategyArgs,
     StrategyChange,
+    goal_number,
     parse_gas,
     parse_goal,
     parse_level,
@@ -142,13 +143,6 @@ def _gas(words: list[str]) -> Gas | GasReached | Problem:
         level = parse_level(words[1])
         return Problem.BAD_LEVEL if level is None else GasReached(number, level)
     return parse_gas(words)
-
-
-def goal_number(word: str) -> int | None:
-    """A goal's number as /goals shows it: 1 … 999 (``#2`` too)."""
-    word = word.removeprefix("#")
-    # isascii: "²".isdigit() is True, and int() refuses it
-    return int(word) if word.isascii() and word.isdigit() and 0 < int(word) < 1000 else None
 
 
 GAS: Grammar[Gas | GasReached] = Grammar(_gas)

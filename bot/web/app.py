@@ -55,9 +55,10 @@ from bot.domain.goal_commands import (
     StrategyArgs,
     StrategyChange,
     Verb,
+    goal_number,
     parse_level,
 )
-from bot.domain.practitioner_args import GasReached, MeasureFrequency, goal_number
+from bot.domain.practitioner_args import GasReached, MeasureFrequency
 from bot.domain.schedule import zone_or_default
 from bot.domain.traffic_light import Colour
 from bot.enrollment.client_lookup import client_label
