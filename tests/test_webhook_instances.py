@@ -127,7 +127,8 @@ class _Forward(RequestHandler):
 
 
 @pytest.fixture
-def postgres_url(postgres_template) -> str:
+def migrated_postgres_url(postgres_template) -> str:
+    """A migrated database (conftest's ``postgres_url`` is an empty one)."""
     return postgres_template.migrated_url()
 
 
@@ -232,9 +233,9 @@ async def _check_in(
 
 
 async def test_two_webhook_instances_take_turns_and_record_each_answer_once(
-    postgres_url: str, cipher: None, tmp_path: Path
+    migrated_postgres_url: str, cipher: None, tmp_path: Path
 ):
-    engine = create_engine(postgres_url)
+    engine = create_engine(migrated_postgres_url)
     sessions = create_session_factory(engine)
     telegram_ids = list(DOUBLE_TAP)
     ports = [free_port(), free_port()]
@@ -260,7 +261,7 @@ async def test_two_webhook_instances_take_turns_and_record_each_answer_once(
             for port, log in zip(ports, logs, strict=True):
                 env = bot_environment(
                     fake,
-                    postgres_url,
+                    migrated_postgres_url,
                     WEBHOOK_URL=f"http://127.0.0.1:{front_port}/telegram",
                     WEBHOOK_LISTEN="127.0.0.1",
                     WEBHOOK_PORT=str(port),
