@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, func, inspect, select, update
+from sqlalchemy import Insert, Update, bindparam, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -106,16 +107,7 @@ async def find_with_plan(
     """The check-in of that date, locked (see :func:`find`), and its plan, in one query
     when it exists (a press's path: one round trip fewer). Without a check-in the plan
     is read on its own."""
-    rows = (
-        await session.execute(
-            select(Checkin, Goal, Strategy)
-            .outerjoin(Goal, (Goal.user_id == Checkin.user_id) & (Goal.status == GoalStatus.ACTIVE))
-            .outerjoin(Strategy, _active_strategy_of_goal())
-            .where(Checkin.user_id == user_id, Checkin.local_date == local_date)
-            .order_by(Goal.id, Strategy.id)
-            .with_for_update(of=Checkin)
-        )
-    ).all()
+    rows = (await session.execute(_WITH_PLAN, {"user_id": user_id, "local_date": local_date})).all()
     if not rows:
         return None, await plan(session, user_id, local_date)
     pairs = [(goal, strategy) for _checkin, goal, strategy in rows if goal is not None]
@@ -124,6 +116,17 @@ async def find_with_plan(
 
 def _active_strategy_of_goal() -> Any:
     return (Strategy.goal_id == Goal.id) & Strategy.active.is_(True)
+
+
+# Built once (every press runs it): building the statement cost more CPU than running it.
+_WITH_PLAN = (
+    select(Checkin, Goal, Strategy)
+    .outerjoin(Goal, (Goal.user_id == Checkin.user_id) & (Goal.status == GoalStatus.ACTIVE))
+    .outerjoin(Strategy, _active_strategy_of_goal())
+    .where(Checkin.user_id == bindparam("user_id"), Checkin.local_date == bindparam("local_date"))
+    .order_by(Goal.id, Strategy.id)
+    .with_for_update(of=Checkin)
+)
 
 
 async def _plan_of(
@@ -435,6 +438,15 @@ async def _first_answer(checkin: Checkin, now: datetime) -> bool:
     return False
 
 
+@cache
+def _rating_insert(dialect: str) -> Insert:
+    """The rating's INSERT, ignoring a second one of the same goal in the same check-in;
+    built once per database (every rating runs it)."""
+    return insert_for(dialect, GoalRating.__table__).on_conflict_do_nothing(
+        index_elements=["checkin_id", "goal_id"]
+    )
+
+
 async def rate_goal(
     session: AsyncSession, checkin: Checkin, goal: Goal, value: int, *, now: datetime
 ) -> Recorded:
@@ -442,15 +454,16 @@ async def rate_goal(
     if not 0 <= value <= 10:
         raise ValueError("a rating is 0..10")
     inserted = await session.execute(
-        _insert_ignoring(session, GoalRating.__table__, "checkin_id", "goal_id").values(
-            checkin_id=checkin.id,
-            goal_id=goal.id,
-            user_id=checkin.user_id,
-            local_date=checkin.local_date,
-            goal_version=goal.version,
-            value=value,
-            answered_at=now,
-        )
+        _rating_insert(session.get_bind().dialect.name),
+        {
+            "checkin_id": checkin.id,
+            "goal_id": goal.id,
+            "user_id": checkin.user_id,
+            "local_date": checkin.local_date,
+            "goal_version": goal.version,
+            "value": value,
+            "answered_at": now,
+        },
     )
     # The row count, not RETURNING: on SQLite a result to fetch is one more hop to
     # aiosqlite's thread.
@@ -554,18 +567,29 @@ async def save_progress(session: AsyncSession, checkin: Checkin, *, now: datetim
     changes = {
         key: getattr(checkin, key) for key in _PROGRESS if state.attrs[key].history.has_changes()
     }
-    table = table_of(Checkin)
+    values = {f"new_{key}": value for key, value in changes.items()}
     with session.no_autoflush:  # else the session would write the same changes first
         nudged_at = await session.scalar(
-            update(table)
-            .where(table.c.id == checkin.id)
-            .values(**changes, updated_at=now)
-            .returning(table.c.nudged_at)
+            _progress_update(tuple(changes)),
+            {"checkin_id": checkin.id, "new_updated_at": now, **values},
         )
     # Written: the session must not write them again when it flushes.
     for key, value in (*changes.items(), ("updated_at", now), ("nudged_at", nudged_at)):
         set_committed_value(checkin, key, value)
     return nudged_at is not None
+
+
+@cache
+def _progress_update(keys: tuple[str, ...]) -> Update:
+    """``save_progress``'s UPDATE of the columns ``keys`` (a few combinations, each built
+    once: every answer runs one)."""
+    table = table_of(Checkin)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("checkin_id"))
+        .values({key: bindparam(f"new_{key}") for key in (*keys, "updated_at")})
+        .returning(table.c.nudged_at)
+    )
 
 
 async def withdraw_nudge(session: AsyncSession, checkin_id: int, *, now: datetime) -> None:
