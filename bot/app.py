@@ -164,7 +164,10 @@ def build_services(settings: Settings) -> Services:
     crypto.configure(crypto.cipher_from_settings(settings))
     content = load_content_library(settings)
     measures_by_id = load_measures(settings)
-    database = create_engine(settings.database_url)
+    # As many pooled connections as updates handled at once, and a few for the sender and
+    # the jobs: beyond the pool's size every connection is opened and closed again per
+    # use (a new asyncpg connection cost as much CPU as a dozen answered presses).
+    database = create_engine(settings.database_url, pool_size=settings.concurrent_updates + 4)
     return Services(
         settings=settings,
         engine=database,

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
             ge=1,
             le=256,
             description="Updates handled at once. 8–32 is the useful range; the HTTP "
-            "connection pool is sized to match.",
+            "and database connection pools are sized to match (this many + 4 each).",
         ),
     ] = 16
     rate_limit_per_second: Annotated[

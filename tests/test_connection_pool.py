@@ -1,6 +1,7 @@
-"""PostgreSQL connections in the pool: a connection the server dropped while it sat idle
+"""Connections in the pool. PostgreSQL: a connection the server dropped while it sat idle
 (a database restart in a quiet hour) is replaced before any update uses it, and a
-connection in use a moment ago is handed out without a ping (none on the busy path)."""
+connection in use a moment ago is handed out without a ping (none on the busy path).
+Both databases: the pool holds a connection for every update handled at once."""
 
 from __future__ import annotations
 
@@ -65,3 +66,34 @@ async def test_a_connection_in_use_a_moment_ago_is_not_pinged(
         assert pings == []
     finally:
         await engine.dispose()
+
+
+async def test_the_pool_keeps_a_connection_for_each_update_handled_at_once(
+    migrated: Any,
+) -> None:
+    """CONCURRENT_UPDATES updates, each with its session at the same moment, twice: the
+    second round opens no connection (beyond the pool's size each would be opened and
+    closed again per use)."""
+    from sqlalchemy import event
+
+    from bot.app import build_services
+
+    services = build_services(migrated)
+    opened: list[None] = []
+    event.listen(services.engine.sync_engine, "connect", lambda *_: opened.append(None))
+    at_once = migrated.concurrent_updates
+
+    async def one_update(ready: asyncio.Barrier) -> None:
+        async with services.sessions() as session:
+            await session.execute(text("SELECT 1"))
+            await ready.wait()  # every session holds its connection at the same moment
+
+    try:
+        for _round in range(2):
+            barrier = asyncio.Barrier(at_once)
+            await asyncio.gather(*(one_update(barrier) for _ in range(at_once)))
+            if _round == 0:
+                assert len(opened) == at_once
+        assert len(opened) == at_once  # the second round reused them all
+    finally:
+        await services.engine.dispose()

@@ -22,6 +22,8 @@ from bot.db.sqlite_driver import one_hop_dbapi
 def create_engine(database_url: str, **options: Any) -> AsyncEngine:
     """An engine tuned for the backend: WAL and a busy timeout on SQLite."""
     if database_url.startswith("sqlite"):
+        if make_url(database_url).database in (None, "", ":memory:"):
+            options.pop("pool_size", None)  # one shared connection (StaticPool): no size
         # No rollback when a connection goes back to the pool: closing a connection
         # already ends its transaction, and with aiosqlite each rollback is one more
         # hop to the connection's thread (a tenth of what a one-query update costs).
