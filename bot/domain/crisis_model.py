@@ -11,9 +11,11 @@ feature → weight table in ``content/safety/model/<locale>.json``.
 Features of the folded text (:mod:`bot.domain.crisis_text`, stretched letters
 collapsed), all binary: words, word pairs inside a clause, and character 3- to
 5-grams inside word boundaries (``<word>``), which carry inflections and
-misspellings the words miss. A long message is scored in chunks of whole
-sentences and its highest chunk counts: one sentence of crisis language must not
-be diluted by a page of ordinary news, nor a page of ordinary news add up to one.
+misspellings the words miss. Each feature weighs 1/sqrt(number of features), so
+a long text does not add up the small weights of ordinary words into an alarm. A
+long message is scored sentence by sentence (and pairs of neighbouring ones), and
+its highest part counts: one sentence of crisis language must not be diluted by a
+page of ordinary news.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from bot.domain.crisis_text import collapse_repeats, split_words
 
 CHAR_NGRAMS = (3, 4, 5)
 MIN_CHARACTER_WORD = 3  # shorter words ("it", "im") give no character n-grams
-# Sentences are joined into chunks of about this many characters: the length of the
-# messages the corpus holds. A message this short is scored whole.
+# A message this short is scored whole (the corpus holds messages of this length);
+# a longer one sentence by sentence, no part longer than this.
 CHUNK_CHARACTERS = 240
 _SENTENCE_END = re.compile(r"(?<=[.!?\n])\s*")
 
@@ -55,24 +57,29 @@ def features(text: str) -> set[str]:
 
 
 def chunks(text: str) -> Iterator[str]:
-    """Whole sentences gathered into chunks of about :data:`CHUNK_CHARACTERS`."""
+    """The parts of a message scored on their own: the whole of a short one; of a long
+    one each sentence, and each pair of neighbouring sentences that fits a chunk (a
+    farewell often takes two: "this is my last message. it was nice knowing you")."""
     if len(text) <= CHUNK_CHARACTERS:
         yield text
         return
-    chunk = ""
+    sentences = [part for part in _sentences(text) if part.strip()]
+    for index, sentence in enumerate(sentences):
+        yield sentence
+        following = sentences[index + 1] if index + 1 < len(sentences) else ""
+        if following and len(sentence) + len(following) < CHUNK_CHARACTERS:
+            yield f"{sentence} {following}"
+
+
+def _sentences(text: str) -> Iterator[str]:
     for sentence in _SENTENCE_END.split(text):
-        if chunk and len(chunk) + len(sentence) > CHUNK_CHARACTERS:
-            yield chunk
-            chunk = ""
         # A "sentence" longer than a chunk (no full stops) is cut at a space.
         while len(sentence) > CHUNK_CHARACTERS:
             cut = sentence.rfind(" ", 0, CHUNK_CHARACTERS)
             cut = cut if cut > 0 else CHUNK_CHARACTERS
             yield sentence[:cut]
             sentence = sentence[cut:]
-        chunk = f"{chunk} {sentence}" if chunk else sentence
-    if chunk.strip():
-        yield chunk
+        yield sentence
 
 
 def scale(count: int) -> float:

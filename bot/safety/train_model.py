@@ -38,7 +38,7 @@ CRISIS_KINDS = frozenset({"explicit", "indirect"})
 
 # Chosen on the corpus and the development sets (docs/safety.md): no neutral sentence
 # of any development set flagged, at most one in eight figurative ones.
-THRESHOLDS = {"en": 0.8, "de": 0.86, "es": 0.91}
+THRESHOLDS = {"en": 0.88, "de": 0.86, "es": 0.91}
 
 SEED = 16
 EPOCHS = 30
