@@ -56,19 +56,9 @@ def features(text: str) -> set[str]:
     return found
 
 
-def chunks(text: str) -> Iterator[str]:
-    """The parts of a message scored on their own: the whole of a short one; of a long
-    one each sentence, and each pair of neighbouring sentences that fits a chunk (a
-    farewell often takes two: "this is my last message. it was nice knowing you")."""
-    if len(text) <= CHUNK_CHARACTERS:
-        yield text
-        return
-    sentences = [part for part in _sentences(text) if part.strip()]
-    for index, sentence in enumerate(sentences):
-        yield sentence
-        following = sentences[index + 1] if index + 1 < len(sentences) else ""
-        if following and len(sentence) + len(following) < CHUNK_CHARACTERS:
-            yield f"{sentence} {following}"
+def sentences(text: str) -> list[str]:
+    """A long message's sentences, none longer than :data:`CHUNK_CHARACTERS`."""
+    return [part for part in _sentences(text) if part.strip()]
 
 
 def _sentences(text: str) -> Iterator[str]:
@@ -105,15 +95,28 @@ class CrisisModel:
     weights: Mapping[str, float]
 
     def score(self, text: str) -> float:
-        found = features(text)
+        return self.score_features(features(text))
+
+    def score_features(self, found: set[str]) -> float:
         if not found:
             return self.bias
         weights = self.weights
         return self.bias + scale(len(found)) * sum(weights.get(feature, 0.0) for feature in found)
 
     def probability(self, text: str) -> float:
-        """The highest probability of crisis language over the message's chunks."""
-        return max((sigmoid(self.score(chunk)) for chunk in chunks(text)), default=0.0)
+        """The probability of crisis language: of the whole of a short message; of a long
+        one the highest over its sentences and pairs of neighbouring sentences that fit a
+        chunk (a farewell often takes two: "this is my last message. it was nice knowing
+        you"). A pair's features are its sentences' together, each sentence read once."""
+        if len(text) <= CHUNK_CHARACTERS:
+            return sigmoid(self.score_features(features(text)))
+        parts = [(len(part), features(part)) for part in sentences(text)]
+        best = 0.0
+        for index, (length, found) in enumerate(parts):
+            best = max(best, sigmoid(self.score_features(found)))
+            if index + 1 < len(parts) and length + parts[index + 1][0] < CHUNK_CHARACTERS:
+                best = max(best, sigmoid(self.score_features(found | parts[index + 1][1])))
+        return best
 
     def flags(self, text: str) -> bool:
         return self.probability(text) >= self.threshold
