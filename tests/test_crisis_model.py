@@ -14,7 +14,13 @@ import pytest
 from bot.domain.crisis import MODEL_RULE_ID, CrisisMatcher, Severity
 from bot.domain.crisis_model import CrisisModel, sentences
 from bot.domain.crisis_text import split_words
-from bot.safety.content import MODEL_DIR, SafetyContentError, load_model
+from bot.safety.content import (
+    MODEL_DIR,
+    SAFETY_DIR,
+    SafetyContentError,
+    load_lexicon,
+    load_model,
+)
 from bot.safety.train_model import CRISIS_KINDS, load_corpus, trained
 from bot.settings import SUPPORTED_LOCALES
 from tests.crisis_labelled import (
@@ -92,20 +98,13 @@ def test_the_model_never_changes_what_the_lexicon_found():
 
 def test_a_match_the_lexicon_set_aside_is_not_overruled_by_the_model():
     always = CrisisModel(locale="en", bias=10.0, threshold=0.5, weights={})
-    lexicons = [load_lexicon_en()]
-    matcher = CrisisMatcher(lexicons, [always])
+    matcher = CrisisMatcher([load_lexicon(SAFETY_DIR / "en.yaml")], [always])
     negated = matcher.check("I would never kill myself", "en")
     assert not negated.matched and negated.set_aside
     assert matcher.check("the weather is fine", "en").rule_id == MODEL_RULE_ID
     assert matcher.check("I want to kill myself", "en").severity is Severity.HIGH
     # Another language's model is not asked: the user's own only.
     assert not matcher.check("the weather is fine", "de").matched
-
-
-def load_lexicon_en():
-    from bot.safety.content import SAFETY_DIR, load_lexicon
-
-    return load_lexicon(SAFETY_DIR / "en.yaml")
 
 
 def test_the_model_file_must_say_its_own_language(tmp_path):

@@ -28,6 +28,11 @@ How a message is read (see ``docs/safety.md`` for the reasoning):
 Every lexicon is tried, the user's own first: people write in more than one
 language, and a missed crisis costs more than a false alarm.
 
+When no lexicon found crisis language (and none set a match aside), the crisis
+model of the user's language (:mod:`bot.domain.crisis_model`, a second net for
+wordings no pattern lists) may still read the message as an indirect warning
+sign: severity medium, rule :data:`MODEL_RULE_ID`.
+
 Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~ # !``):
 words separated by single spaces; ``word*`` any ending (inflections);
 ``(a|b c)`` alternatives; ``(x )?`` optional; ``~`` up to three words of
@@ -463,10 +468,6 @@ class CrisisMatcher:
     def locales(self) -> tuple[str, ...]:
         return tuple(self._lexicons)
 
-    @property
-    def has_models(self) -> bool:
-        return bool(self._models)
-
     def check(self, text: str, locale: str | None = None) -> CrisisCheck:
         """Match ``text`` against every lexicon, the user's own language first.
 
@@ -510,7 +511,6 @@ class CrisisMatcher:
                 severity=Severity.MEDIUM,
                 rule_id=MODEL_RULE_ID,
                 locale=model.locale,
-                set_aside=tuple(set_aside),
             )
         if distress is not None:
             rule, code = distress
