@@ -11,13 +11,21 @@ Three sets: the labelled set (tuned on), the first held-out set
 (``holdout_<locale>.yaml``) and the held-out set written for issue 16
 (``tests/data/crisis_heldout/<locale>.yaml``, never tuned on; its own format,
 with the kind of each indirect warning sign), with its batches 2 and 3
-(``batch<n>_<locale>.yaml``; batch 3 written blind), both measured only.
+(``batch<n>_<locale>.yaml``; batch 3 written blind), both measured only, and a
+batch 4 when its files are there (written blind to measure the crisis model once,
+measured once; its misses were then read for the lexicon round of 2026-12-07, so it
+is no longer blind).
+
+Every set can be measured with the lexicons alone or with the crisis model beside
+them (:func:`compare`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -80,6 +88,10 @@ class HeldOutSet(BaseModel):
     sentences: list[HeldOutSentence] = Field(min_length=1)
 
 
+def held_out_path(locale: str, batch: int = 1) -> Path:
+    return HELD_OUT_DIR / (f"{locale}.yaml" if batch == 1 else f"batch{batch}_{locale}.yaml")
+
+
 def load_held_out(locale: str, batch: int = 1) -> LabelledSet:
     """An issue-16 held-out batch, as labelled sentences (neutral reads as everyday).
 
@@ -88,7 +100,7 @@ def load_held_out(locale: str, batch: int = 1) -> LabelledSet:
     batch 3 (``batch3_<locale>.yaml``) written blind (by someone who never saw the
     lexicons or the other sets), measured only.
     """
-    path = HELD_OUT_DIR / (f"{locale}.yaml" if batch == 1 else f"batch{batch}_{locale}.yaml")
+    path = held_out_path(locale, batch)
     raw = HeldOutSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     assert raw.locale == locale, f"{path} says locale {raw.locale}"
     category: dict[str, Category] = {
@@ -118,7 +130,9 @@ SetName = Literal[
     "held-out (issue 16)",
     "held-out (issue 16, batch 2, measured only)",
     "held-out (issue 16, batch 3, blind, measured only)",
+    "held-out (issue 16, batch 4, no longer blind, measured only)",
 ]
+BATCH_4: SetName = "held-out (issue 16, batch 4, no longer blind, measured only)"
 
 
 def sentences_of(name: SetName, locale: str) -> LabelledSet:
@@ -130,6 +144,8 @@ def sentences_of(name: SetName, locale: str) -> LabelledSet:
         return load_held_out(locale)
     if name == "held-out (issue 16, batch 2, measured only)":
         return load_held_out(locale, batch=2)
+    if name == BATCH_4:
+        return load_held_out(locale, batch=4)
     return load_held_out(locale, batch=3)
 
 
@@ -219,9 +235,14 @@ def evaluate(
     locales: Iterable[str] = SUPPORTED_LOCALES,
     matcher: CrisisMatcher | None = None,
 ) -> Evaluation:
-    """``name`` is also the set: "labelled", "held-out" (or ``holdout``), "held-out (issue 16)"."""
-    matcher = matcher or load_matcher(SUPPORTED_LOCALES)
+    """``name`` is also the set: "labelled", "held-out" (or ``holdout``), "held-out (issue 16)".
+
+    The lexicons alone unless ``matcher`` says otherwise: the bounds the tests assert
+    are the lexicons' own (the model beside them is measured by :func:`compare`)."""
+    matcher = matcher or lexicon_matcher()
     which: SetName = "held-out" if holdout else name  # type: ignore[assignment]
+    if which == BATCH_4:  # measured in the languages it was written in
+        locales = [locale for locale in locales if held_out_path(locale, 4).exists()]
     overall: dict[str, Tally] = {}
     by_category: dict[tuple[str, str], Tally] = {}
     for locale in locales:
@@ -252,13 +273,77 @@ def _row(locale: str, category: str, tally: Tally) -> str:
     )
 
 
-SETS: tuple[SetName, ...] = (
+DEVELOPMENT_SETS: tuple[SetName, ...] = (
     "labelled",
     "held-out",
     "held-out (issue 16)",
     "held-out (issue 16, batch 2, measured only)",
     "held-out (issue 16, batch 3, blind, measured only)",
 )
+# Batch 4 is measured when its files exist; it is never a development set (the crisis
+# model's thresholds are chosen on DEVELOPMENT_SETS only).
+SETS: tuple[SetName, ...] = DEVELOPMENT_SETS + (
+    (BATCH_4,) if any(held_out_path(locale, 4).exists() for locale in SUPPORTED_LOCALES) else ()
+)
+
+
+@functools.cache
+def lexicon_matcher() -> CrisisMatcher:
+    return load_matcher(SUPPORTED_LOCALES, models=None)
+
+
+@functools.cache
+def combined_matcher() -> CrisisMatcher:
+    """The check as the bot runs it: the lexicons, and each language's model beside them."""
+    return load_matcher(SUPPORTED_LOCALES)
+
+
+# The rows of :func:`compare`: each category, and the indirect sentences by sign.
+_COMPARED = (
+    "explicit",
+    "indirect",
+    *(f"indirect/{sign}" for sign in SIGNS),
+    "negation",
+    "figurative",
+    "everyday",
+    "distress",
+)
+
+
+def compare(name: SetName, locales: Iterable[str] = SUPPORTED_LOCALES) -> str:
+    """One set, the lexicons alone and with the model: sentences flagged as crisis language.
+
+    Explicit and indirect sentences should be flagged; figurative, everyday (neutral)
+    and distress ones should not (negation: some should, by their label)."""
+    alone = evaluate(name, locales=locales, matcher=lexicon_matcher())
+    combined = evaluate(name, locales=locales, matcher=combined_matcher())
+    lines = [
+        f"crisis language flagged on the {name} set: lexicon alone -> lexicon + model",
+        f"{'lang':<5}{'category':<22}{'n':>4}{'lexicon':>10}{'+ model':>10}",
+    ]
+    for locale in alone.overall:
+        for category in _COMPARED:
+            before = alone.by_category.get((locale, category))
+            after = combined.by_category.get((locale, category))
+            if before is None or after is None:
+                continue
+            label = category.replace("indirect/", "  ")
+            lines.append(
+                f"{locale:<5}{label:<22}{before.counted:>4}"
+                f"{_flagged(before):>10}{_flagged(after):>10}"
+            )
+    for locale, tally in combined.overall.items():
+        lines.extend(f"  still missed ({locale}): {text}" for text in tally.misses)
+        lines.extend(
+            f"  false alarm ({locale}): {text}"
+            for text in tally.alarms
+            if text not in alone.overall[locale].alarms
+        )
+    return "\n".join(lines)
+
+
+def _flagged(tally: Tally) -> str:
+    return f"{tally.flagged_correctly + tally.false_alarms}/{tally.counted}"
 
 
 def report() -> str:

@@ -32,7 +32,7 @@ def content_with(tmp_path: Path, broken: str | None = None, placed_at: str | Non
     return root
 
 
-MATCHER = load_matcher(SUPPORTED_LOCALES)
+MATCHER = load_matcher(SUPPORTED_LOCALES, models=None)
 
 
 def problems_in(root: Path) -> list[str]:

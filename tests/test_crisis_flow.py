@@ -20,7 +20,7 @@ from bot.app import BotApplication, build_application, running
 from bot.db import migrate
 from bot.db.models import Role, SafetyFlag, User
 from bot.db.session import create_engine
-from bot.domain.crisis import Severity
+from bot.domain.crisis import MODEL_RULE_ID, Severity
 from bot.flows import crisis
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.safety.content import load_resources
@@ -118,6 +118,37 @@ async def test_a_clients_crisis_message_gets_the_resources_at_once_and_a_flag(
             )
         )
     assert raw and CRISIS[locale] not in raw and "umbringen" not in raw
+    assert alerts == [(user_id, flag.id)]
+
+
+# Sentences of the model's own corpus that no lexicon rule matches (tests/test_crisis_model.py
+# checks both): only the model beside the lexicon reads them as crisis language.
+MODEL_ONLY = {
+    "en": "i won't be a problem for much longer",
+    "de": "ich mag nicht mehr leben",
+    "es": "esto no va a parar y no lo soporto",
+}
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+async def test_a_message_only_the_model_catches_is_answered_and_flagged_medium(
+    fake_api: FakeBotApi, bot: BotApplication, alerts: list, locale: str
+):
+    user_id = await add_client(bot, 2013)
+    client = fake_api.user(2013, language_code=locale)
+    client.send(MODEL_ONLY[locale])
+    reply = await client.expect_one()
+    assert reply.plain_text.startswith(CALM_OPENING[locale])
+    assert_lists_resources(reply.plain_text, locale)
+    await client.expect_nothing()
+    (flag,) = await flags(bot, 1)
+    assert (flag.user_id, flag.severity, flag.rule_id, flag.locale) == (
+        user_id,
+        Severity.MEDIUM,
+        MODEL_RULE_ID,
+        locale,
+    )
+    assert flag.text == MODEL_ONLY[locale]  # kept for "Show message", as for a lexicon match
     assert alerts == [(user_id, flag.id)]
 
 

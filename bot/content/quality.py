@@ -172,7 +172,7 @@ def _links(lesson: Lesson, known: set[str]) -> Iterator[str]:
 
 def _crisis_language(lesson: Lesson, matcher: CrisisMatcher) -> Iterator[str]:
     allowed = set(lesson.meta.safety_exemptions)
-    for text in _reader_texts(lesson):
+    for text in reader_texts(lesson):
         check = matcher.check(text, lesson.locale)
         if check.matched and check.rule_id not in allowed:
             excerpt = " ".join(text.split())[:80]
@@ -183,7 +183,7 @@ def _crisis_language(lesson: Lesson, matcher: CrisisMatcher) -> Iterator[str]:
             )
 
 
-def _reader_texts(lesson: Lesson) -> Iterator[str]:
+def reader_texts(lesson: Lesson) -> Iterator[str]:
     """Everything a reader sees, a paragraph at a time (as a message is checked)."""
     meta = lesson.meta
     yield from (meta.title, meta.summary, meta.reflection)

@@ -28,6 +28,11 @@ How a message is read (see ``docs/safety.md`` for the reasoning):
 Every lexicon is tried, the user's own first: people write in more than one
 language, and a missed crisis costs more than a false alarm.
 
+When no lexicon found crisis language (and none set a match aside), the crisis
+model of the user's language (:mod:`bot.domain.crisis_model`, a second net for
+wordings no pattern lists) may still read the message as an indirect warning
+sign: severity medium, rule :data:`MODEL_RULE_ID`.
+
 Pattern syntax (after folding, only ``a-z 0-9``, spaces and ``( ) | ? * ~ # !``):
 words separated by single spaces; ``word*`` any ending (inflections);
 ``(a|b c)`` alternatives; ``(x )?`` optional; ``~`` up to three words of
@@ -54,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.domain.crisis_model import CrisisModel
 from bot.domain.crisis_text import Words, collapse_repeats, fold_pattern, split_words
 
 
@@ -67,6 +73,9 @@ class Severity(StrEnum):
     DISTRESS = "distress"
 
 
+# The rule id of a message the lexicons let through and the model (bot/domain/crisis_model.py)
+# read as crisis language: always an indirect warning sign (medium), named so a flag says why.
+MODEL_RULE_ID = "model_indirect"
 CRISIS_SEVERITIES = frozenset({Severity.HIGH, Severity.MEDIUM})
 _RANK = {Severity.HIGH: 2, Severity.MEDIUM: 1, Severity.DISTRESS: 0}
 _PATTERN_CHARS = re.compile(r"^[a-z0-9 ()|?*~#!]+$")
@@ -441,8 +450,10 @@ class _CompiledLexicon:
 class CrisisMatcher:
     """Every lexicon compiled once; :meth:`check` is called for each message a client types."""
 
-    def __init__(self, lexicons: Iterable[Lexicon]) -> None:
+    def __init__(self, lexicons: Iterable[Lexicon], models: Iterable[CrisisModel] = ()) -> None:
         lexicons = list(lexicons)
+        # The second net: consulted only when no lexicon found crisis language.
+        self._models = {model.locale: model for model in models}
         negations = {word for lexicon in lexicons for word in lexicon.negations}
         subjects = {word for lexicon in lexicons for word in lexicon.subjects}
         doubts = {word for lexicon in lexicons for word in lexicon.doubts}
@@ -458,7 +469,14 @@ class CrisisMatcher:
         return tuple(self._lexicons)
 
     def check(self, text: str, locale: str | None = None) -> CrisisCheck:
-        """Match ``text`` against every lexicon, the user's own language first."""
+        """Match ``text`` against every lexicon, the user's own language first.
+
+        When no lexicon finds crisis language, the user's language model (if loaded)
+        reads the message: at or above its threshold the message is crisis language of
+        medium severity, rule :data:`MODEL_RULE_ID`. The model never lowers or removes
+        what a lexicon found: it is asked only when there is nothing to lower, and not
+        when a lexicon set a match aside as negated or figurative.
+        """
         message = split_words(text)
         order = sorted(self._lexicons, key=lambda code: code != locale)
         best: tuple[_CompiledRule, str] | None = None
@@ -484,6 +502,15 @@ class CrisisMatcher:
                 rule_id=rule.id,
                 locale=code,
                 set_aside=tuple(set_aside),
+            )
+        model = self._models.get(locale or "")
+        # A match the lexicon read as negated or figurative is its judgement: not overruled.
+        if model is not None and not set_aside and model.flags(text):
+            return CrisisCheck(
+                matched=True,
+                severity=Severity.MEDIUM,
+                rule_id=MODEL_RULE_ID,
+                locale=model.locale,
             )
         if distress is not None:
             rule, code = distress

@@ -14,10 +14,12 @@ import yaml
 from pydantic import ValidationError
 
 from bot.domain.crisis import CrisisMatcher, Lexicon
+from bot.domain.crisis_model import CrisisModel
 from bot.domain.crisis_resources import CrisisResources
 from bot.settings import PROJECT_ROOT
 
 SAFETY_DIR = PROJECT_ROOT / "content" / "safety"
+MODEL_DIR = SAFETY_DIR / "model"
 RESOURCES_FILE = "resources.yaml"
 
 _Model = TypeVar("_Model", Lexicon, CrisisResources)
@@ -34,9 +36,32 @@ def load_lexicon(path: Path) -> Lexicon:
     return lexicon
 
 
-def load_matcher(locales: Iterable[str], directory: Path = SAFETY_DIR) -> CrisisMatcher:
-    """One lexicon per supported language, compiled into the matcher every flow uses."""
-    return CrisisMatcher(load_lexicon(directory / f"{locale}.yaml") for locale in locales)
+def load_matcher(
+    locales: Iterable[str],
+    directory: Path = SAFETY_DIR,
+    *,
+    models: Path | None = MODEL_DIR,
+) -> CrisisMatcher:
+    """One lexicon per supported language, compiled into the matcher every flow uses,
+    with each language's model beside it (``models=None``: the lexicons alone)."""
+    locales = list(locales)
+    return CrisisMatcher(
+        (load_lexicon(directory / f"{locale}.yaml") for locale in locales),
+        [load_model(models / f"{locale}.json") for locale in locales] if models else [],
+    )
+
+
+def load_model(path: Path) -> CrisisModel:
+    """One language's crisis model (``content/safety/model/<locale>.json``)."""
+    try:
+        model = CrisisModel.from_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SafetyContentError(f"{path}: cannot be read: {error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise SafetyContentError(f"{path}: {error}") from None
+    if model.locale != path.stem:
+        raise SafetyContentError(f"{path}: says locale {model.locale!r}, file name differs")
+    return model
 
 
 def load_resources(locales: Iterable[str], directory: Path = SAFETY_DIR) -> CrisisResources:
