@@ -29,7 +29,15 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from bench import storing_button_bot, updates
-from bench.common import Figure, bot_environment, postgres_database, process, save, wait_for
+from bench.common import (
+    Figure,
+    bot_environment,
+    pinned,
+    postgres_database,
+    process,
+    save,
+    wait_for,
+)
 from bot import crypto
 from bot.db.migrate import upgrade
 from bot.db.models import Goal, GoalStatus, Role, User, UserStatus
@@ -72,7 +80,7 @@ async def prepare(database_url: str, clients: int, key: str) -> None:
 
 def measure(command: list[str], env: dict[str, str], fake: FakeBotApi, clients: int) -> float:
     """Answers per second: ``clients`` each send /checkin, then all press "7" at once."""
-    with process(command, env) as child:
+    with process(pinned(command), env) as child:
         wait_for(lambda: bool(fake.calls("getUpdates")), 60, "the bot to start polling")
         if child.poll() is not None:
             raise RuntimeError(child.stderr.read().decode()[-2000:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +20,24 @@ from tests.processes import stop
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+#: The CPUs this bench may use, read once (``pinned`` narrows the bench's own).
+_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def pinned(command: list[str]) -> list[str]:
+    """``command`` on a CPU of its own, the bench (and the fake Bot API in it) on another.
+
+    A bot under test and the fake it talks to otherwise take turns on the same cores
+    with everything else, and the scheduler's choices moved one bot's rate by half
+    between runs. Each bot of a comparison is pinned the same way, so the ratios read
+    what each bot costs itself. ``BENCH_NO_PIN=1`` (or one CPU, or no ``taskset``):
+    unpinned."""
+    if len(_CPUS) < 2 or shutil.which("taskset") is None or os.environ.get("BENCH_NO_PIN"):
+        return command
+    os.sched_setaffinity(0, {_CPUS[0]})
+    return ["taskset", "-c", str(_CPUS[1]), *command]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bench.common import (
     Figure,
     bot_environment,
     command_line,
+    pinned,
     postgres_database,
     print_figures,
     process,
@@ -36,7 +37,8 @@ def measure(
 ) -> float:
     with FakeBotApi() as fake:
         env = env_for(fake)
-        with process([c.format(url=fake.url, token=fake.token) for c in command], env) as child:
+        command = pinned([c.format(url=fake.url, token=fake.token) for c in command])
+        with process(command, env) as child:
             wait_for(lambda: bool(fake.calls("getUpdates")), 60, "the bot to start polling")
             if child.poll() is not None:
                 raise RuntimeError(child.stderr.read().decode()[-2000:])
