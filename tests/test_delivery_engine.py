@@ -598,3 +598,73 @@ async def test_a_bad_request_fails_at_once_without_retries(
     assert row.status is OutboxStatus.FAILED
     assert (row.attempts, row.last_error) == (1, "BadRequest: Chat not found")
     assert len(fake_api.calls("sendMessage")) == 1
+
+
+async def test_a_busy_sender_claims_once_per_round_of_sends_not_per_freed_slot(
+    fake_api: FakeBotApi, migrated: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    """40 messages due, 4 sent at once: the sender claims a round ahead (each claim is a
+    transaction and a render), so it claims about once per four sends, not once per send
+    as each freed slot used to claim its own row. Every message still goes out once."""
+    from bot.delivery import outbox
+
+    claimed: list[int] = []
+    claim = outbox.claim
+
+    async def counted(*args: object, **kwargs: object) -> list[outbox.Delivery]:
+        batch = await claim(*args, **kwargs)  # type: ignore[arg-type]
+        if batch:
+            claimed.append(len(batch))
+        return batch
+
+    monkeypatch.setattr(outbox, "claim", counted)
+    telegram_ids = list(range(4701, 4741))
+    for telegram_id in telegram_ids:
+        fake_api.user(telegram_id)
+    async with delivering(migrated, delivery_concurrency=4) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, telegram_ids)
+            await add_due_schedules(session, list(ids.values()))
+        counts = await wait_until_settled(sessions, 40, within=60)
+    assert counts == {OutboxStatus.SENT: 40}
+    assert sorted(int(call.chat_id) for call in fake_api.calls("sendMessage")) == sorted(
+        telegram_ids
+    )
+    assert sum(claimed) == 40
+    assert len(claimed) <= 12, claimed
+
+
+async def test_stopping_hands_back_claimed_rows_not_yet_sent_and_a_restart_sends_them(
+    fake_api: FakeBotApi, migrated: Settings
+):
+    """Rows claimed a round ahead and still waiting when the bot stops go back to the
+    queue unsent at once (not after their 120 s lease), and the next start sends each
+    exactly once."""
+    telegram_ids = list(range(4801, 4813))
+    for telegram_id in telegram_ids:
+        fake_api.user(telegram_id)
+    slow = {"delivery_concurrency": 2, "rate_limit_per_second": 4.0}
+    async with delivering(migrated, **slow) as application:
+        sessions = sessions_of(application)
+        async with sessions() as session, session.begin():
+            ids = await add_clients(session, telegram_ids)
+            await add_due_schedules(session, list(ids.values()))
+        for _ in range(1000):  # at most 20 s for the first send
+            if fake_api.calls("sendMessage"):
+                break
+            await asyncio.sleep(0.02)
+    engine = create_engine(migrated.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    finally:
+        await engine.dispose()
+    waiting = [row for row in rows if row.status is OutboxStatus.PENDING]
+    assert waiting, "some rows were still queued when the bot stopped"
+    assert all(row.status in (OutboxStatus.PENDING, OutboxStatus.SENT) for row in rows)
+    assert all(row.claimed_by is None and row.attempts == 0 for row in waiting)
+    async with delivering(migrated) as application:
+        await wait_until_settled(sessions_of(application), len(telegram_ids), within=30)
+    chats = [int(call.chat_id) for call in fake_api.calls("sendMessage")]
+    assert sorted(chats) == sorted(telegram_ids)  # each once, none lost, none twice

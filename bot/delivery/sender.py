@@ -20,6 +20,7 @@ outcome with one log line:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -130,6 +131,10 @@ class Sender:
         self.instance = instance or instance_id()
         self._wakeup = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Claimed and rendered, waiting for a free slot: a claim takes a round more than
+        # the free slots, so a busy sender claims (a transaction, and rendering) once
+        # per round of sends instead of once per few freed slots. Handed back on stop.
+        self._ready: collections.deque[tuple[Delivery, Rendered | str | None]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         # Outcomes are written by one recorder task, many per transaction: one writer
@@ -164,6 +169,7 @@ class Sender:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        await self._hand_back_ready()
         if self._in_flight:
             wait = self._config.send_timeout + 1 if grace is None else grace
             _done, pending = await asyncio.wait(set(self._in_flight), timeout=wait)
@@ -184,17 +190,28 @@ class Sender:
         config = self._config
         refill_at = max(1, config.concurrency // 4)
         while not self._stopping:
+            self._start_ready()
             free = config.concurrency - len(self._in_flight)
             if free >= refill_at or (free > 0 and not self._in_flight):
                 try:
-                    await self._claim_and_send(free)
+                    await self._claim(free + config.concurrency)
                 except Exception:  # the database may be restarting: log, wait, try again
                     logger.exception("event=delivery.claim_failed instance=%s", self.instance)
+                self._start_ready()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), config.poll_seconds)
             self._wakeup.clear()
 
-    async def _claim_and_send(self, limit: int) -> None:
+    def _start_ready(self) -> None:
+        """Start sending claimed rows while there are free slots."""
+        while self._ready and len(self._in_flight) < self._config.concurrency:
+            delivery, rendered = self._ready.popleft()
+            task = asyncio.create_task(self._deliver(delivery, rendered))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+
+    async def _claim(self, limit: int) -> None:
+        """Claim and render up to ``limit`` due rows into the ready queue."""
         now = utcnow()
         lease = timedelta(seconds=self._config.lease_seconds)
         async with self._sessions() as session:
@@ -205,12 +222,28 @@ class Sender:
             if not batch:
                 return
             rendered = await self._render_all(session, batch)
-        for delivery in batch:
-            task = asyncio.create_task(self._deliver(delivery, rendered.get(delivery.id)))
-            self._in_flight.add(task)
-            task.add_done_callback(self._finished)
+        self._ready.extend((delivery, rendered.get(delivery.id)) for delivery in batch)
         if len(batch) == limit:
             self.wake()  # more may be due: claim again as soon as there is room
+
+    async def _hand_back_ready(self) -> None:
+        """Stopping: rows claimed but not yet sent go back to the queue at once (unsent,
+        no attempt counted), for this instance after a restart or another one now, not
+        after their lease. If the database is away, the lease brings them back."""
+        ready, self._ready = list(self._ready), collections.deque()
+        if not ready:
+            return
+        handed_back = [
+            self._retry(delivery, "sender stopped", 0, count_attempt=False)
+            for delivery, _rendered in ready
+        ]
+        for outcome in await asyncio.gather(*handed_back, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                logger.warning(
+                    "event=delivery.hand_back_failed instance=%s error=%s",
+                    self.instance,
+                    type(outcome).__name__,
+                )
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
