@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -87,19 +88,27 @@ def assert_lists_resources(text: str, locale: str, country: str | None = None) -
         assert line in text
 
 
+async def client_writes(
+    fake_api: FakeBotApi, bot: BotApplication, telegram_id: int, locale: str, text: str
+) -> tuple[int, Any]:
+    """A new client writes ``text``: the one reply is the calm opening with the crisis
+    lines of their language, and nothing follows. Returns (user id, the reply)."""
+    user_id = await add_client(bot, telegram_id)
+    client = fake_api.user(telegram_id, language_code=locale)
+    client.send(text)
+    reply = await client.expect_one()
+    assert reply.plain_text.startswith(CALM_OPENING[locale])
+    assert_lists_resources(reply.plain_text, locale)
+    await client.expect_nothing()
+    return user_id, reply
+
+
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 async def test_a_clients_crisis_message_gets_the_resources_at_once_and_a_flag(
     fake_api: FakeBotApi, bot: BotApplication, alerts: list, locale: str
 ):
-    user_id = await add_client(bot, 2001)
-    client = fake_api.user(2001, language_code=locale)
-    client.send(CRISIS[locale])
-    reply = await client.expect_one()
-    assert reply.plain_text.startswith(CALM_OPENING[locale])
-    assert_lists_resources(reply.plain_text, locale)
+    user_id, reply = await client_writes(fake_api, bot, 2001, locale, CRISIS[locale])
     assert "?" not in reply.plain_text  # asks nothing
-    await client.expect_nothing()
-
     (flag,) = await flags(bot, 1)
     assert (flag.user_id, flag.severity, flag.rule_id, flag.locale) == (
         user_id,
@@ -134,13 +143,7 @@ MODEL_ONLY = {
 async def test_a_message_only_the_model_catches_is_answered_and_flagged_medium(
     fake_api: FakeBotApi, bot: BotApplication, alerts: list, locale: str
 ):
-    user_id = await add_client(bot, 2013)
-    client = fake_api.user(2013, language_code=locale)
-    client.send(MODEL_ONLY[locale])
-    reply = await client.expect_one()
-    assert reply.plain_text.startswith(CALM_OPENING[locale])
-    assert_lists_resources(reply.plain_text, locale)
-    await client.expect_nothing()
+    user_id, _reply = await client_writes(fake_api, bot, 2013, locale, MODEL_ONLY[locale])
     (flag,) = await flags(bot, 1)
     assert (flag.user_id, flag.severity, flag.rule_id, flag.locale) == (
         user_id,
