@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot import yaml_text
 from bot.content.lessons import LessonId, describe
 
 
@@ -84,7 +85,7 @@ class ProgramFileError(ValueError):
 
 def parse_program(path: Path) -> Program:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_text.load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise ProgramFileError(f"cannot be read: {error}") from None
     except yaml.YAMLError as error:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot import yaml_text
 from bot.measures.model import Measure
 
 
@@ -28,7 +29,7 @@ def check_measures(directory: Path) -> tuple[dict[str, Measure], list[Problem]]:
     problems: list[Problem] = []
     for path in sorted(directory.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml_text.load(path.read_text(encoding="utf-8"))
             measure = Measure.model_validate(data)
         except yaml.YAMLError as error:
             problems.append(Problem(path, f"not valid YAML ({error.__class__.__name__})"))

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
+from bot import yaml_text
 from bot.domain.crisis import CrisisMatcher, Lexicon
 from bot.domain.crisis_model import CrisisModel
 from bot.domain.crisis_resources import CrisisResources
@@ -76,7 +77,7 @@ def load_resources(locales: Iterable[str], directory: Path = SAFETY_DIR) -> Cris
 
 def _validated(model: type[_Model], path: Path) -> _Model:
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = yaml_text.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise SafetyContentError(f"{path}: cannot be read: {error}") from None
     try:
