@@ -14,7 +14,7 @@ with the kind of each indirect warning sign), with its batches 2 and 3
 (``batch<n>_<locale>.yaml``; batch 3 written blind), both measured only, and a
 batch 4 when its files are there (written blind to measure the crisis model once,
 measured once; its misses were then read for the lexicon round of 2026-12-07, so it
-is no longer blind).
+is no longer blind) and a batch 5 (written blind after that round, to measure it).
 
 Every set can be measured with the lexicons alone or with the crisis model beside
 them (:func:`compare`).
@@ -131,8 +131,12 @@ SetName = Literal[
     "held-out (issue 16, batch 2, measured only)",
     "held-out (issue 16, batch 3, blind, measured only)",
     "held-out (issue 16, batch 4, no longer blind, measured only)",
+    "held-out (issue 16, batch 5, blind, measured only)",
 ]
 BATCH_4: SetName = "held-out (issue 16, batch 4, no longer blind, measured only)"
+BATCH_5: SetName = "held-out (issue 16, batch 5, blind, measured only)"
+#: The batches measured only where their files exist, by number.
+LATER_BATCHES: dict[SetName, int] = {BATCH_4: 4, BATCH_5: 5}
 
 
 def sentences_of(name: SetName, locale: str) -> LabelledSet:
@@ -144,8 +148,8 @@ def sentences_of(name: SetName, locale: str) -> LabelledSet:
         return load_held_out(locale)
     if name == "held-out (issue 16, batch 2, measured only)":
         return load_held_out(locale, batch=2)
-    if name == BATCH_4:
-        return load_held_out(locale, batch=4)
+    if name in LATER_BATCHES:
+        return load_held_out(locale, batch=LATER_BATCHES[name])
     return load_held_out(locale, batch=3)
 
 
@@ -241,8 +245,9 @@ def evaluate(
     are the lexicons' own (the model beside them is measured by :func:`compare`)."""
     matcher = matcher or lexicon_matcher()
     which: SetName = "held-out" if holdout else name  # type: ignore[assignment]
-    if which == BATCH_4:  # measured in the languages it was written in
-        locales = [locale for locale in locales if held_out_path(locale, 4).exists()]
+    if which in LATER_BATCHES:  # measured in the languages it was written in
+        batch = LATER_BATCHES[which]
+        locales = [locale for locale in locales if held_out_path(locale, batch).exists()]
     overall: dict[str, Tally] = {}
     by_category: dict[tuple[str, str], Tally] = {}
     for locale in locales:
@@ -280,10 +285,12 @@ DEVELOPMENT_SETS: tuple[SetName, ...] = (
     "held-out (issue 16, batch 2, measured only)",
     "held-out (issue 16, batch 3, blind, measured only)",
 )
-# Batch 4 is measured when its files exist; it is never a development set (the crisis
-# model's thresholds are chosen on DEVELOPMENT_SETS only).
-SETS: tuple[SetName, ...] = DEVELOPMENT_SETS + (
-    (BATCH_4,) if any(held_out_path(locale, 4).exists() for locale in SUPPORTED_LOCALES) else ()
+# Batches 4 and 5 are measured when their files exist; neither is a development set (the
+# crisis model's thresholds are chosen on DEVELOPMENT_SETS only).
+SETS: tuple[SetName, ...] = DEVELOPMENT_SETS + tuple(
+    name
+    for name, batch in LATER_BATCHES.items()
+    if any(held_out_path(locale, batch).exists() for locale in SUPPORTED_LOCALES)
 )
 
 
