@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.app import BotApplication
 from bot.db.models import (
@@ -172,3 +175,29 @@ async def safety_flags(bot: BotApplication, count: int) -> list[SafetyFlag]:
             break
         await asyncio.sleep(0.05)
     return rows
+
+
+@contextmanager
+def statements_run(
+    bot: BotApplication, by: Callable[[asyncio.Task[Any]], bool]
+) -> Iterator[list[str]]:
+    """SQL run while the block runs, by the asyncio tasks ``by`` accepts."""
+    seen: list[str] = []
+    engine = services_of(bot).engine.sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None and by(task):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def this_task() -> Callable[[asyncio.Task[Any]], bool]:
+    """For :func:`statements_run`: the statements of the task running now only."""
+    this = asyncio.current_task()
+    return lambda task: task is this

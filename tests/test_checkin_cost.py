@@ -5,12 +5,10 @@ per strategy or per day. (Throughput itself is measured in bench/, not here.)"""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.app import BotApplication
 from bot.checkins import streaks
@@ -24,6 +22,8 @@ from tests.checkin_helpers import (
     make_client,
     past_days,
     services_of,
+    statements_run,
+    this_task,
     today_in,
 )
 
@@ -32,26 +32,6 @@ from tests.checkin_helpers import (
 #: whether a nudge was queued. No nudge was queued, so none is withdrawn; the streak
 #: waits for the end of the check-in (or the sweep).
 STATEMENTS_PER_FIRST_ANSWER = 4
-
-
-@contextmanager
-def statements_run(
-    bot: BotApplication, by: Callable[[asyncio.Task[Any]], bool]
-) -> Iterator[list[str]]:
-    """SQL run while the block runs, by the asyncio tasks ``by`` accepts."""
-    seen: list[str] = []
-    engine = services_of(bot).engine.sync_engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        task = asyncio.current_task()
-        if task is not None and by(task):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def handling_an_update(task: asyncio.Task[Any]) -> bool:
@@ -121,8 +101,7 @@ async def test_one_upsert_stores_many_streaks_keeping_each_best(bot: BotApplicat
                 StreakState(user_id=rising, current=1, best=1, milestone=0, updated_at=now),
             ]
         )
-    this_test = asyncio.current_task()
-    with statements_run(bot, lambda task: task is this_test) as statements:
+    with statements_run(bot, this_task()) as statements:
         async with services_of(bot).sessions() as session, session.begin():
             stored = await streaks.recompute(session, [fresh, fell, rising], now=now, grace_days=1)
     upserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO STREAKS")]

@@ -4,14 +4,11 @@ statements for 3 rows or for 9; the measures' sent hook marks them all in one.""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.app import BotApplication
 from bot.db.base import utcnow
@@ -24,27 +21,10 @@ from bot.db.models import (
 from bot.delivery import RenderContext, SentContext
 from bot.lessons import delivery as lesson_delivery
 from bot.measures import delivery as measure_delivery
-from tests.checkin_helpers import make_client, services_of
+from tests.checkin_helpers import make_client, services_of, statements_run, this_task
 
 LESSONS = ("values", "problem-solving", "asking-for-support")
 FOCUS = 8  # the intake's choice item
-
-
-@contextmanager
-def statements_of_this_task(bot: BotApplication) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = services_of(bot).engine.sync_engine
-    this = asyncio.current_task()
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if asyncio.current_task() is this:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def _render_both_ways(
@@ -72,7 +52,7 @@ async def _render_both_ways(
         ]
         alone = [await render(context) for context in contexts]
         session.expunge_all()  # what the batch reads, it reads itself
-        with statements_of_this_task(bot) as statements:
+        with statements_run(bot, this_task()) as statements:
             batch = await prefetch(session, contexts)
             together = [await render(replace(c, prefetched=batch)) for c in contexts]
     return alone, together, statements
@@ -171,7 +151,7 @@ async def test_measures_prefetched_render_as_alone_in_two_queries_for_3_or_9(
         for n, (user_id, payload, _language) in enumerate(rows)
     ]
     async with services_of(bot).sessions() as session, session.begin():
-        with statements_of_this_task(bot) as statements:
+        with statements_run(bot, this_task()) as statements:
             await hook(session, sent)
     assert len(statements) == 1
     async with services_of(bot).sessions() as session:
