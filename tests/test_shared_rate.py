@@ -23,7 +23,11 @@ from tests.delivery_support import add_clients, most_in_any_window, most_in_any_
 from tests.test_delivery_instances import _at_least, bot_run, wait_for
 from tests.test_run_command import bot_environment
 
-PROMPTS = 900
+# About 25 s of a full outbox at RATE: under a loaded CI run (four workers on two cores)
+# the fake's server thread, which shares this process, stalls now and then, and a stretch
+# of 900 (15 s) left too few five-second windows without a stall (53.8/s measured once,
+# 57/s when the test runs alone).
+PROMPTS = 1500
 RATE = 60  # messages per second, for the three instances together
 FIRST_CLIENT = 50_000
 BEAT = 2.0  # seconds: SharedRate's heartbeat
