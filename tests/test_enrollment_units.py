@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 from datetime import UTC, datetime, time
 
@@ -111,12 +113,28 @@ def test_without_a_child_process_the_index_is_built_here(monkeypatch: pytest.Mon
     def no_child(*_args: object, **_kwargs: object) -> None:
         raise OSError("no processes left")
 
-    monkeypatch.setattr(timezones.subprocess, "run", no_child)
+    monkeypatch.setattr(timezones.subprocess, "Popen", no_child)
     timezones._build_city_index.cache_clear()
     try:
         assert timezones.city_index().search("Wien")[0].timezone == "Europe/Vienna"
     finally:
         timezones._build_city_index.cache_clear()
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no process priorities here")
+def test_the_child_builds_the_index_at_the_lowest_priority(monkeypatch: pytest.MonkeyPatch):
+    # Its two seconds of CPU must not slow the bot's first answers after a start.
+    seen: list[int] = []
+    set_priority = os.setpriority
+
+    def recording(which: int, pid: int, niceness: int) -> None:
+        set_priority(which, pid, niceness)
+        seen.append(os.getpriority(os.PRIO_PROCESS, pid))  # the running child's own niceness
+
+    monkeypatch.setattr(timezones.os, "setpriority", recording)
+    rows = pickle.loads(timezones._rows_from_child())
+    assert seen == [19]
+    assert timezones.CityIndex.from_rows(rows).search("Wien")[0].timezone == "Europe/Vienna"
 
 
 def test_location_lookup_is_offline_and_sane():
