@@ -12,16 +12,20 @@ bot that does only the Telegram part of an answer (bench/bare_button_bot.py) —
 PTB bot reaches before it stores anything — and, on each database, a minimal *storing*
 PTB bot (bench/storing_button_bot.py: one ORM lookup and one insert per press, then the
 same answer and edit). Between's target is 0.8 of the storing bot on each database.
+The storing bot and Between run in turn, once per round, for ``--rounds`` rounds:
+each figure is the median of its runs, the ratio to the storing bot the median of
+the rounds' ratios (one disturbed run on a shared machine does not decide it).
 
 ``--profile DIR`` runs Between under cProfile and writes ``DIR/<database>.prof``.
 
-Usage: python -m bench.checkins [--clients 400] [--profile DIR]
+Usage: python -m bench.checkins [--clients 400] [--rounds 3] [--profile DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -30,12 +34,15 @@ from sqlalchemy import insert, select
 
 from bench import storing_button_bot, updates
 from bench.common import (
+    ROUNDS,
     Figure,
     bot_environment,
+    paired_ratio,
     pinned,
     postgres_database,
     process,
     save,
+    spread,
     wait_for,
 )
 from bot import crypto
@@ -138,7 +145,7 @@ def bare(module: str, clients: int) -> float:
         return measure(command, bot_environment(fake, "sqlite://"), fake, clients)
 
 
-def run(clients: int, profile: Path | None = None) -> list[Figure]:
+def run(clients: int, profile: Path | None = None, rounds: int = ROUNDS) -> list[Figure]:
     # The yardsticks, in the same run and on the same fake: a bare PTB echo bot answering
     # as many messages sent at once (bench/updates.py measures it the same way), and a
     # bare PTB bot doing only the Telegram part of an answer (answer the press, edit).
@@ -162,55 +169,72 @@ def run(clients: int, profile: Path | None = None) -> list[Figure]:
             COMMAND,
         ),
     ]
-    peers: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        peer_url = f"sqlite+aiosqlite:///{Path(scratch) / 'peer.db'}"
-        peers["SQLite"] = storing(peer_url, clients)
-        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        sqlite_profile = profile / "sqlite.prof" if profile else None
+    # The storing bot and Between in turn, once per round: each ratio to the storing bot
+    # is the median over rounds of the pair measured together (bench.common.paired_ratio).
+    peers: dict[str, list[float]] = {}
+    answers: dict[str, list[float]] = {}
+    for round_number in range(rounds):
+        with tempfile.TemporaryDirectory() as scratch:
+            peer_url = f"sqlite+aiosqlite:///{Path(scratch) / 'peer.db'}"
+            peers.setdefault("SQLite", []).append(storing(peer_url, clients))
+            url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+            sqlite_profile = profile / "sqlite.prof" if profile and round_number == 0 else None
+            answers.setdefault("SQLite", []).append(between(url, clients, sqlite_profile))
+        with postgres_database() as postgres_url:
+            if postgres_url:
+                peers.setdefault("PostgreSQL", []).append(storing(postgres_url, clients))
+        with postgres_database() as postgres_url:
+            if postgres_url:
+                postgres_profile = (
+                    profile / "postgresql.prof" if profile and round_number == 0 else None
+                )
+                answers.setdefault("PostgreSQL", []).append(
+                    between(postgres_url, clients, postgres_profile)
+                )
+    for database, rates in answers.items():
         figures.append(
             Figure(
                 "checkins",
-                "answers, SQLite",
-                between(url, clients, sqlite_profile),
+                f"answers, {database}",
+                statistics.median(rates),
                 "answers/s",
                 COMMAND,
+                spread(rates),
             )
         )
-    with postgres_database() as postgres_url:
-        if postgres_url:
-            peers["PostgreSQL"] = storing(postgres_url, clients)
-    with postgres_database() as postgres_url:
-        if postgres_url:
-            postgres_profile = profile / "postgresql.prof" if profile else None
-            rate = between(postgres_url, clients, postgres_profile)
-            figures.append(Figure("checkins", "answers, PostgreSQL", rate, "answers/s", COMMAND))
-    for database, rate in peers.items():
+    for database, rates in peers.items():
         figures.append(
             Figure(
                 "checkins",
                 f"storing PTB bot (ORM lookup + insert), {database}",
-                rate,
+                statistics.median(rates),
                 "answers/s",
                 COMMAND,
+                spread(rates),
             )
         )
-    for figure in [f for f in figures if f.measure.startswith("answers")]:
-        database = figure.measure.removeprefix("answers, ")
-        yardsticks = [
-            ("bare echo", echo_rate, ""),
-            ("bare button bot", button_rate, ""),
-        ]
-        if database in peers:
-            yardsticks.append(("storing PTB bot", peers[database], " (target ≥ 0.8)"))
-        for yardstick, rate, target in yardsticks:
+    for database, rates in answers.items():
+        answered = statistics.median(rates)
+        for yardstick, rate in (("bare echo", echo_rate), ("bare button bot", button_rate)):
             figures.append(
                 Figure(
                     "checkins",
-                    f"{figure.measure} ÷ {yardstick}{target}",
-                    figure.value / rate,
+                    f"answers, {database} ÷ {yardstick}",
+                    answered / rate,
                     "ratio",
                     COMMAND,
+                )
+            )
+        if database in peers:
+            ratio, note = paired_ratio(rates, peers[database])
+            figures.append(
+                Figure(
+                    "checkins",
+                    f"answers, {database} ÷ storing PTB bot (target ≥ 0.8)",
+                    ratio,
+                    "ratio",
+                    COMMAND,
+                    note,
                 )
             )
     return figures
@@ -220,10 +244,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=400)
     parser.add_argument("--profile", type=Path, help="write cProfile output of Between here")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="each bot measured this often")
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    figures = run(args.clients, args.profile)
+    figures = run(args.clients, args.profile, args.rounds)
     for figure in figures:
         print(f"{figure.measure:<45} {figure.value:>10.2f} {figure.unit}")
     print(f"written to {save('checkins', figures)}")

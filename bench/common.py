@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -92,6 +93,27 @@ def print_figures(figures: list[Figure]) -> None:
     for figure in figures:
         note = f"  ({figure.note})" if figure.note else ""
         print(f"  {figure.measure:<52} {format_value(figure.value):>10} {figure.unit}{note}")
+
+
+#: Rounds of a comparison by default: each bot of it measured this many times, in turn.
+ROUNDS = 3
+
+
+def paired_ratio(values: list[float], yardsticks: list[float]) -> tuple[float, str]:
+    """The median of ``values[i] / yardsticks[i]`` (each pair measured in the same round,
+    one right after the other), and a note listing every round's ratio.
+
+    One run of a bot moved by half from the next on this shared machine; a pair taken in
+    turn shares the machine's state, and the median of three pairs is not thrown by one
+    disturbed run, where one pair or the best of several runs of one bot would be."""
+    ratios = [value / yardstick for value, yardstick in zip(values, yardsticks, strict=True)]
+    note = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return statistics.median(ratios), f"median of {len(ratios)} rounds: {note}"
+
+
+def spread(values: list[float]) -> str:
+    """Every run's figure, for a note: "412, 398, 455"."""
+    return ", ".join(format_value(value) for value in values)
 
 
 def bot_environment(fake: FakeBotApi, database_url: str, **extra: str) -> dict[str, str]:

@@ -2,28 +2,36 @@
 
 Each bot runs as its own process (as in production) and long-polls the in-process
 fake Bot API. Once it is polling, N messages are queued at once and the clock
-runs until N replies have reached the fake.
+runs until N replies have reached the fake. Every bot runs once per round, in
+turn, for ``--rounds`` rounds: each figure is the median of its runs, each ratio
+the median of the rounds' ratios (Between against the better echo bot of the same
+round), so one disturbed run on a shared machine does not decide it.
 
-Usage: python -m bench.updates [--updates 2000]
+Usage: python -m bench.updates [--updates 2000] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench.common import (
+    ROUNDS,
     Figure,
     bot_environment,
     command_line,
+    paired_ratio,
     pinned,
     postgres_database,
     print_figures,
     process,
     save,
+    spread,
     wait_for,
 )
 from bot.offline.fake_bot_api import FakeBotApi
@@ -51,48 +59,57 @@ def measure(
     return updates / seconds
 
 
-def run(updates: int) -> list[Figure]:
-    figures = []
+def run(updates: int, rounds: int = ROUNDS) -> list[Figure]:
+    """Every bot once per round, in turn; each ratio is the median over rounds of Between
+    against the better echo bot of the same round."""
     bare = [sys.executable, "-m", "bench.bare_echo_bot", "{url}", "{token}"]
-    for concurrency in (1, 16):
-        rate = measure(
-            [*bare, str(concurrency)], updates, lambda fake: bot_environment(fake, "sqlite://")
-        )
-        figures.append(
-            Figure(
-                "updates", f"bare PTB echo bot, {concurrency} at once", rate, "updates/s", COMMAND
-            )
-        )
     between = [sys.executable, "-m", "bot", "run", "--upgrade"]
-    with tempfile.TemporaryDirectory() as scratch:
-        sqlite_url = f"sqlite:///{Path(scratch) / 'bench.db'}"
-        rate = measure(between, updates, lambda fake: bot_environment(fake, sqlite_url))
-        figures.append(Figure("updates", "Between /help, SQLite", rate, "updates/s", COMMAND))
-    with postgres_database() as postgres_url:
-        if postgres_url:
-            rate = measure(between, updates, lambda fake: bot_environment(fake, postgres_url))
+    runs: dict[str, list[float]] = {}
+    for _round in range(rounds):
+        for concurrency in (1, 16):
+            rate = measure(
+                [*bare, str(concurrency)], updates, lambda fake: bot_environment(fake, "sqlite://")
+            )
+            runs.setdefault(f"bare PTB echo bot, {concurrency} at once", []).append(rate)
+        with tempfile.TemporaryDirectory() as scratch:
+            sqlite_url = f"sqlite:///{Path(scratch) / 'bench.db'}"
+            rate = measure(between, updates, partial(bot_environment, database_url=sqlite_url))
+            runs.setdefault("Between /help, SQLite", []).append(rate)
+        with postgres_database() as postgres_url:
+            if postgres_url:
+                rate = measure(
+                    between, updates, partial(bot_environment, database_url=postgres_url)
+                )
+                runs.setdefault("Between /help, PostgreSQL", []).append(rate)
+    figures = [
+        Figure("updates", name, statistics.median(rates), "updates/s", COMMAND, spread(rates))
+        for name, rates in runs.items()
+    ]
+    best_bare = [
+        max(pair) for pair in zip(*(runs[m] for m in runs if m.startswith("bare")), strict=True)
+    ]
+    for name, rates in runs.items():
+        if name.startswith("Between"):
+            ratio, note = paired_ratio(rates, best_bare)
             figures.append(
-                Figure("updates", "Between /help, PostgreSQL", rate, "updates/s", COMMAND)
+                Figure(
+                    "updates",
+                    f"{name} ÷ best bare (target ≥ 0.7)",
+                    ratio,
+                    "ratio",
+                    COMMAND,
+                    note,
+                )
             )
-    bare_rate = max(f.value for f in figures if f.measure.startswith("bare"))
-    for figure in [f for f in figures if f.measure.startswith("Between")]:
-        figures.append(
-            Figure(
-                "updates",
-                f"{figure.measure} ÷ best bare",
-                figure.value / bare_rate,
-                "ratio",
-                COMMAND,
-            )
-        )
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="each bot measured this often")
     args = parser.parse_args()
-    figures = run(args.updates)
+    figures = run(args.updates, args.rounds)
     print_figures(figures)
     print(f"written to {save('updates', figures)}")
 

@@ -7,7 +7,9 @@ import json
 import os
 from dataclasses import asdict
 
-from bench.common import ROOT, Figure, format_value, load, save
+import pytest
+
+from bench.common import ROOT, Figure, format_value, load, paired_ratio, save, spread
 from bench.run import BENCHMARKS, COMBINED, combine, render_table, written_since
 
 UPDATES = [
@@ -117,3 +119,14 @@ def test_every_benchmark_is_a_module_with_a_distinct_name():
     assert {"updates", "delivery", "crisis", "scale"} <= set(names)
     for benchmark in BENCHMARKS:
         assert (ROOT / (benchmark.module.replace(".", "/") + ".py")).is_file(), benchmark
+
+
+def test_a_ratio_is_the_median_of_the_rounds_ratios_each_against_its_own_round():
+    # Round 2's yardstick was disturbed (it ran at half speed): its ratio is an outlier,
+    # and the median of the paired ratios is not moved by it.
+    between = [300.0, 150.0, 330.0]
+    yardstick = [400.0, 100.0, 400.0]
+    ratio, note = paired_ratio(between, yardstick)
+    assert ratio == pytest.approx(0.825)  # of the ratios 0.75, 1.5 and 0.825
+    assert note == "median of 3 rounds: 0.75, 1.50, 0.82"
+    assert spread([412.3, 98.76, 1500.0]) == "412, 98.8, 1,500"
