@@ -18,6 +18,7 @@ from bot.db.models import OutboxMessage, OutboxStatus, Schedule, User, UserEvent
 from bot.db.session import create_engine, create_session_factory
 from bot.delivery import Rendered, SentContext, enqueue
 from bot.delivery import checkin_reminder as reminder
+from bot.observability.metrics import REGISTRY
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings
 from tests.checkin_helpers import edited
@@ -635,6 +636,12 @@ async def test_a_busy_sender_claims_once_per_round_of_sends_not_per_freed_slot(
     assert len(claimed) <= 12, claimed
 
 
+def sends_counted(outcome: str) -> float:
+    """``between_sends_total`` of check-in reminders with ``outcome``, in this process."""
+    labels = {"kind": reminder.KIND, "outcome": outcome}
+    return REGISTRY.get_sample_value("between_sends_total", labels) or 0.0
+
+
 async def test_stopping_hands_back_claimed_rows_not_yet_sent_and_a_restart_sends_them(
     fake_api: FakeBotApi, migrated: Settings
 ):
@@ -645,6 +652,7 @@ async def test_stopping_hands_back_claimed_rows_not_yet_sent_and_a_restart_sends
     for telegram_id in telegram_ids:
         fake_api.user(telegram_id)
     slow = {"delivery_concurrency": 2, "rate_limit_per_second": 4.0}
+    handed_back, rate_limited = sends_counted("handed_back"), sends_counted("rate_limited")
     async with delivering(migrated, **slow) as application:
         sessions = sessions_of(application)
         async with sessions() as session, session.begin():
@@ -664,6 +672,11 @@ async def test_stopping_hands_back_claimed_rows_not_yet_sent_and_a_restart_sends
     assert waiting, "some rows were still queued when the bot stopped"
     assert all(row.status in (OutboxStatus.PENDING, OutboxStatus.SENT) for row in rows)
     assert all(row.claimed_by is None and row.attempts == 0 for row in waiting)
+    # Operators read it as handed back, not as Telegram's rate limit.
+    given_back = [row for row in waiting if row.last_error == "sender stopped"]
+    assert given_back, "rows claimed a round ahead were handed back"
+    assert sends_counted("handed_back") - handed_back == len(given_back)
+    assert sends_counted("rate_limited") == rate_limited
     async with delivering(migrated) as application:
         await wait_until_settled(sessions_of(application), len(telegram_ids), within=30)
     chats = [int(call.chat_id) for call in fake_api.calls("sendMessage")]

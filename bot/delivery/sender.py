@@ -52,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 UNREACHABLE_EVENT = "unreachable"
 
+# A row given back unsent and without counting an attempt, because this sender could not
+# send it in time (its lease would end first) or is stopping: not Telegram's doing.
+HANDED_BACK = "handed_back"
+
 T = TypeVar("T")
 Write = Callable[[AsyncSession], Awaitable[T]]
 
@@ -234,7 +238,7 @@ class Sender:
         if not ready:
             return
         handed_back = [
-            self._retry(delivery, "sender stopped", 0, count_attempt=False)
+            self._retry(delivery, "sender stopped", 0, count_attempt=False, outcome=HANDED_BACK)
             for delivery, _rendered in ready
         ]
         for outcome in await asyncio.gather(*handed_back, return_exceptions=True):
@@ -411,7 +415,9 @@ class Sender:
         if left <= 0:
             # Too late to finish within the lease: another instance may take it over,
             # and two senders must never race for one row. Hand it back unsent.
-            await self._retry(delivery, "lease too short", 0, count_attempt=False)
+            await self._retry(
+                delivery, "lease too short", 0, count_attempt=False, outcome=HANDED_BACK
+            )
             return
         # The same check when the rate limiter's turn comes (after its spacing and any
         # 429 pause, which can be long): the first part is not sent past that moment.
@@ -451,10 +457,14 @@ class Sender:
                     **timeouts,
                 )
         except TooLateToSend:
-            await self._retry(delivery, "lease too short", 0, count_attempt=False)
+            await self._retry(
+                delivery, "lease too short", 0, count_attempt=False, outcome=HANDED_BACK
+            )
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
-            await self._retry(delivery, "RetryAfter", seconds, count_attempt=False)
+            await self._retry(
+                delivery, "RetryAfter", seconds, count_attempt=False, outcome="rate_limited"
+            )
         except Forbidden as error:
             await self._unreachable(delivery, error.message)
         except BadRequest as error:  # a NetworkError to PTB, but asking again won't help
@@ -469,7 +479,7 @@ class Sender:
                     self._config.retry_base_seconds,
                     self._config.retry_max_seconds,
                 )
-                await self._retry(delivery, reason, wait, count_attempt=True)
+                await self._retry(delivery, reason, wait, count_attempt=True, outcome="retry")
         except TelegramError as error:
             await self._fail(delivery, f"{type(error).__name__}: {error.message}")
         else:
@@ -493,8 +503,16 @@ class Sender:
         self._log(delivery, "sent", message_id=message_id)
 
     async def _retry(
-        self, delivery: Delivery, reason: str, seconds: float, *, count_attempt: bool
+        self,
+        delivery: Delivery,
+        reason: str,
+        seconds: float,
+        *,
+        count_attempt: bool,
+        outcome: str,
     ) -> None:
+        """Back to the queue, due in ``seconds``; ``outcome`` is what the log and the
+        sends metric call it (``retry``, ``rate_limited`` or ``handed_back``)."""
         now = utcnow()
 
         async def write(session: AsyncSession) -> None:
@@ -510,7 +528,6 @@ class Sender:
             )
 
         await self._write(write)
-        outcome = "rate_limited" if not count_attempt else "retry"
         self._log(delivery, outcome, error=reason.split(":", 1)[0], wait=f"{seconds:.1f}")
 
     async def _fail(self, delivery: Delivery, reason: str) -> None:
