@@ -279,19 +279,26 @@ def _row(locale: str, category: str, tally: Tally) -> str:
     )
 
 
+def _batch_exists(batch: int) -> bool:
+    return any(held_out_path(locale, batch).exists() for locale in SUPPORTED_LOCALES)
+
+
+#: Later batches that have been read for a round (their misses studied): development sets
+#: now, on which the crisis model's thresholds are chosen too. A batch written blind after
+#: the last round goes into LATER_BATCHES only: measured, never chosen on.
+READ_BATCHES: tuple[SetName, ...] = (BATCH_4, BATCH_5)
 DEVELOPMENT_SETS: tuple[SetName, ...] = (
     "labelled",
     "held-out",
     "held-out (issue 16)",
     "held-out (issue 16, batch 2, measured only)",
     "held-out (issue 16, batch 3, blind, measured only)",
+    *(name for name in READ_BATCHES if _batch_exists(LATER_BATCHES[name])),
 )
-# Batches 4 and 5 are measured when their files exist; neither is a development set (the
-# crisis model's thresholds are chosen on DEVELOPMENT_SETS only).
 SETS: tuple[SetName, ...] = DEVELOPMENT_SETS + tuple(
     name
     for name, batch in LATER_BATCHES.items()
-    if any(held_out_path(locale, batch).exists() for locale in SUPPORTED_LOCALES)
+    if name not in DEVELOPMENT_SETS and _batch_exists(batch)
 )
 
 
