@@ -38,12 +38,12 @@ CRISIS_KINDS = frozenset({"explicit", "indirect"})
 
 # Chosen on the corpus and the development sets (docs/safety.md): no neutral sentence
 # of any development set flagged, at most one in eight figurative ones.
-THRESHOLDS = {"en": 0.91, "de": 0.91, "es": 0.93}
+THRESHOLDS = {"en": 0.86, "de": 0.85, "es": 0.87}
 
 SEED = 16
-EPOCHS = 30
+EPOCHS = 15
 LEARNING_RATE = 0.5
-L2 = 0.003
+L2 = 0.005
 MIN_SENTENCES = 3  # a feature seen in one or two sentences only is those sentences, not language
 PRUNE_BELOW = 0.3
 DIGITS = 4
