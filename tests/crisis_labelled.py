@@ -14,7 +14,8 @@ with the kind of each indirect warning sign), with its batches 2 and 3
 (``batch<n>_<locale>.yaml``; batch 3 written blind), both measured only, and a
 batch 4 when its files are there (written blind to measure the crisis model once,
 measured once; its misses were then read for the lexicon round of 2026-12-07, so it
-is no longer blind) and a batch 5 (written blind after that round, to measure it).
+is no longer blind) and a batch 5 (written blind after that round, measured once, then
+read for the lexicon and corpus round of 2026-12-07 (round 6): no longer blind either).
 
 Every set can be measured with the lexicons alone or with the crisis model beside
 them (:func:`compare`).
@@ -131,10 +132,10 @@ SetName = Literal[
     "held-out (issue 16, batch 2, measured only)",
     "held-out (issue 16, batch 3, blind, measured only)",
     "held-out (issue 16, batch 4, no longer blind, measured only)",
-    "held-out (issue 16, batch 5, blind, measured only)",
+    "held-out (issue 16, batch 5, no longer blind, measured only)",
 ]
 BATCH_4: SetName = "held-out (issue 16, batch 4, no longer blind, measured only)"
-BATCH_5: SetName = "held-out (issue 16, batch 5, blind, measured only)"
+BATCH_5: SetName = "held-out (issue 16, batch 5, no longer blind, measured only)"
 #: The batches measured only where their files exist, by number.
 LATER_BATCHES: dict[SetName, int] = {BATCH_4: 4, BATCH_5: 5}
 
@@ -278,19 +279,26 @@ def _row(locale: str, category: str, tally: Tally) -> str:
     )
 
 
+def _batch_exists(batch: int) -> bool:
+    return any(held_out_path(locale, batch).exists() for locale in SUPPORTED_LOCALES)
+
+
+#: Later batches that have been read for a round (their misses studied): development sets
+#: now, on which the crisis model's thresholds are chosen too. A batch written blind after
+#: the last round goes into LATER_BATCHES only: measured, never chosen on.
+READ_BATCHES: tuple[SetName, ...] = (BATCH_4, BATCH_5)
 DEVELOPMENT_SETS: tuple[SetName, ...] = (
     "labelled",
     "held-out",
     "held-out (issue 16)",
     "held-out (issue 16, batch 2, measured only)",
     "held-out (issue 16, batch 3, blind, measured only)",
+    *(name for name in READ_BATCHES if _batch_exists(LATER_BATCHES[name])),
 )
-# Batches 4 and 5 are measured when their files exist; neither is a development set (the
-# crisis model's thresholds are chosen on DEVELOPMENT_SETS only).
 SETS: tuple[SetName, ...] = DEVELOPMENT_SETS + tuple(
     name
     for name, batch in LATER_BATCHES.items()
-    if any(held_out_path(locale, batch).exists() for locale in SUPPORTED_LOCALES)
+    if name not in DEVELOPMENT_SETS and _batch_exists(batch)
 )
 
 

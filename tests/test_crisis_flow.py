@@ -135,7 +135,7 @@ async def test_a_clients_crisis_message_gets_the_resources_at_once_and_a_flag(
 MODEL_ONLY = {
     "en": "i won't be a problem for much longer",
     "de": "ich mag nicht mehr leben",
-    "es": "esto no va a parar y no lo soporto",
+    "es": "esta vida ya no es para mí",
 }
 
 

@@ -38,14 +38,14 @@ CRISIS_KINDS = frozenset({"explicit", "indirect"})
 
 # Chosen on the corpus and the development sets (docs/safety.md): no neutral sentence
 # of any development set flagged, at most one in eight figurative ones.
-THRESHOLDS = {"en": 0.88, "de": 0.86, "es": 0.91}
+THRESHOLDS = {"en": 0.86, "de": 0.85, "es": 0.87}
 
 SEED = 16
-EPOCHS = 30
+EPOCHS = 15
 LEARNING_RATE = 0.5
-L2 = 0.001
-MIN_SENTENCES = 2  # a feature seen in one sentence only is that sentence, not language
-PRUNE_BELOW = 0.01
+L2 = 0.005
+MIN_SENTENCES = 3  # a feature seen in one or two sentences only is those sentences, not language
+PRUNE_BELOW = 0.3
 DIGITS = 4
 
 
