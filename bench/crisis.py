@@ -9,7 +9,8 @@ set and the held-out set written for issue 16 (the same figures
 written blind; both measured only, never asserted) and batch 4 when its files
 are in tests/data/crisis_heldout (written blind, measured once, then read for the
 lexicon round of 2026-12-07: no longer blind), and batch 5 likewise (written blind
-after that round, measured once, then read for round 6: no longer blind).
+after that round, measured once, then read for round 6: no longer blind), and
+batch 6 (written blind during round 6, measured once after it: docs/safety.md).
 These tables are the lexicons alone; then, per set, the lexicons alone beside
 the lexicons with the crisis model (bot/domain/crisis_model.py), as the bot runs
 them. Last, the time one check takes on a message of ordinary length and on one

@@ -133,11 +133,14 @@ SetName = Literal[
     "held-out (issue 16, batch 3, blind, measured only)",
     "held-out (issue 16, batch 4, no longer blind, measured only)",
     "held-out (issue 16, batch 5, no longer blind, measured only)",
+    "held-out (issue 16, batch 6, blind, measured only)",
 ]
 BATCH_4: SetName = "held-out (issue 16, batch 4, no longer blind, measured only)"
 BATCH_5: SetName = "held-out (issue 16, batch 5, no longer blind, measured only)"
+#: Written blind after round 6 of the lexicons and the model (2026-12-07), measured once.
+BATCH_6: SetName = "held-out (issue 16, batch 6, blind, measured only)"
 #: The batches measured only where their files exist, by number.
-LATER_BATCHES: dict[SetName, int] = {BATCH_4: 4, BATCH_5: 5}
+LATER_BATCHES: dict[SetName, int] = {BATCH_4: 4, BATCH_5: 5, BATCH_6: 6}
 
 
 def sentences_of(name: SetName, locale: str) -> LabelledSet:
