@@ -130,7 +130,7 @@ SetName = Literal[
     "held-out",
     "held-out (issue 16)",
     "held-out (issue 16, batch 2, measured only)",
-    "held-out (issue 16, batch 3, blind, measured only)",
+    "held-out (issue 16, batch 3, no longer blind, measured only)",
     "held-out (issue 16, batch 4, no longer blind, measured only)",
     "held-out (issue 16, batch 5, no longer blind, measured only)",
     "held-out (issue 16, batch 6, blind, measured only)",
@@ -295,7 +295,7 @@ DEVELOPMENT_SETS: tuple[SetName, ...] = (
     "held-out",
     "held-out (issue 16)",
     "held-out (issue 16, batch 2, measured only)",
-    "held-out (issue 16, batch 3, blind, measured only)",
+    "held-out (issue 16, batch 3, no longer blind, measured only)",
     *(name for name in READ_BATCHES if _batch_exists(LATER_BATCHES[name])),
 )
 SETS: tuple[SetName, ...] = DEVELOPMENT_SETS + tuple(
