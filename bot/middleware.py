@@ -12,7 +12,7 @@ from bot.callbacks import answers_a_question
 from bot.context import BotContext
 from bot.db.base import utcnow
 from bot.db.session import reader
-from bot.users import find_by_telegram_id
+from bot.users import read_sender
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +24,8 @@ async def identify_user(update: Update, context: BotContext) -> None:
         return
     # Once per update: handlers use ``context.user_record`` (a read outside a
     # transaction; a handler that writes reads what it needs again in its own).
-    async with context.services.sessions(bind=reader(context.services.engine)) as session:
-        context.user_record = await find_by_telegram_id(session, sender.id)
+    async with reader(context.services.engine).connect() as connection:
+        context.user_record = await read_sender(connection, sender.id)
     chosen = context.user_record.locale if context.user_record else None
     context.use_locale(context.services.catalogs.resolve(chosen, sender.language_code))
     await _count(sender.id, update, context)
