@@ -8,8 +8,8 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from bot.db.models import User
 
-# Built once: every update runs it, and building a statement and its cache key costs
-# more CPU than the lookup itself (bench/checkins.py).
+# Built once: building a statement and its cache key costs more CPU than the lookup
+# itself (bench/checkins.py). In a session, for a handler that writes to the user.
 _BY_TELEGRAM_ID = select(User).where(User.telegram_id == bindparam("telegram_id"))
 
 

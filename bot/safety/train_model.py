@@ -24,9 +24,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot import yaml_text
 from bot.domain.crisis_model import CrisisModel, features, scale, sigmoid
 from bot.safety.content import MODEL_DIR, SAFETY_DIR
 from bot.settings import SUPPORTED_LOCALES
@@ -36,8 +36,9 @@ Kind = Literal["explicit", "indirect", "figurative", "neutral", "hard", "distres
 Sign = Literal["passive_death_wish", "burden", "entrapment", "finality", "preparatory", "farewell"]
 CRISIS_KINDS = frozenset({"explicit", "indirect"})
 
-# Chosen on the corpus and the development sets (docs/safety.md): no neutral sentence
-# of any development set flagged, at most one in eight figurative ones.
+# Chosen on the corpus (cross-validated) and the development sets by the rule in
+# docs/safety.md (round 6): the model adds no neutral sentence to any development set and
+# at most one figurative in eight (python -m bench.crisis_thresholds).
 THRESHOLDS = {"en": 0.86, "de": 0.85, "es": 0.87}
 
 SEED = 16
@@ -76,7 +77,7 @@ class Corpus(BaseModel):
 
 def load_corpus(locale: str, directory: Path = CORPUS_DIR) -> Corpus:
     path = directory / f"{locale}.yaml"
-    corpus = Corpus.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    corpus = Corpus.model_validate(yaml_text.load(path.read_text(encoding="utf-8")))
     if corpus.locale != locale:
         raise ValueError(f"{path} says locale {corpus.locale}")
     return corpus
