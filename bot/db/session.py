@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.db.sqlite_driver import one_hop_dbapi
 
+#: How long a writer waits for SQLite's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
 
 def create_engine(database_url: str, **options: Any) -> AsyncEngine:
     """An engine tuned for the backend: WAL and a busy timeout on SQLite."""
@@ -30,8 +33,10 @@ def create_engine(database_url: str, **options: Any) -> AsyncEngine:
         options.setdefault("pool_reset_on_return", None)
         if make_url(database_url).get_driver_name() == "aiosqlite":
             # One hand-off to aiosqlite's thread per statement instead of three or four.
-            options.setdefault("module", one_hop_dbapi())
-        engine = create_async_engine(database_url, connect_args={"timeout": 30}, **options)
+            options.setdefault("module", one_hop_dbapi(SQLITE_BUSY_TIMEOUT_SECONDS))
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **options
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # Recycled hourly for servers and proxies that close idle connections.
@@ -101,7 +106,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # second writer wait instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
