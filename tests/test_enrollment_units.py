@@ -149,3 +149,29 @@ def test_local_time_and_place_in_the_users_language():
     assert timezones.local_time("America/New_York", "en", noon_utc) == "7:00\u202fAM"
     assert timezones.zone_label("Europe/Vienna", "de") == "Wien"
     assert timezones.zone_label("America/New_York", "es") == "Nueva York"
+
+
+def test_at_start_only_the_childs_output_is_read_and_the_index_is_built_on_first_use(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # The bot's own CPU at start goes to its first updates: warm_up runs the child and
+    # keeps its output; the first search turns it into the index, with no second child.
+    timezones._build_city_index.cache_clear()
+    try:
+        timezones._prefetch()
+        assert len(timezones._prefetched) == 1
+        assert timezones._build_city_index.cache_info().currsize == 0  # not built yet
+
+        def no_child(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("a second child process")
+
+        def not_here() -> None:
+            raise AssertionError("built in this process")
+
+        monkeypatch.setattr(timezones.subprocess, "Popen", no_child)
+        monkeypatch.setattr(timezones, "_city_index_from_geonames", not_here)
+        assert timezones.city_index().search("Wien")[0].timezone == "Europe/Vienna"
+        assert timezones._prefetched == []  # the bytes are let go once parsed
+    finally:
+        timezones._prefetched.clear()
+        timezones._build_city_index.cache_clear()
