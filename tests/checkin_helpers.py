@@ -11,7 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import users
 from bot.app import BotApplication
 from bot.db.models import (
     Checkin,
@@ -181,7 +183,8 @@ async def safety_flags(bot: BotApplication, count: int) -> list[SafetyFlag]:
 def statements_run(
     bot: BotApplication, by: Callable[[asyncio.Task[Any]], bool]
 ) -> Iterator[list[str]]:
-    """SQL run while the block runs, by the asyncio tasks ``by`` accepts."""
+    """SQL run while the block runs, by the asyncio tasks ``by`` accepts (the sender's
+    lookup that ``bot.users`` asks of asyncpg directly, past SQLAlchemy, included)."""
     seen: list[str] = []
     engine = services_of(bot).engine.sync_engine
 
@@ -190,10 +193,18 @@ def statements_run(
         if task is not None and by(task):
             seen.append(statement)
 
+    fetch = users._fetch_with_asyncpg
+
+    async def fetch_recorded(connection: AsyncConnection, telegram_id: int) -> Any:
+        record(None, None, users._compiled_for(connection.dialect)[0])
+        return await fetch(connection, telegram_id)
+
     event.listen(engine, "before_cursor_execute", record)
+    users._fetch_with_asyncpg = fetch_recorded  # type: ignore[assignment]
     try:
         yield seen
     finally:
+        users._fetch_with_asyncpg = fetch
         event.remove(engine, "before_cursor_execute", record)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bot.db.models import Role, User, UserStatus
 from bot.db.session import create_engine, create_session_factory, reader
@@ -64,5 +64,33 @@ async def test_the_sender_read_without_a_session_is_the_record_a_session_reads(
             UserStatus.ONBOARDING,
             "Europe/Vienna",
         )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_the_server_dropped_costs_no_lookup(migrated: Settings):
+    # On PostgreSQL the sender is read with asyncpg itself: a pooled connection whose
+    # server process is gone (a restart, a proxy's timeout) is replaced and the read
+    # asked again, not failed. (On SQLite there is no server to lose.)
+    if not migrated.database_url.startswith("postgresql"):
+        return
+    engine = create_engine(migrated.database_url, pool_size=1, max_overflow=0)
+    try:
+        sessions = create_session_factory(engine)
+        async with sessions() as session, session.begin():
+            session.add(User(telegram_id=9_100_200_400, role=Role.CLIENT, locale="es"))
+        async with reader(engine).connect() as connection:
+            backend = await connection.scalar(text("SELECT pg_backend_pid()"))
+        other = create_engine(migrated.database_url)
+        try:
+            async with other.connect() as killer:
+                await killer.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+        finally:
+            await other.dispose()
+        async with reader(engine).connect() as connection:  # the pool's only connection
+            sender = await read_sender(connection, 9_100_200_400)
+            replaced = await connection.scalar(text("SELECT pg_backend_pid()"))
+        assert sender is not None and (sender.role, sender.locale) == (Role.CLIENT, "es")
+        assert replaced != backend
     finally:
         await engine.dispose()
