@@ -209,23 +209,36 @@ async def answer(
         goal = plan.goals.get(ident) or await core.user_goal(session, user_id, ident)
         if goal is None:
             return REFUSED
-        recorded = await core.rate_goal(session, checkin, goal, value, now=now)
+        step = f"goal:{goal.id}"
+        open_question = checkin.step == step
+        recorded = await core.rate_goal(
+            session,
+            checkin,
+            goal,
+            value,
+            now=now,
+            next_step=plan.after(step) if open_question else None,
+        )
         logger.info(
             "event=checkin.rated checkin_id=%s goal_id=%s outcome=%s",
             checkin.id,
             goal.id,
             recorded.outcome,
         )
-        after = await _after_answer(session, checkin, plan, f"goal:{goal.id}", recorded, now, rules)
+        after = await _after_answer(
+            session, checkin, plan, step, open_question, recorded, now, rules
+        )
         low = recorded.low_twice and recorded.outcome != "same"
         return replace(after, low_twice=True) if low else after
     if press.op == Op.STRATEGY and ident is not None and value in (0, 1):
         strategy = await core.user_strategy(session, user_id, ident)
         if strategy is None:
             return REFUSED
+        step = f"strategy:{strategy.id}"
+        open_question = checkin.step == step
         recorded = await core.answer_strategy(session, checkin, strategy.id, bool(value), now=now)
         return await _after_answer(
-            session, checkin, plan, f"strategy:{strategy.id}", recorded, now, rules
+            session, checkin, plan, step, open_question, recorded, now, rules
         )
     if press.op == Op.NO_NOTE:
         if checkin.step == core.NOTE:
@@ -240,24 +253,27 @@ async def _after_answer(
     checkin: Checkin,
     plan: Plan,
     step: str,
+    answered_open_question: bool,
     recorded: core.Recorded,
     now: datetime,
     rules: Rules,
 ) -> Outcome:
-    """After an answer: the next question (the same answer again: only a toast)."""
+    """After an answer to ``step`` (the open question, or an earlier one changed): the
+    next question (the same answer again: only a toast)."""
     user_id, day = checkin.user_id, checkin.local_date
-    answered_open_question = checkin.step == step
     if recorded.outcome == "same" and not answered_open_question:
         # A double tap or a redelivered press. (The same answer to the open question is
         # someone who went Back and kept their answer: it moves on, writing nothing.)
         return Outcome(toast=Toast.ALREADY_NOTED, user_id=user_id, local_date=day)
-    if answered_open_question:
-        checkin.step = plan.after(step)
-    if recorded.first_answer or answered_open_question:
-        # The check-in written once (before the thanks reads the streak's days).
-        nudged = await core.save_progress(session, checkin, now=now)
-        if recorded.first_answer and nudged:
-            await core.withdraw_nudge(session, checkin.id, now=now)
+    nudged = recorded.nudged  # the progress written with the answer (PostgreSQL)
+    if nudged is None:
+        if answered_open_question:
+            checkin.step = plan.after(step)
+        if recorded.first_answer or answered_open_question:
+            # The check-in written once (before the thanks reads the streak's days).
+            nudged = await core.save_progress(session, checkin, now=now)
+    if recorded.first_answer and nudged:
+        await core.withdraw_nudge(session, checkin.id, now=now)
     # The day now counts for the streak: recomputed by the thanks below at the end of
     # the check-in, or, if the client stops before it, by the next sweep
     # (``delivery.refresh_streaks``); /progress recomputes a streak the sweep has not yet.

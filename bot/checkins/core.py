@@ -11,12 +11,12 @@ inside the window replaces the value and, for ratings, writes a ``RatingChange``
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, func, inspect, select, update
+from sqlalchemy import Insert, Update, bindparam, exists, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -428,6 +428,9 @@ class Recorded:
     outcome: str
     first_answer: bool = False  # this answer made the day count (status ANSWERED)
     low_twice: bool = False  # two very low ratings of this goal in a row
+    # Written with the answer itself (PostgreSQL): the check-in's progress, and whether a
+    # nudge was queued for it (see ``save_progress``). None: not written yet.
+    nudged: bool | None = None
 
 
 async def _first_answer(checkin: Checkin, now: datetime) -> bool:
@@ -448,48 +451,140 @@ def _rating_insert(dialect: str) -> Insert:
 
 
 async def rate_goal(
-    session: AsyncSession, checkin: Checkin, goal: Goal, value: int, *, now: datetime
+    session: AsyncSession,
+    checkin: Checkin,
+    goal: Goal,
+    value: int,
+    *,
+    now: datetime,
+    next_step: str | None = None,
 ) -> Recorded:
-    """Record (or change) the 0–10 rating of ``goal`` in ``checkin``. Does not commit."""
+    """Record (or change) the 0–10 rating of ``goal`` in ``checkin``. Does not commit.
+
+    ``next_step``: the question to open if this one was the open question. On
+    PostgreSQL a new rating and the check-in's progress (answered, the next step) are
+    then written in one statement, and the result says so (``nudged`` is set); else the
+    caller writes the progress with ``save_progress``."""
     if not 0 <= value <= 10:
         raise ValueError("a rating is 0..10")
-    inserted = await session.execute(
-        _rating_insert(session.get_bind().dialect.name),
-        {
-            "checkin_id": checkin.id,
-            "goal_id": goal.id,
-            "user_id": checkin.user_id,
-            "local_date": checkin.local_date,
-            "goal_version": goal.version,
-            "value": value,
-            "answered_at": now,
-        },
-    )
-    # The row count, not RETURNING: on SQLite a result to fetch is one more hop to
-    # aiosqlite's thread.
-    if inserted.rowcount == 1:  # type: ignore[attr-defined]
-        outcome = "new"
+    rating = {
+        "checkin_id": checkin.id,
+        "goal_id": goal.id,
+        "user_id": checkin.user_id,
+        "local_date": checkin.local_date,
+        "goal_version": goal.version,
+        "value": value,
+        "answered_at": now,
+    }
+    progress = _progress_of_new_answer(checkin, next_step, now)
+    first = checkin.status is CheckinStatus.OPEN
+    dialect = session.get_bind().dialect.name
+    if progress and dialect == "postgresql":
+        written = await session.execute(
+            _rating_with_progress(tuple(progress)),
+            {
+                **{f"rating_{name}": value for name, value in rating.items()},
+                "checkin_id": checkin.id,
+                "new_updated_at": now,
+                **{f"new_{key}": value for key, value in progress.items()},
+            },
+        )
+        row = written.first()
+        if row is not None:  # new: the rating and the check-in's progress are written
+            for key, written_value in (*progress.items(), ("updated_at", now)):
+                set_committed_value(checkin, key, written_value)
+            set_committed_value(checkin, "nudged_at", row.nudged_at)
+            recorded = await _low_twice(session, checkin, goal, value, Recorded("new", first))
+            return replace(recorded, nudged=row.nudged_at is not None)
+        outcome = await _rated_before(session, checkin, goal, value, now)
     else:
-        rating = await session.scalar(
-            select(GoalRating).where(
-                GoalRating.checkin_id == checkin.id, GoalRating.goal_id == goal.id
-            )
-        )
-        assert rating is not None
-        if rating.value == value:
-            return Recorded("same")
-        session.add(
-            RatingChange(
-                rating_id=rating.id, previous_value=rating.value, new_value=value, changed_at=now
-            )
-        )
-        rating.value = value
-        rating.goal_version = goal.version
-        rating.answered_at = now
-        outcome = "changed"
+        inserted = await session.execute(_rating_insert(dialect), rating)
+        # The row count, not RETURNING: on SQLite a result to fetch is one more hop to
+        # aiosqlite's thread.
+        if inserted.rowcount == 1:  # type: ignore[attr-defined]
+            outcome = "new"
+        else:
+            outcome = await _rated_before(session, checkin, goal, value, now)
+    if outcome == "same":
+        return Recorded("same")
     first = await _first_answer(checkin, now)
+    return await _low_twice(session, checkin, goal, value, Recorded(outcome, first))
+
+
+def _progress_of_new_answer(
+    checkin: Checkin, next_step: str | None, now: datetime
+) -> dict[str, Any]:
+    """What a new answer changes on its check-in (``save_progress``'s columns)."""
+    progress: dict[str, Any] = {}
+    if checkin.status is CheckinStatus.OPEN:
+        progress.update(status=CheckinStatus.ANSWERED, answered_at=now)
+    if next_step is not None:
+        progress["step"] = next_step
+    return progress
+
+
+@cache
+def _rating_with_progress(keys: tuple[str, ...]) -> Update:
+    """PostgreSQL: the rating's INSERT (ignoring one already there) and, only if it
+    inserted, the check-in's UPDATE of the columns ``keys``, in one statement (one round
+    trip fewer per answered press); returns the check-in's ``nudged_at`` when both
+    were written, no row when the rating was there already."""
+    ratings = table_of(GoalRating)
+    rated = (
+        insert_for("postgresql", ratings)
+        .values({name: bindparam(f"rating_{name}") for name in _RATING_FIELDS})
+        .on_conflict_do_nothing(index_elements=["checkin_id", "goal_id"])
+        .returning(ratings.c.id)
+        .cte("rated")
+    )
+    table = table_of(Checkin)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("checkin_id"), exists(select(rated.c.id)))
+        .values({key: bindparam(f"new_{key}") for key in (*keys, "updated_at")})
+        .returning(table.c.nudged_at)
+    )
+
+
+_RATING_FIELDS = (
+    "checkin_id",
+    "goal_id",
+    "user_id",
+    "local_date",
+    "goal_version",
+    "value",
+    "answered_at",
+)
+
+
+async def _rated_before(
+    session: AsyncSession, checkin: Checkin, goal: Goal, value: int, now: datetime
+) -> str:
+    """The goal was rated in this check-in already: ``same``, or the rating changed
+    (the change recorded)."""
+    rating = await session.scalar(
+        select(GoalRating).where(GoalRating.checkin_id == checkin.id, GoalRating.goal_id == goal.id)
+    )
+    assert rating is not None
+    if rating.value == value:
+        return "same"
+    session.add(
+        RatingChange(
+            rating_id=rating.id, previous_value=rating.value, new_value=value, changed_at=now
+        )
+    )
+    rating.value = value
+    rating.goal_version = goal.version
+    rating.answered_at = now
+    return "changed"
+
+
+async def _low_twice(
+    session: AsyncSession, checkin: Checkin, goal: Goal, value: int, recorded: Recorded
+) -> Recorded:
+    """``recorded``, saying whether this and the goal's previous rating are both very low."""
     if value > LOW_RATING:  # not low: no need to look at the one before
-        return Recorded(outcome, first_answer=first)
+        return recorded
     previous = await session.scalar(
         select(GoalRating.value)
         .where(
@@ -502,7 +597,7 @@ async def rate_goal(
         .order_by(GoalRating.local_date.desc())
         .limit(1)
     )
-    return Recorded(outcome, first_answer=first, low_twice=two_low_in_a_row(previous, value))
+    return replace(recorded, low_twice=two_low_in_a_row(previous, value))
 
 
 async def answer_strategy(
