@@ -477,16 +477,16 @@ async def rate_goal(
         "answered_at": now,
     }
     progress = _progress_of_new_answer(checkin, next_step, now)
-    first = checkin.status is CheckinStatus.OPEN
     dialect = session.get_bind().dialect.name
     if progress and dialect == "postgresql":
+        first = checkin.status is CheckinStatus.OPEN  # before the write changes it
         written = await session.execute(
             _rating_with_progress(tuple(progress)),
             {
-                **{f"rating_{name}": value for name, value in rating.items()},
+                **{f"rating_{name}": given for name, given in rating.items()},
                 "checkin_id": checkin.id,
                 "new_updated_at": now,
-                **{f"new_{key}": value for key, value in progress.items()},
+                **{f"new_{key}": changed for key, changed in progress.items()},
             },
         )
         row = written.first()
