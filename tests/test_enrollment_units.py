@@ -156,6 +156,10 @@ def test_at_start_only_the_childs_output_is_read_and_the_index_is_built_on_first
 ):
     # The bot's own CPU at start goes to its first updates: warm_up runs the child and
     # keeps its output; the first search turns it into the index, with no second child.
+    # (The child's output stands in for the index built once for this test process; the
+    # child itself is run by the test of its priority above.)
+    output = pickle.dumps(timezones.city_index().to_rows())
+    monkeypatch.setattr(timezones, "_rows_from_child", lambda: output)
     timezones._build_city_index.cache_clear()
     try:
         timezones._prefetch()
@@ -168,7 +172,7 @@ def test_at_start_only_the_childs_output_is_read_and_the_index_is_built_on_first
         def not_here() -> None:
             raise AssertionError("built in this process")
 
-        monkeypatch.setattr(timezones.subprocess, "Popen", no_child)
+        monkeypatch.setattr(timezones, "_rows_from_child", no_child)
         monkeypatch.setattr(timezones, "_city_index_from_geonames", not_here)
         assert timezones.city_index().search("Wien")[0].timezone == "Europe/Vienna"
         assert timezones._prefetched == []  # the bytes are let go once parsed
