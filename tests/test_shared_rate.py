@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from contextlib import ExitStack
@@ -12,12 +13,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import migrate
 from bot.db.base import utcnow
 from bot.db.models import OutboxMessage, OutboxStatus
 from bot.db.session import create_engine, create_session_factory
 from bot.delivery import notices, outbox
+from bot.delivery.rate_limiter import TelegramRateLimiter
+from bot.delivery.shared_rate import SharedRate
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.delivery_support import add_clients, most_in_any_window, most_in_any_window_of
 from tests.test_delivery_instances import _at_least, bot_run, wait_for
@@ -119,3 +123,45 @@ async def test_three_instances_send_at_the_configured_rate_together_not_three_ti
 
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="subprocesses on a POSIX system")
+
+
+async def test_instances_starting_at_the_same_moment_together_send_at_most_the_rate(
+    postgres_url: str,
+):
+    """Three instances that join at the same moment: whenever one's sender may start, the
+    shares of all the senders started add up to the configured rate at most. (Under READ
+    COMMITTED, heartbeats in flight together each counted only their own row: all three
+    took the whole rate for a beat, three times it together.)"""
+    engine = create_engine(postgres_url)
+    try:
+        await migrate.upgrade(engine)
+        sessions = create_session_factory(engine)
+        for round_ in range(3):
+            counted = await _join_together(sessions, [f"round{round_}-{n}" for n in range(3)])
+            assert counted == [3, 3, 3]
+    finally:
+        await engine.dispose()
+
+
+async def _join_together(
+    sessions: async_sessionmaker[AsyncSession], instances: list[str]
+) -> list[int]:
+    """Join the instances at once, check the started shares at each start, then leave;
+    the instances each counted at the end."""
+    started: list[TelegramRateLimiter] = []
+    rates: list[SharedRate] = []
+
+    async def join(instance: str) -> None:
+        limiter = TelegramRateLimiter(overall_per_second=RATE, per_chat_per_second=1)
+        rate = SharedRate(sessions, limiter, per_second=RATE, instance=instance, beat_seconds=0.2)
+        rates.append(rate)
+        await rate.join()
+        started.append(limiter)
+        together = sum(limiter.overall_rate for limiter in started)
+        assert together <= RATE * 1.001, f"{together:.1f}/s with {len(started)} sending"
+
+    try:
+        await asyncio.gather(*(join(instance) for instance in instances))
+    finally:
+        await asyncio.gather(*(rate.leave() for rate in rates))
+    return [rate.instances for rate in rates]

@@ -10,6 +10,9 @@ instances already share, not through another server.
   has counted it (each row says how many instances it counted when it took its share),
   so that the others have shrunk first (until then only its direct replies, at its
   share, go out); it waits at most ``JOIN_BEATS`` beats for a silent one.
+- Heartbeats take turns (a transaction-level advisory lock): under READ COMMITTED,
+  instances starting at the same moment would each count only their own new row and
+  all take the whole rate.
 - An instance that dies stops beating; the others count it for three beats more and
   send a little under the limit meanwhile, never over it.
 - SQLite supports one instance: nothing to share, and nothing here runs.
@@ -35,6 +38,8 @@ logger = logging.getLogger(__name__)
 LIVE_BEATS = 3  # an instance not seen for this many beats no longer counts
 JOIN_BEATS = 5  # the longest a joiner waits for the others to count it
 FORGET_BEATS = 30  # and its row goes after this many
+# pg_advisory_xact_lock's key for the heartbeats (any fixed number no other lock uses).
+HEARTBEAT_LOCK = 0x4265_7477  # "Betw"
 
 
 class SharedRate:
@@ -95,6 +100,7 @@ class SharedRate:
         now = utcnow()
         table = InstanceHeartbeat.__table__
         async with self._sessions() as session, session.begin():
+            await session.execute(select(func.pg_advisory_xact_lock(HEARTBEAT_LOCK)))
             await session.execute(
                 insert_for(session, table)
                 .values(instance=self._instance, seen_at=now, instances=self.instances)
