@@ -165,3 +165,80 @@ async def _join_together(
     finally:
         await asyncio.gather(*(rate.leave() for rate in rates))
     return [rate.instances for rate in rates]
+
+
+class _Reachable:
+    """A session factory whose database can be cut off, as from a stalled instance."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.up = True
+
+    def __call__(self) -> AsyncSession:
+        if not self.up:
+            raise ConnectionRefusedError("the database is out of reach")
+        return self._sessions()
+
+
+async def test_an_instance_counted_out_while_it_stalled_holds_its_sends_until_counted_again(
+    postgres_url: str,
+):
+    """An instance that cannot beat is counted out by the others, who then take half the
+    rate each. Before that, its lease runs out and its sends wait; they go on only once
+    the others count it again. At no moment do the senders not held exceed the rate."""
+    beat = 0.3
+    engine = create_engine(postgres_url)
+    try:
+        await migrate.upgrade(engine)
+        sessions = create_session_factory(engine)
+        cut_off = _Reachable(sessions)
+        limiters = [
+            TelegramRateLimiter(overall_per_second=RATE, per_chat_per_second=1) for _ in range(3)
+        ]
+        stalled = limiters[2]
+        rates = [
+            SharedRate(factory, limiter, per_second=RATE, instance=name, beat_seconds=beat)
+            for name, factory, limiter in (
+                ("first", sessions, limiters[0]),
+                ("second", sessions, limiters[1]),
+                ("stalled", cut_off, stalled),
+            )
+        ]
+
+        def sending_together() -> float:
+            return sum(limiter.overall_rate for limiter in limiters if not limiter.holding)
+
+        async def watch(seconds: float, until=lambda: False) -> list[float]:
+            seen = []
+            deadline = asyncio.get_running_loop().time() + seconds
+            while True:
+                seen.append(sending_together())
+                if until() or asyncio.get_running_loop().time() > deadline:
+                    return seen
+                await asyncio.sleep(0.01)
+
+        try:
+            for rate in rates:
+                await rate.join()
+            await watch(2 * beat, until=lambda: all(rate.instances == 3 for rate in rates))
+            assert [rate.instances for rate in rates] == [3, 3, 3]
+            assert not stalled.holding
+
+            cut_off.up = False
+            together = await watch(
+                8 * beat, until=lambda: rates[0].instances == 2 == rates[1].instances
+            )
+            assert [rates[0].instances, rates[1].instances] == [2, 2], "counted out"
+            together += await watch(2 * beat)
+            assert stalled.holding
+
+            cut_off.up = True
+            together += await watch(10 * beat, until=lambda: not stalled.holding)
+            assert max(together) <= RATE * 1.001, f"{max(together):.1f}/s not held together"
+            assert not stalled.holding, "sends again once counted again"
+            assert [rate.instances for rate in rates] == [3, 3, 3]
+        finally:
+            cut_off.up = True
+            await asyncio.gather(*(rate.leave() for rate in rates))
+    finally:
+        await engine.dispose()

@@ -13,7 +13,10 @@ tokens from aiolimiter buckets of capacity one, so no burst ever exceeds the rat
   ``max_retries`` times) before RetryAfter reaches the caller;
 - a deadline: a call that passes ``SendLimits(not_after=…)`` is not made once its
   turn comes after that moment (the outbox sender's lease would have lapsed: another
-  instance may be sending the same row), and :class:`TooLateToSend` is raised instead.
+  instance may be sending the same row), and :class:`TooLateToSend` is raised instead;
+- a share that lapses: with several instances sharing the rate, calls that post into a
+  chat wait once the share's lease has run out, until it is renewed (see
+  ``bot.delivery.shared_rate``).
 """
 
 from __future__ import annotations
@@ -84,6 +87,21 @@ class TelegramRateLimiter(BaseRateLimiter[str | SendLimits]):
         self._resume = asyncio.Event()
         self._resume.set()
         self._paused_until = 0.0
+        self._share_until: float | None = None  # loop time; None: no lease to keep
+        self._share_renewed = asyncio.Event()
+        self._share_renewed.set()
+
+    def hold_after(self, deadline: float | None) -> None:
+        """Calls that post into a chat wait once the loop time passes ``deadline``, until
+        it is moved on; None: no deadline."""
+        self._share_until = deadline
+        if not self.holding:
+            self._share_renewed.set()
+
+    @property
+    def holding(self) -> bool:
+        """Whether calls that post into a chat are held now (a lapsed share)."""
+        return _past(self._share_until)
 
     def set_overall_rate(self, per_second: float) -> None:
         """Change the overall rate in place (the instances on one database share it):
@@ -115,9 +133,14 @@ class TelegramRateLimiter(BaseRateLimiter[str | SendLimits]):
             await self._chat_limiter(chat_id).acquire()
         while True:
             await self._resume.wait()
+            await self._share_renewed.wait()
             await self._overall.acquire()
-            if self._resume.is_set():  # no 429 arrived while waiting for the token
-                return
+            if not self._resume.is_set():  # a 429 arrived while waiting for the token
+                continue
+            if self.holding:
+                self._share_renewed.clear()
+                continue
+            return
 
     def _pause(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
