@@ -22,6 +22,7 @@ from bot.db.session import create_engine, create_session_factory
 from bot.delivery import notices, outbox
 from bot.delivery.rate_limiter import TelegramRateLimiter
 from bot.delivery.shared_rate import SharedRate
+from bot.observability import metrics
 from bot.offline.fake_bot_api import FakeBotApi
 from tests.delivery_support import add_clients, most_in_any_window, most_in_any_window_of
 from tests.test_delivery_instances import _at_least, bot_run, wait_for
@@ -167,6 +168,14 @@ async def _join_together(
     return [rate.instances for rate in rates]
 
 
+def _lapsed_count() -> float:
+    return metrics.REGISTRY.get_sample_value("between_send_share_lapsed_total") or 0.0
+
+
+async def _made() -> bool:
+    return True
+
+
 class _Reachable:
     """A session factory whose database can be cut off, as from a stalled instance."""
 
@@ -224,6 +233,8 @@ async def test_an_instance_counted_out_while_it_stalled_holds_its_sends_until_co
             assert [rate.instances for rate in rates] == [3, 3, 3]
             assert not stalled.holding
 
+            lapsed = _lapsed_count()
+            assert metrics.REGISTRY.get_sample_value("between_send_instances") == 3
             cut_off.up = False
             together = await watch(
                 8 * beat, until=lambda: rates[0].instances == 2 == rates[1].instances
@@ -231,11 +242,19 @@ async def test_an_instance_counted_out_while_it_stalled_holds_its_sends_until_co
             assert [rates[0].instances, rates[1].instances] == [2, 2], "counted out"
             together += await watch(2 * beat)
             assert stalled.holding
+            # Its held sends show to the operator (a call arriving finds the share lapsed).
+            held = asyncio.ensure_future(
+                stalled.process_request(_made, (), {}, "sendMessage", {"chat_id": 1}, None)
+            )
+            await asyncio.sleep(0.05)
+            assert not held.done()
+            assert _lapsed_count() == lapsed + 1
 
             cut_off.up = True
             together += await watch(10 * beat, until=lambda: not stalled.holding)
             assert max(together) <= RATE * 1.001, f"{max(together):.1f}/s not held together"
             assert not stalled.holding, "sends again once counted again"
+            assert await asyncio.wait_for(held, 1) is True
             assert [rate.instances for rate in rates] == [3, 3, 3]
         finally:
             cut_off.up = True

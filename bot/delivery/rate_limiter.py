@@ -138,6 +138,9 @@ class TelegramRateLimiter(BaseRateLimiter[str | SendLimits]):
             if not self._resume.is_set():  # a 429 arrived while waiting for the token
                 continue
             if self.holding:
+                if self._share_renewed.is_set():
+                    metrics.SEND_SHARE_LAPSED.inc()
+                    logger.warning("event=delivery.shared_rate_lapsed")
                 self._share_renewed.clear()
                 continue
             return

@@ -37,6 +37,7 @@ from bot.db.base import utcnow
 from bot.db.dialect_insert import insert_for
 from bot.db.models import InstanceHeartbeat
 from bot.delivery.rate_limiter import TelegramRateLimiter
+from bot.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class SharedRate:
             if self._limiter.holding:
                 logger.warning("event=delivery.shared_rate_resumed instances=%s", count)
             self._renew()
+        metrics.SEND_INSTANCES.set(count)
         if count != self.instances:
             logger.info("event=delivery.shared_rate instances=%s", count)
         self.instances = count

@@ -74,6 +74,16 @@ OUTBOX_OLDEST_DUE = Gauge(
     ["kind"],
     registry=REGISTRY,
 )
+SEND_INSTANCES = Gauge(
+    "between_send_instances",
+    "Instances sharing RATE_LIMIT_PER_SECOND, as this one counted them at its last heartbeat",
+    registry=REGISTRY,
+)
+SEND_SHARE_LAPSED = Counter(
+    "between_send_share_lapsed_total",
+    "Times this instance held its sends: its share of the rate lapsed (no heartbeat for 5 s)",
+    registry=REGISTRY,
+)
 POOL = Gauge(
     "between_db_pool_connections",
     "Database connections of this process: checked out, idle in the pool, the pool's size",
