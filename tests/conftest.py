@@ -1,11 +1,13 @@
 """Shared fixtures: databases (SQLite and PostgreSQL), the fake Bot API, a running bot.
 
 - ``database_url``: a database on each backend in turn (the test runs twice). Empty,
-  unless the test also asks for ``migrated`` (directly or through ``bot``): then it is
-  already at head, copied from this process's migrated template (``tests/databases.py``).
+  unless the test also asks for ``migrated`` (directly, or through ``bot`` or
+  ``migrated_sessions``): then it is already at head, copied from this process's
+  migrated template (``tests/databases.py``).
 - ``settings``: the bot's settings on the fake Bot API and that database.
 - ``migrated``: those settings, their database at head and holding only what the
   migrations put there (no migration runs per test; see ``tests/databases.py``).
+- ``migrated_sessions``: a session factory on that database.
 - ``bot``: the real application, long-polling the fake Bot API, on ``migrated``.
 - ``sqlite_template`` / ``postgres_template`` (session): the migrated templates
   behind ``migrated``; tests rarely need them directly.
@@ -21,6 +23,7 @@ import pytest
 
 from bot.app import BotApplication, build_application, running
 from bot.crypto import generate_key
+from bot.db.session import create_engine, create_session_factory
 from bot.enrollment import timezones
 from bot.settings import Settings, load_settings
 from tests import caching
@@ -31,6 +34,8 @@ from tests.postgres import server_or_skip
 TEST_ENCRYPTION_KEY = generate_key()
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from bot.offline.fake_bot_api import FakeBotApi
 
 
@@ -174,6 +179,17 @@ async def migrated(settings: Settings) -> Settings:
     if settings.database_url not in _MIGRATED_URLS:
         await migrate_url(settings.database_url)
     return settings
+
+
+@pytest.fixture
+async def migrated_sessions(migrated: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the ``migrated`` database, for tests that write or read rows directly:
+    one engine per test, disposed afterwards, instead of each test making its own."""
+    engine = create_engine(migrated.database_url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ nudge, the note, the streak, /progress's data, and that a use case never commits
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -33,8 +33,6 @@ from bot.db.models import (
     User,
     UserStatus,
 )
-from bot.db.session import create_engine, create_session_factory
-from bot.settings import Settings
 
 RULES = Rules(window=timedelta(hours=12), grace_days=1, default_timezone="Europe/Berlin")
 ZONE = "Europe/Berlin"
@@ -56,12 +54,8 @@ def cipher() -> Iterator[crypto.Cipher]:
 
 
 @pytest.fixture
-async def sessions(migrated: Settings) -> AsyncIterator[Sessions]:
-    engine = create_engine(migrated.database_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+def sessions(migrated_sessions: Sessions) -> Sessions:
+    return migrated_sessions
 
 
 async def _client(sessions: Sessions, telegram_id: int) -> int:

@@ -11,11 +11,11 @@ from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import BotApplication, build_application, running
 from bot.db.base import utcnow
 from bot.db.models import OutboxMessage, OutboxStatus, Schedule, User, UserEvent, UserStatus
-from bot.db.session import create_engine, create_session_factory
 from bot.delivery import Rendered, SentContext, enqueue
 from bot.delivery import checkin_reminder as reminder
 from bot.observability.metrics import REGISTRY
@@ -345,60 +345,53 @@ async def test_several_messages_to_one_chat_are_spaced_by_the_per_chat_limit(
 
 
 async def test_restart_after_downtime_sends_what_is_in_its_window_and_expires_the_rest(
-    fake_api: FakeBotApi, migrated: Settings
+    fake_api: FakeBotApi, migrated: Settings, migrated_sessions: async_sessionmaker[AsyncSession]
 ):
     for chat_id in (4601, 4602, 4603, 4604):  # chats with the bot before anything is sent
         fake_api.user(chat_id)
-    from bot.db.session import create_engine, create_session_factory
-
-    engine = create_engine(migrated.database_url)
-    sessions = create_session_factory(engine)
     now = utcnow()
-    try:
-        # Written before the "crash"; the bot was down for hours.
-        async with sessions() as session, session.begin():
-            ids = await add_clients(session, [4601, 4602, 4603, 4604])
-            await enqueue(
-                session,
-                user_id=ids[4601],
-                chat_id=4601,
-                kind=reminder.KIND,
-                key="late-but-in-window",
-                payload={},
-                due_at=now - timedelta(hours=2),
-                expires_at=now + timedelta(hours=1),
-            )
-            await enqueue(
-                session,
-                user_id=ids[4602],
-                chat_id=4602,
-                kind=reminder.KIND,
-                key="stale",
-                payload={},
-                due_at=now - timedelta(hours=5),
-                expires_at=now - timedelta(hours=2),
-            )
-            # A row a crashed instance had claimed: its lease lapsed long ago.
-            await enqueue(
-                session,
-                user_id=ids[4603],
-                chat_id=4603,
-                kind=reminder.KIND,
-                key="claimed-by-the-dead",
-                payload={},
-                due_at=now - timedelta(minutes=30),
-                expires_at=now + timedelta(hours=1),
-            )
-            row = await session.scalar(
-                select(OutboxMessage).where(OutboxMessage.key == "claimed-by-the-dead")
-            )
-            row.status = OutboxStatus.SENDING
-            row.claimed_by = "dead-host:1:abc"
-            row.claimed_until = now - timedelta(minutes=20)
-            # A daily schedule that was due three days ago: one row, expired, no catch-up.
-            await add_due_schedules(session, [ids[4604]], due_at=now - timedelta(days=3))
-    finally:
-        await engine.dispose()
+    # Written before the "crash"; the bot was down for hours.
+    async with migrated_sessions() as session, session.begin():
+        ids = await add_clients(session, [4601, 4602, 4603, 4604])
+        await enqueue(
+            session,
+            user_id=ids[4601],
+            chat_id=4601,
+            kind=reminder.KIND,
+            key="late-but-in-window",
+            payload={},
+            due_at=now - timedelta(hours=2),
+            expires_at=now + timedelta(hours=1),
+        )
+        await enqueue(
+            session,
+            user_id=ids[4602],
+            chat_id=4602,
+            kind=reminder.KIND,
+            key="stale",
+            payload={},
+            due_at=now - timedelta(hours=5),
+            expires_at=now - timedelta(hours=2),
+        )
+        # A row a crashed instance had claimed: its lease lapsed long ago.
+        await enqueue(
+            session,
+            user_id=ids[4603],
+            chat_id=4603,
+            kind=reminder.KIND,
+            key="claimed-by-the-dead",
+            payload={},
+            due_at=now - timedelta(minutes=30),
+            expires_at=now + timedelta(hours=1),
+        )
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.key == "claimed-by-the-dead")
+        )
+        row.status = OutboxStatus.SENDING
+        row.claimed_by = "dead-host:1:abc"
+        row.claimed_until = now - timedelta(minutes=20)
+        # A daily schedule that was due three days ago: one row, expired, no catch-up.
+        await add_due_schedules(session, [ids[4604]], due_at=now - timedelta(days=3))
 
     async with delivering(migrated) as application:
         sessions = sessions_of(application)
@@ -452,77 +445,61 @@ async def test_a_blocked_client_becomes_unreachable_and_their_schedules_stop(
     assert len(fake_api.calls("sendMessage")) == 1
 
 
-async def test_a_tick_run_twice_writes_each_slot_once(migrated: Settings):
+async def test_a_tick_run_twice_writes_each_slot_once(
+    migrated: Settings, migrated_sessions: async_sessionmaker[AsyncSession]
+):
     from bot.app import planning
-    from bot.db.session import create_engine, create_session_factory
     from bot.delivery import engine as delivery_engine
 
-    engine = create_engine(migrated.database_url)
-    sessions = create_session_factory(engine)
-    try:
-        async with sessions() as session, session.begin():
-            ids = await add_clients(session, list(range(4800, 4850)))
-            await add_due_schedules(session, list(ids.values()))
-        settings = migrated.model_copy(update={"delivery_batch_size": 7})
-        first = await delivery_engine.tick(sessions, planning(settings))
-        async with sessions() as session, session.begin():
-            # Rewind every schedule to the slot just served, as a second instance that
-            # read them before the first one committed would see them.
-            for schedule in await session.scalars(select(Schedule)):
-                schedule.next_due_at = utcnow() - timedelta(seconds=1)
-                schedule.next_slot_date = schedule.last_slot_date
-                schedule.last_slot_date = None
-        second = await delivery_engine.tick(sessions, planning(settings))
-        async with sessions() as session:
-            keys = (await session.scalars(select(OutboxMessage.key))).all()
-    finally:
-        await engine.dispose()
+    async with migrated_sessions() as session, session.begin():
+        ids = await add_clients(session, list(range(4800, 4850)))
+        await add_due_schedules(session, list(ids.values()))
+    settings = migrated.model_copy(update={"delivery_batch_size": 7})
+    first = await delivery_engine.tick(migrated_sessions, planning(settings))
+    async with migrated_sessions() as session, session.begin():
+        # Rewind every schedule to the slot just served, as a second instance that
+        # read them before the first one committed would see them.
+        for schedule in await session.scalars(select(Schedule)):
+            schedule.next_due_at = utcnow() - timedelta(seconds=1)
+            schedule.next_slot_date = schedule.last_slot_date
+            schedule.last_slot_date = None
+    second = await delivery_engine.tick(migrated_sessions, planning(settings))
+    async with migrated_sessions() as session:
+        keys = (await session.scalars(select(OutboxMessage.key))).all()
     assert first.scheduled == second.scheduled == 50
     assert len(keys) == len(set(keys)) == 50
 
 
 async def test_a_new_time_zone_applies_from_the_next_slot_and_never_repeats_a_date(
-    migrated: Settings,
+    migrated_sessions: async_sessionmaker[AsyncSession],
 ):
-    from bot.db.session import create_engine, create_session_factory
     from bot.delivery import add_schedule, reschedule_user
 
-    engine = create_engine(migrated.database_url)
-    sessions = create_session_factory(engine)
-    try:
-        async with sessions() as session, session.begin():
-            ids = await add_clients(session, [4901], timezone="Europe/Berlin", checkin=time(9))
-            user = await session.get(User, ids[4901])
-            # 1 June, 06:00 UTC = 08:00 in Berlin: today's 09:00 is next.
-            morning = utcnow().replace(2026, 6, 1, 6, 0, 0, 0)
-            schedule = await add_schedule(
-                session, user, kind=reminder.KIND, now=morning, default_timezone="UTC"
-            )
-            assert schedule.next_slot_date == date(2026, 6, 1)
-            assert schedule.next_due_at == morning.replace(hour=7)
-            # 1 June was served in Berlin; then the client flies to New York.
-            schedule.last_slot_date = date(2026, 6, 1)
-            user.timezone = "America/New_York"
-            await reschedule_user(
-                session, user.id, now=morning.replace(hour=8), default_timezone="UTC"
-            )
-            assert schedule.next_slot_date == date(2026, 6, 2)
-            assert schedule.next_due_at == morning.replace(day=2, hour=13)  # 09:00 EDT
-    finally:
-        await engine.dispose()
+    async with migrated_sessions() as session, session.begin():
+        ids = await add_clients(session, [4901], timezone="Europe/Berlin", checkin=time(9))
+        user = await session.get(User, ids[4901])
+        # 1 June, 06:00 UTC = 08:00 in Berlin: today's 09:00 is next.
+        morning = utcnow().replace(2026, 6, 1, 6, 0, 0, 0)
+        schedule = await add_schedule(
+            session, user, kind=reminder.KIND, now=morning, default_timezone="UTC"
+        )
+        assert schedule.next_slot_date == date(2026, 6, 1)
+        assert schedule.next_due_at == morning.replace(hour=7)
+        # 1 June was served in Berlin; then the client flies to New York.
+        schedule.last_slot_date = date(2026, 6, 1)
+        user.timezone = "America/New_York"
+        await reschedule_user(session, user.id, now=morning.replace(hour=8), default_timezone="UTC")
+        assert schedule.next_slot_date == date(2026, 6, 2)
+        assert schedule.next_due_at == morning.replace(day=2, hour=13)  # 09:00 EDT
 
 
 async def test_the_first_tick_runs_at_start_not_one_period_later(
-    fake_api: FakeBotApi, migrated: Settings
+    fake_api: FakeBotApi, migrated: Settings, migrated_sessions: async_sessionmaker[AsyncSession]
 ):
     fake_api.user(5101)  # a chat with the bot before anything is sent to it
-    engine = create_engine(migrated.database_url)
-    try:
-        async with create_session_factory(engine)() as session, session.begin():
-            ids = await add_clients(session, [5101])
-            await add_due_schedules(session, list(ids.values()))
-    finally:
-        await engine.dispose()
+    async with migrated_sessions() as session, session.begin():
+        ids = await add_clients(session, [5101])
+        await add_due_schedules(session, list(ids.values()))
     async with delivering(migrated, scheduler_tick_seconds=600):
         message = await fake_api.user(5101).expect_one(timeout=10)
     assert REMINDER["en"][0] in message.plain_text
@@ -643,7 +620,7 @@ def sends_counted(outcome: str) -> float:
 
 
 async def test_stopping_hands_back_claimed_rows_not_yet_sent_and_a_restart_sends_them(
-    fake_api: FakeBotApi, migrated: Settings
+    fake_api: FakeBotApi, migrated: Settings, migrated_sessions: async_sessionmaker[AsyncSession]
 ):
     """Rows claimed a round ahead and still waiting when the bot stops go back to the
     queue unsent at once (not after their 120 s lease), and the next start sends each
@@ -662,12 +639,8 @@ async def test_stopping_hands_back_claimed_rows_not_yet_sent_and_a_restart_sends
             if fake_api.calls("sendMessage"):
                 break
             await asyncio.sleep(0.02)
-    engine = create_engine(migrated.database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            rows = (await session.execute(select(OutboxMessage))).scalars().all()
-    finally:
-        await engine.dispose()
+    async with migrated_sessions() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
     waiting = [row for row in rows if row.status is OutboxStatus.PENDING]
     assert waiting, "some rows were still queued when the bot stopped"
     assert all(row.status in (OutboxStatus.PENDING, OutboxStatus.SENT) for row in rows)

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import OutboxMessage, OutboxStatus
-from bot.db.session import create_engine, create_session_factory
 from bot.delivery import enqueue
 from bot.offline.fake_bot_api import FakeBotApi
 from bot.settings import Settings, SettingsError, load_settings
@@ -19,38 +19,33 @@ from tests.test_run_command import bot_environment, run_cli
 
 
 async def test_status_counts_by_kind_and_shows_the_oldest_pending_age(
-    fake_api: FakeBotApi, migrated: Settings
+    fake_api: FakeBotApi, migrated: Settings, migrated_sessions: async_sessionmaker[AsyncSession]
 ):
-    engine = create_engine(migrated.database_url)
-    sessions = create_session_factory(engine)
     now = utcnow()
-    try:
-        async with sessions() as session, session.begin():
-            ids = await add_clients(session, [5001])
-            plan = [
-                ("checkin_reminder", OutboxStatus.SENT, 0),
-                ("checkin_reminder", OutboxStatus.SENT, 0),
-                ("checkin_reminder", OutboxStatus.PENDING, 125),  # waiting 2h 5m
-                ("checkin_reminder", OutboxStatus.PENDING, -30),  # not due yet
-                ("digest", OutboxStatus.FAILED, 0),
-                ("digest", OutboxStatus.EXPIRED, 0),
-            ]
-            for n, (kind, status, minutes_ago) in enumerate(plan):
-                await enqueue(
-                    session,
-                    user_id=ids[5001],
-                    chat_id=5001,
-                    kind=kind,
-                    key=f"k{n}",
-                    payload={},
-                    due_at=now - timedelta(minutes=minutes_ago),
-                    expires_at=now + timedelta(hours=3),
-                )
-                await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.key == f"k{n}").values(status=status)
-                )
-    finally:
-        await engine.dispose()
+    async with migrated_sessions() as session, session.begin():
+        ids = await add_clients(session, [5001])
+        plan = [
+            ("checkin_reminder", OutboxStatus.SENT, 0),
+            ("checkin_reminder", OutboxStatus.SENT, 0),
+            ("checkin_reminder", OutboxStatus.PENDING, 125),  # waiting 2h 5m
+            ("checkin_reminder", OutboxStatus.PENDING, -30),  # not due yet
+            ("digest", OutboxStatus.FAILED, 0),
+            ("digest", OutboxStatus.EXPIRED, 0),
+        ]
+        for n, (kind, status, minutes_ago) in enumerate(plan):
+            await enqueue(
+                session,
+                user_id=ids[5001],
+                chat_id=5001,
+                kind=kind,
+                key=f"k{n}",
+                payload={},
+                due_at=now - timedelta(minutes=minutes_ago),
+                expires_at=now + timedelta(hours=3),
+            )
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.key == f"k{n}").values(status=status)
+            )
 
     result = await asyncio.to_thread(
         run_cli, "status", env=bot_environment(fake_api, migrated.database_url)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import OutboxStatus
@@ -46,17 +47,13 @@ async def wait_for(check, within: float = 30.0):
 
 
 async def test_the_running_process_serves_metrics_health_and_readiness(
-    fake_api: FakeBotApi, migrated: Settings
+    fake_api: FakeBotApi, migrated: Settings, migrated_sessions: async_sessionmaker[AsyncSession]
 ):
     for telegram_id in CLIENTS:
         fake_api.user(telegram_id)
-    engine = create_engine(migrated.database_url)
-    try:
-        async with create_session_factory(engine)() as session, session.begin():
-            ids = await add_clients(session, CLIENTS)
-            await add_due_schedules(session, list(ids.values()))
-    finally:
-        await engine.dispose()
+    async with migrated_sessions() as session, session.begin():
+        ids = await add_clients(session, CLIENTS)
+        await add_due_schedules(session, list(ids.values()))
     port = free_port()
     env = bot_environment(fake_api, migrated.database_url, METRICS_PORT=str(port))
     base = f"http://127.0.0.1:{port}"

@@ -296,17 +296,12 @@ async def test_long_progress_is_split_into_messages_telegram_accepts(
     assert all(len(part.plain_text) <= 4096 for part in parts)
 
 
-async def test_the_access_log_takes_only_known_actions(migrated):
+async def test_the_access_log_takes_only_known_actions(migrated_sessions):
     from bot import audit
-    from bot.db.session import create_engine, create_session_factory
 
-    engine = create_engine(migrated.database_url)
-    try:
-        async with create_session_factory(engine)() as session, session.begin():
-            with pytest.raises(ValueError):
-                await audit.record(session, 1, "looked.around", 2)  # type: ignore[arg-type]
-    finally:
-        await engine.dispose()
+    async with migrated_sessions() as session, session.begin():
+        with pytest.raises(ValueError):
+            await audit.record(session, 1, "looked.around", 2)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
