@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import crypto, errors, middleware
+from bot import crypto, errors, middleware, telegram_http
 from bot.checkins import delivery as checkin_delivery
 from bot.content.library import ContentLibrary, load_content
 from bot.context import SERVICES_KEY, BotContext
@@ -234,6 +234,7 @@ def build_application(settings: Settings) -> BotApplication:
         per_chat_per_second=settings.per_chat_rate_per_second,
         max_retries=3,
     )
+    pool_size = settings.concurrent_updates + 4
     application = (
         ApplicationBuilder()
         .token(require_token(settings))
@@ -246,7 +247,8 @@ def build_application(settings: Settings) -> BotApplication:
             if settings.metrics_port
             else settings.concurrent_updates
         )
-        .connection_pool_size(settings.concurrent_updates + 4)
+        .request(telegram_http.request(settings.telegram_http_client, pool_size=pool_size))
+        .get_updates_request(telegram_http.request(settings.telegram_http_client, pool_size=1))
         .rate_limiter(limiter)
         .post_init(on_startup)
         .post_stop(on_stop)

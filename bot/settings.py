@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -100,6 +100,13 @@ class Settings(BaseSettings):
             "and database connection pools are sized to match (this many + 4 each).",
         ),
     ] = 16
+    telegram_http_client: Annotated[
+        Literal["aiohttp", "httpx"],
+        Field(
+            description="HTTP client for Bot API calls: aiohttp (the default: about a fifth "
+            "of the CPU per call) or httpx (python-telegram-bot's own default)."
+        ),
+    ] = "aiohttp"
     rate_limit_per_second: Annotated[
         float,
         Field(
