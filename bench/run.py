@@ -42,6 +42,7 @@ class Benchmark:
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark("bench.http_client", quick=("--calls", "1000")),
     Benchmark("bench.updates", quick=("--updates", "500")),
     Benchmark("bench.delivery", quick=("--quick",)),
     Benchmark("bench.crisis"),
