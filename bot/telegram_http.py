@@ -9,9 +9,8 @@ PTB keeps everything above the transport: the request's form fields and files, t
 JSON answer and its errors (``BaseRequest.post`` parses them). This class only moves
 bytes, with PTB's timeouts and exceptions:
 
-- connect, read and pool timeouts as PTB names them (aiohttp has no separate write
-  timeout: a slow upload counts against the read timeout, which starts once the request
-  is written);
+- PTB's connect, read and pool timeouts; aiohttp has no write timeout of its own, so
+  the whole call is also bounded by the sum of the four (a stalled upload ends there);
 - a timeout raises :class:`telegram.error.TimedOut`, any other transport error
   :class:`telegram.error.NetworkError` (PTB retries neither by itself; the sender does);
 - at most ``pool_size`` connections at once, as PTB's ``connection_pool_size``.
@@ -30,6 +29,8 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 # PTB's own defaults for HTTPXRequest, kept so that nothing else changes with the client.
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 5.0
+WRITE_TIMEOUT = 5.0
+MEDIA_WRITE_TIMEOUT = 20.0  # for calls that upload a file
 POOL_TIMEOUT = 1.0
 
 
@@ -60,9 +61,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
-                # Telegram's answers are JSON read by PTB: no cookies, no automatic
-                # decompression beyond what aiohttp does for Content-Encoding.
-                cookie_jar=aiohttp.DummyCookieJar(),
+                cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets none worth keeping
             )
 
     async def shutdown(self) -> None:
@@ -81,19 +80,24 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
+        body = _body(request_data)
         connect = _given(connect_timeout, self._connect_timeout)
         pool = _given(pool_timeout, self._pool_timeout)
+        read = _given(read_timeout, self._read_timeout)
+        write = _given(
+            write_timeout,
+            MEDIA_WRITE_TIMEOUT if isinstance(body, aiohttp.FormData) else WRITE_TIMEOUT,
+        )
+        phases = (connect, pool, write, read)
         timeout = aiohttp.ClientTimeout(
-            total=None,
+            total=None if None in phases else sum(p for p in phases if p is not None),
             # aiohttp's "connect" includes the wait for a free connection of the pool.
             connect=None if connect is None or pool is None else connect + pool,
             sock_connect=connect,
-            sock_read=_given(read_timeout, self._read_timeout),
+            sock_read=read,
         )
         try:
-            async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
-            ) as response:
+            async with self._session.request(method, url, data=body, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's own timeouts are TimeoutErrors too
             raise TimedOut from error
