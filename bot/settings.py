@@ -104,7 +104,8 @@ class Settings(BaseSettings):
         Literal["aiohttp", "httpx"],
         Field(
             description="HTTP client for Bot API calls: aiohttp (the default: about a fifth "
-            "of the CPU per call) or httpx (python-telegram-bot's own default)."
+            "of the CPU per call; reads HTTPS_PROXY) or httpx (python-telegram-bot's own "
+            "default; also for ALL_PROXY or a SOCKS proxy)."
         ),
     ] = "aiohttp"
     rate_limit_per_second: Annotated[

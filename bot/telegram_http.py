@@ -13,7 +13,8 @@ bytes, with PTB's timeouts and exceptions:
   the whole call is also bounded by the sum of the four (a stalled upload ends there);
 - a timeout raises :class:`telegram.error.TimedOut`, any other transport error
   :class:`telegram.error.NetworkError` (PTB retries neither by itself; the sender does);
-- at most ``pool_size`` connections at once, as PTB's ``connection_pool_size``.
+- at most ``pool_size`` connections at once, as PTB's ``connection_pool_size``;
+- a proxy named by ``HTTPS_PROXY`` (or ``HTTP_PROXY``), as PTB documents for httpx.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets none worth keeping
+                # HTTP_PROXY / HTTPS_PROXY / NO_PROXY from the environment, as httpx reads
+                # them (not ALL_PROXY or SOCKS: TELEGRAM_HTTP_CLIENT=httpx for those).
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:

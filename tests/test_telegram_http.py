@@ -87,6 +87,35 @@ async def test_no_server_is_a_network_error():
         await client.shutdown()
 
 
+async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytest.MonkeyPatch):
+    """PTB documents HTTPS_PROXY for its httpx client: the aiohttp client honours it too."""
+    asked: list[str] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append((await reader.readline()).decode().strip())
+        body = b'{"ok": true, "result": true}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = AiohttpRequest(1)
+    await client.initialize()
+    try:
+        status, _body = await client.do_request("http://api.telegram.invalid/botT/getMe", "POST")
+    finally:
+        await client.shutdown()
+        server.close()
+        await server.wait_closed()
+    assert status == 200
+    assert asked == ["POST http://api.telegram.invalid/botT/getMe HTTP/1.1"]
+
+
 def test_the_setting_names_the_client():
     assert isinstance(request("aiohttp", pool_size=3), AiohttpRequest)
     assert isinstance(request("httpx", pool_size=3), HTTPXRequest)
