@@ -63,6 +63,7 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets none worth keeping
+                headers={"User-Agent": self.USER_AGENT},  # PTB's, as httpx sends it
                 # HTTP_PROXY / HTTPS_PROXY / NO_PROXY from the environment, as httpx reads
                 # them (not ALL_PROXY or SOCKS: TELEGRAM_HTTP_CLIENT=httpx for those).
                 trust_env=True,

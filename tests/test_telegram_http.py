@@ -88,11 +88,13 @@ async def test_no_server_is_a_network_error():
 
 
 async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytest.MonkeyPatch):
-    """PTB documents HTTPS_PROXY for its httpx client: the aiohttp client honours it too."""
+    """PTB documents HTTPS_PROXY for its httpx client: the aiohttp client honours it too
+    (and says it is python-telegram-bot, as httpx does)."""
     asked: list[str] = []
 
     async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        asked.append((await reader.readline()).decode().strip())
+        while line := (await reader.readline()).decode().strip():
+            asked.append(line)
         body = b'{"ok": true, "result": true}'
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
         writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
@@ -113,7 +115,8 @@ async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytes
         server.close()
         await server.wait_closed()
     assert status == 200
-    assert asked == ["POST http://api.telegram.invalid/botT/getMe HTTP/1.1"]
+    assert asked[0] == "POST http://api.telegram.invalid/botT/getMe HTTP/1.1"
+    assert f"User-Agent: {AiohttpRequest.USER_AGENT}" in asked  # PTB's, as with httpx
 
 
 def test_the_setting_names_the_client():
