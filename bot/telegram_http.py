@@ -19,8 +19,6 @@ bytes, with PTB's timeouts and exceptions:
 
 from __future__ import annotations
 
-from typing import IO
-
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -40,23 +38,13 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
 
 
 class AiohttpRequest(BaseRequest):
-    def __init__(
-        self,
-        pool_size: int = 1,
-        *,
-        connect_timeout: float | None = CONNECT_TIMEOUT,
-        read_timeout: float | None = READ_TIMEOUT,
-        pool_timeout: float | None = POOL_TIMEOUT,
-    ) -> None:
+    def __init__(self, pool_size: int = 1) -> None:
         self._pool_size = pool_size
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-        self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def read_timeout(self) -> float | None:
-        return self._read_timeout
+        return READ_TIMEOUT
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
@@ -86,9 +74,9 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         body = _body(request_data)
-        connect = _given(connect_timeout, self._connect_timeout)
-        pool = _given(pool_timeout, self._pool_timeout)
-        read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, CONNECT_TIMEOUT)
+        pool = _given(pool_timeout, POOL_TIMEOUT)
+        read = _given(read_timeout, READ_TIMEOUT)
         write = _given(
             write_timeout,
             MEDIA_WRITE_TIMEOUT if isinstance(body, aiohttp.FormData) else WRITE_TIMEOUT,
@@ -122,8 +110,7 @@ def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str]
     for name, value in fields.items():
         form.add_field(name, value)
     for name, (filename, content, mimetype) in files.items():
-        payload: bytes | IO[bytes] = content
-        form.add_field(name, payload, filename=filename, content_type=mimetype)
+        form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
 
 

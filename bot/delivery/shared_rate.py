@@ -119,8 +119,12 @@ class SharedRate:
         table = InstanceHeartbeat.__table__
         beat_ms = str(int(self._beat * 1000))
         async with self._sessions() as session, session.begin():
-            for setting in ("lock_timeout", "idle_in_transaction_session_timeout"):
-                await session.execute(select(func.set_config(setting, beat_ms, True)))
+            await session.execute(
+                select(
+                    func.set_config("lock_timeout", beat_ms, True),
+                    func.set_config("idle_in_transaction_session_timeout", beat_ms, True),
+                )
+            )
             await session.execute(select(func.pg_advisory_xact_lock(HEARTBEAT_LOCK)))
             now, seen = utcnow(), asyncio.get_running_loop().time()
             await session.execute(
